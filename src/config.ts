@@ -1,0 +1,111 @@
+/**
+ * The one place that reads `process.env`. Everything else receives a `Config`.
+ * Missing or invalid values fail at startup with a message naming the variable.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ConfigError } from './errors.ts';
+
+export type Config = {
+  /** HTTP port the provider listens on. */
+  port: number;
+  /** Public base URL; tenant issuers are `${publicUrl}/t/<tenant>`. */
+  publicUrl: string;
+  /** Postgres connection string; absent → embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Redis connection string; absent → in-process store. */
+  redisUrl: string | undefined;
+  /** Where embedded data (PGlite, generated secrets) lives. */
+  dataDir: string;
+  /** Keys for signed cookies (first signs, all verify). */
+  cookieKeys: string[];
+  /** Tenant created for the quick start. */
+  defaultTenant: string;
+  /** Directory searched first for model files. */
+  faceModelsDir: string | undefined;
+  /** Key-encryption keys for custodian secret keys: id → 32-byte key; first is current. */
+  kek: { id: string; key: Buffer }[];
+  /** 'inprocess' or the URL of a separate custodian service. */
+  custodian: { mode: 'inprocess' } | { mode: 'remote'; url: string; token: string };
+  /** Shared secret a separate custodian accepts (only read by the custodian service). */
+  custodianToken: string | undefined;
+  /** Port of the separate custodian service. */
+  custodianPort: number;
+  /** Log level for pino. */
+  logLevel: string;
+  /** true when NODE_ENV=production: secrets must be given explicitly. */
+  production: boolean;
+};
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function url(env: Env, name: string, fallback?: string): string | undefined {
+  const raw = env[name] || fallback;
+  if (raw === undefined) return undefined;
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/** `FACEGATE_KEK` = `id1:base64key,id2:base64key` (first is current). */
+function parseKek(raw: string | undefined, production: boolean): Config['kek'] {
+  if (!raw) {
+    if (production) throw new ConfigError('FACEGATE_KEK is required in production (id:base64-32-bytes[,…])');
+    // Embedded quick start: a process-local KEK is useless across restarts, so the dev default
+    // is derived and stored by the custodian store on first start (see custodian/kek.ts).
+    return [];
+  }
+  return raw.split(',').map((part) => {
+    const [id, b64] = part.split(':');
+    if (!id || !b64 || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new ConfigError('FACEGATE_KEK entries must be id:base64key');
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32) throw new ConfigError(`FACEGATE_KEK key "${id}" must decode to 32 bytes`);
+    return { id, key };
+  });
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`)!;
+  const cookieKeysRaw = env.COOKIE_KEYS;
+  if (production && !cookieKeysRaw) throw new ConfigError('COOKIE_KEYS is required in production (comma-separated, ≥ 32 chars each)');
+  const cookieKeys = cookieKeysRaw ? cookieKeysRaw.split(',') : [randomBytes(32).toString('base64url')];
+  if (cookieKeys.some((k) => k.length < 32)) throw new ConfigError('each COOKIE_KEYS entry must be at least 32 characters');
+  const defaultTenant = env.DEFAULT_TENANT || 'default';
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(defaultTenant)) throw new ConfigError('DEFAULT_TENANT must match [a-z0-9][a-z0-9-]{0,62}');
+  const custodianUrl = url(env, 'CUSTODIAN_URL');
+  const custodianToken = env.CUSTODIAN_TOKEN || undefined;
+  if (custodianUrl && !custodianToken) throw new ConfigError('CUSTODIAN_URL needs CUSTODIAN_TOKEN');
+  if (custodianToken !== undefined && custodianToken.length < 32) throw new ConfigError('CUSTODIAN_TOKEN must be at least 32 characters');
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL invalid: ${logLevel}`);
+  return {
+    port,
+    publicUrl,
+    databaseUrl: url(env, 'DATABASE_URL'),
+    redisUrl: url(env, 'REDIS_URL'),
+    dataDir: path.resolve(env.DATA_DIR || 'data'),
+    cookieKeys,
+    defaultTenant,
+    faceModelsDir: env.FACE_MODELS_DIR || undefined,
+    kek: parseKek(env.FACEGATE_KEK, production),
+    custodian: custodianUrl ? { mode: 'remote', url: custodianUrl, token: custodianToken! } : { mode: 'inprocess' },
+    custodianToken,
+    custodianPort: int(env, 'CUSTODIAN_PORT', 3100, 0, 65535),
+    logLevel,
+    production,
+  };
+}

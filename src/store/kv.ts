@@ -1,0 +1,107 @@
+/**
+ * Short-lived state shared between provider processes: one-time nonces, failure counters,
+ * lockouts. Redis when REDIS_URL is set, otherwise an in-process map with the same semantics.
+ * Never store biometric data here.
+ */
+import { Redis } from 'ioredis';
+
+export type KeyValueStore = {
+  /** Stores `value` under `key` for `ttlMs` only if the key is absent; true when stored. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Stores `value` under `key` for `ttlMs`, replacing any value. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  get(key: string): Promise<string | null>;
+  /** Atomically reads and deletes: a one-time value can be taken once. */
+  take(key: string): Promise<string | null>;
+  /** Adds 1 and returns the new count; the TTL is set when the key is created. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  /** Remaining lifetime in ms, or null when the key is absent. */
+  ttl(key: string): Promise<number | null>;
+  delete(key: string): Promise<void>;
+  close(): Promise<void>;
+};
+
+export function redisStore(url: string, prefix = 'facegate:'): KeyValueStore {
+  const redis = new Redis(url, { keyPrefix: prefix, maxRetriesPerRequest: 2, lazyConnect: false });
+  redis.on('error', () => {});
+  return {
+    async setIfAbsent(key, value, ttlMs) {
+      return (await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK';
+    },
+    async set(key, value, ttlMs) {
+      await redis.set(key, value, 'PX', ttlMs);
+    },
+    get: (key) => redis.get(key),
+    take: (key) => redis.getdel(key),
+    async increment(key, ttlMs) {
+      const [[, count]] = (await redis.multi().incr(key).pexpire(key, ttlMs, 'NX').exec()) as [[null, number]];
+      return count;
+    },
+    async ttl(key) {
+      const ms = await redis.pttl(key);
+      return ms < 0 ? null : ms;
+    },
+    async delete(key) {
+      await redis.del(key);
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export function memoryStore(now: () => number = Date.now): KeyValueStore {
+  const map = new Map<string, { value: string; expires: number }>();
+  const live = (key: string) => {
+    const e = map.get(key);
+    if (e && e.expires <= now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return e;
+  };
+  // Expired entries are also swept periodically so an idle process does not grow.
+  const sweep = setInterval(() => {
+    for (const [k, e] of map) if (e.expires <= now()) map.delete(k);
+  }, 60_000);
+  sweep.unref();
+  return {
+    async setIfAbsent(key, value, ttlMs) {
+      if (live(key)) return false;
+      map.set(key, { value, expires: now() + ttlMs });
+      return true;
+    },
+    async set(key, value, ttlMs) {
+      map.set(key, { value, expires: now() + ttlMs });
+    },
+    async get(key) {
+      return live(key)?.value ?? null;
+    },
+    async take(key) {
+      const e = live(key);
+      map.delete(key);
+      return e?.value ?? null;
+    },
+    async increment(key, ttlMs) {
+      const e = live(key);
+      const count = e ? Number(e.value) + 1 : 1;
+      map.set(key, { value: String(count), expires: e ? e.expires : now() + ttlMs });
+      return count;
+    },
+    async ttl(key) {
+      const e = live(key);
+      return e ? e.expires - now() : null;
+    },
+    async delete(key) {
+      map.delete(key);
+    },
+    async close() {
+      clearInterval(sweep);
+      map.clear();
+    },
+  };
+}
+
+export function openKeyValueStore(url: string | undefined, prefix?: string): KeyValueStore {
+  return url ? redisStore(url, prefix) : memoryStore();
+}

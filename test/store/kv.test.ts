@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freshKeyValueStore } from '../support/services.ts';
+
+test('key-value store: one-time take, set-if-absent, counters with expiry', async () => {
+  const kv = freshKeyValueStore();
+  try {
+    assert.equal(await kv.setIfAbsent('n', 'v1', 10_000), true);
+    assert.equal(await kv.setIfAbsent('n', 'v2', 10_000), false);
+    assert.equal(await kv.take('n'), 'v1');
+    assert.equal(await kv.take('n'), null, 'a nonce can be taken once');
+    assert.equal(await kv.increment('c', 150), 1);
+    assert.equal(await kv.increment('c', 150), 2);
+    const ttl = await kv.ttl('c');
+    assert.ok(ttl !== null && ttl <= 150 && ttl > 0);
+    await sleep(250);
+    assert.equal(await kv.get('c'), null, 'counter expired');
+    assert.equal(await kv.increment('c', 10_000), 1);
+  } finally {
+    await kv.close();
+  }
+});
