@@ -1,0 +1,18 @@
+/** `facegate migrate`: applies pending migrations to DATABASE_URL (or the embedded PGlite). */
+import path from 'node:path';
+import type { CliIo } from '../../bin/facegate.ts';
+import { loadConfig } from '../config.ts';
+import { openDatabase } from './db.ts';
+import { migrate } from './migrate.ts';
+
+export async function run(_args: string[], io: CliIo): Promise<number> {
+  const config = loadConfig();
+  const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  try {
+    const applied = await migrate(db);
+    io.out(applied.length ? `applied ${applied.join(', ')}` : 'up to date');
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
