@@ -30,11 +30,24 @@ export type Database = {
 
 export const APP_ROLE = 'facegate_app';
 
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 type Scope = { role: 'app' | 'owner'; tenantId?: string };
 
 async function enterScope(sql: Sql, scope: Scope): Promise<void> {
+  if (scope.tenantId !== undefined && !TENANT_ID.test(scope.tenantId)) throw new Error('invalid tenant id');
   if (scope.role === 'app') await sql.query(`SET LOCAL ROLE ${APP_ROLE}`);
   if (scope.tenantId !== undefined) await sql.query(`SELECT set_config('app.tenant_id', $1, true)`, [scope.tenantId]);
+}
+
+function beginScript(scope: Scope): string {
+  let script = 'BEGIN;';
+  if (scope.role === 'app') script += ` SET LOCAL ROLE ${APP_ROLE};`;
+  if (scope.tenantId !== undefined) {
+    if (!TENANT_ID.test(scope.tenantId)) throw new Error('invalid tenant id');
+    script += ` SELECT set_config('app.tenant_id', '${scope.tenantId}', true);`;
+  }
+  return script;
 }
 
 function postgres(url: string): Database {
@@ -50,8 +63,9 @@ function postgres(url: string): Database {
       },
     };
     try {
-      await client.query('BEGIN');
-      await enterScope(sql, scope);
+      // One round trip to open the transaction and enter the scope: the tenant id is inlined
+      // as a quoted literal (validated below), which keeps hot paths like the token endpoint fast.
+      await client.query(beginScript(scope));
       const result = await fn(sql);
       await client.query('COMMIT');
       return result;
