@@ -1,0 +1,169 @@
+/**
+ * Image resizing with OpenCV's `cv2.resize` semantics (pixel-centre convention, edge replication),
+ * because the liveness models were trained on crops resized that way and are sensitive to it.
+ * Values are computed in floating point and rounded to 0..255, so results may differ from OpenCV's
+ * fixed-point 8-bit arithmetic by at most one grey level.
+ */
+import type { RgbImage } from '../types.ts';
+
+/** One output coordinate as a weighted sum of source indices along one axis. */
+interface AxisTaps {
+  index: Int32Array; // taps × out
+  weight: Float64Array;
+  taps: number;
+}
+
+function clampIndex(i: number, n: number): number {
+  return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
+/** INTER_LINEAR taps: source x = (d + 0.5)·scale − 0.5, clamped to the edge like OpenCV. */
+function linearTaps(src: number, dst: number): AxisTaps {
+  const scale = src / dst;
+  const index = new Int32Array(dst * 2);
+  const weight = new Float64Array(dst * 2);
+  for (let d = 0; d < dst; d++) {
+    let f = (d + 0.5) * scale - 0.5;
+    let s = Math.floor(f);
+    f -= s;
+    if (s < 0) {
+      s = 0;
+      f = 0;
+    }
+    if (s >= src - 1) {
+      s = src - 1;
+      f = 0;
+    }
+    index[d * 2] = s;
+    index[d * 2 + 1] = clampIndex(s + 1, src);
+    weight[d * 2] = 1 - f;
+    weight[d * 2 + 1] = f;
+  }
+  return { index, weight, taps: 2 };
+}
+
+/** INTER_AREA taps (OpenCV computeResizeAreaTab): each output pixel averages the source cells it covers. */
+function areaTaps(src: number, dst: number): AxisTaps {
+  const scale = src / dst;
+  const rows: Array<Array<[number, number]>> = [];
+  let taps = 0;
+  for (let d = 0; d < dst; d++) {
+    const fs1 = d * scale;
+    const fs2 = fs1 + scale;
+    const cell = Math.min(scale, src - fs1);
+    let s1 = Math.ceil(fs1);
+    let s2 = Math.floor(fs2);
+    s2 = Math.min(s2, src - 1);
+    s1 = Math.min(s1, s2);
+    const row: Array<[number, number]> = [];
+    if (s1 - fs1 > 1e-3) row.push([s1 - 1, (s1 - fs1) / cell]);
+    for (let s = s1; s < s2; s++) row.push([s, 1 / cell]);
+    if (fs2 - s2 > 1e-3) row.push([s2, Math.min(Math.min(fs2 - s2, 1), cell) / cell]);
+    rows.push(row);
+    taps = Math.max(taps, row.length);
+  }
+  const index = new Int32Array(dst * taps);
+  const weight = new Float64Array(dst * taps);
+  rows.forEach((row, d) => {
+    row.forEach(([s, w], k) => {
+      index[d * taps + k] = s;
+      weight[d * taps + k] = w;
+    });
+  });
+  return { index, weight, taps };
+}
+
+/** INTER_LANCZOS4 taps: 8-tap windowed sinc around floor(x), normalised, edge replicated. */
+function lanczos4Taps(src: number, dst: number): AxisTaps {
+  const scale = src / dst;
+  const index = new Int32Array(dst * 8);
+  const weight = new Float64Array(dst * 8);
+  for (let d = 0; d < dst; d++) {
+    const f = (d + 0.5) * scale - 0.5;
+    const s = Math.floor(f);
+    const x = f - s;
+    let sum = 0;
+    for (let i = 0; i < 8; i++) {
+      const t = x + 3 - i;
+      const w = Math.abs(t) < 1e-7 ? 1 : (4 * Math.sin(Math.PI * t) * Math.sin((Math.PI * t) / 4)) / (Math.PI * Math.PI * t * t);
+      index[d * 8 + i] = clampIndex(s - 3 + i, src);
+      weight[d * 8 + i] = w;
+      sum += w;
+    }
+    for (let i = 0; i < 8; i++) weight[d * 8 + i] /= sum;
+  }
+  return { index, weight, taps: 8 };
+}
+
+function separable(image: RgbImage, width: number, height: number, xs: AxisTaps, ys: AxisTaps): RgbImage {
+  // Horizontal pass into floats, then vertical pass with rounding once at the end.
+  const mid = new Float64Array(image.height * width * 3);
+  for (let y = 0; y < image.height; y++) {
+    const rowIn = y * image.width * 3;
+    const rowOut = y * width * 3;
+    for (let x = 0; x < width; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = 0; k < xs.taps; k++) {
+        const w = xs.weight[x * xs.taps + k];
+        if (w === 0) continue;
+        const p = rowIn + xs.index[x * xs.taps + k] * 3;
+        r += image.data[p] * w;
+        g += image.data[p + 1] * w;
+        b += image.data[p + 2] * w;
+      }
+      mid[rowOut + x * 3] = r;
+      mid[rowOut + x * 3 + 1] = g;
+      mid[rowOut + x * 3 + 2] = b;
+    }
+  }
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let c = 0; c < width * 3; c++) {
+      let v = 0;
+      for (let k = 0; k < ys.taps; k++) {
+        const w = ys.weight[y * ys.taps + k];
+        if (w === 0) continue;
+        v += mid[ys.index[y * ys.taps + k] * width * 3 + c] * w;
+      }
+      out[y * width * 3 + c] = Math.min(255, Math.max(0, Math.round(v)));
+    }
+  }
+  return { data: out, width, height };
+}
+
+function checkSizes(image: RgbImage, width: number, height: number): void {
+  if (image.width < 1 || image.height < 1 || width < 1 || height < 1) {
+    throw new RangeError('resize needs non-empty source and target sizes');
+  }
+}
+
+/** `cv2.resize(..., INTER_LINEAR)`, including OpenCV's switch to area averaging for an exact 2× shrink. */
+export function resizeLinear(image: RgbImage, width: number, height: number): RgbImage {
+  checkSizes(image, width, height);
+  if (image.width === width * 2 && image.height === height * 2) return resizeArea(image, width, height);
+  return separable(image, width, height, linearTaps(image.width, width), linearTaps(image.height, height));
+}
+
+/** `cv2.resize(..., INTER_AREA)` for shrinking (OpenCV itself falls back to bilinear when enlarging; callers here only shrink with it). */
+export function resizeArea(image: RgbImage, width: number, height: number): RgbImage {
+  checkSizes(image, width, height);
+  return separable(image, width, height, areaTaps(image.width, width), areaTaps(image.height, height));
+}
+
+/** `cv2.resize(..., INTER_LANCZOS4)`. */
+export function resizeLanczos4(image: RgbImage, width: number, height: number): RgbImage {
+  checkSizes(image, width, height);
+  return separable(image, width, height, lanczos4Taps(image.width, width), lanczos4Taps(image.height, height));
+}
+
+/** Copy of the rectangle [x, x+w) × [y, y+h); the caller guarantees it lies inside the image. */
+export function cropRect(image: RgbImage, x: number, y: number, w: number, h: number): RgbImage {
+  const out = new Uint8Array(w * h * 3);
+  for (let row = 0; row < h; row++) {
+    const from = ((y + row) * image.width + x) * 3;
+    out.set(image.data.subarray(from, from + w * 3), row * w * 3);
+  }
+  return { data: out, width: w, height: h };
+}
