@@ -31,6 +31,8 @@ export type Config = {
   custodianToken: string | undefined;
   /** Port of the separate custodian service. */
   custodianPort: number;
+  /** Trust X-Forwarded-* (behind a TLS-terminating load balancer). */
+  trustProxy: boolean;
   /** Log level for pino. */
   logLevel: string;
   /** true when NODE_ENV=production: secrets must be given explicitly. */
@@ -101,10 +103,12 @@ export function loadConfig(env: Env = process.env): Config {
     cookieKeys,
     defaultTenant,
     faceModelsDir: env.FACE_MODELS_DIR || undefined,
-    kek: parseKek(env.FACEGATE_KEK, production),
+    // The provider needs no KEK when a separate custodian holds the secret keys.
+    kek: parseKek(env.FACEGATE_KEK, production && !custodianUrl),
     custodian: custodianUrl ? { mode: 'remote', url: custodianUrl, token: custodianToken! } : { mode: 'inprocess' },
     custodianToken,
     custodianPort: int(env, 'CUSTODIAN_PORT', 3100, 0, 65535),
+    trustProxy: env.TRUST_PROXY === 'true',
     logLevel,
     production,
   };
