@@ -1,8 +1,8 @@
 /**
  * Image resizing with OpenCV's `cv2.resize` semantics (pixel-centre convention, edge replication),
  * because the liveness models were trained on crops resized that way and are sensitive to it.
- * Values are computed in floating point and rounded to 0..255, so results may differ from OpenCV's
- * fixed-point 8-bit arithmetic by at most one grey level.
+ * Linear and Lanczos-4 follow OpenCV's 8-bit fixed-point arithmetic; area averaging is computed in
+ * floating point as OpenCV does. Checked against cv2 4.6 on random images (see the tests).
  */
 import type { RgbImage } from '../types.ts';
 
@@ -17,15 +17,26 @@ function clampIndex(i: number, n: number): number {
   return i < 0 ? 0 : i >= n ? n - 1 : i;
 }
 
-/** INTER_LINEAR taps: source x = (d + 0.5)·scale − 0.5, clamped to the edge like OpenCV. */
+/** OpenCV's cvRound: round half to even. */
+function cvRound(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** 8-bit fixed-point coefficient as OpenCV stores it: saturate_cast<short>(w · 2048). */
+function fixedCoefficient(w: number): number {
+  return cvRound(Math.fround(Math.fround(w) * 2048));
+}
+
+/** INTER_LINEAR taps: source x = (d + 0.5)·scale − 0.5 in single precision, clamped to the edge like OpenCV. */
 function linearTaps(src: number, dst: number): AxisTaps {
-  const scale = src / dst;
+  const scale = 1 / (dst / src);
   const index = new Int32Array(dst * 2);
   const weight = new Float64Array(dst * 2);
   for (let d = 0; d < dst; d++) {
-    let f = (d + 0.5) * scale - 0.5;
+    let f = Math.fround((d + 0.5) * scale - 0.5);
     let s = Math.floor(f);
-    f -= s;
+    f = Math.fround(f - s);
     if (s < 0) {
       s = 0;
       f = 0;
@@ -36,8 +47,25 @@ function linearTaps(src: number, dst: number): AxisTaps {
     }
     index[d * 2] = s;
     index[d * 2 + 1] = clampIndex(s + 1, src);
-    weight[d * 2] = 1 - f;
-    weight[d * 2 + 1] = f;
+    weight[d * 2] = fixedCoefficient(Math.fround(1 - f));
+    weight[d * 2 + 1] = fixedCoefficient(f);
+  }
+  return { index, weight, taps: 2 };
+}
+
+/** Vertical INTER_LINEAR taps: OpenCV clamps the rows but, unlike columns, keeps the fraction. */
+function verticalLinearTaps(src: number, dst: number): AxisTaps {
+  const scale = 1 / (dst / src);
+  const index = new Int32Array(dst * 2);
+  const weight = new Float64Array(dst * 2);
+  for (let d = 0; d < dst; d++) {
+    const f = Math.fround((d + 0.5) * scale - 0.5);
+    const s = Math.floor(f);
+    const x = Math.fround(f - s);
+    index[d * 2] = clampIndex(s, src);
+    index[d * 2 + 1] = clampIndex(s + 1, src);
+    weight[d * 2] = fixedCoefficient(Math.fround(1 - x));
+    weight[d * 2 + 1] = fixedCoefficient(x);
   }
   return { index, weight, taps: 2 };
 }
@@ -75,13 +103,13 @@ function areaTaps(src: number, dst: number): AxisTaps {
 
 /** INTER_LANCZOS4 taps: 8-tap windowed sinc around floor(x), normalised, edge replicated. */
 function lanczos4Taps(src: number, dst: number): AxisTaps {
-  const scale = src / dst;
+  const scale = 1 / (dst / src);
   const index = new Int32Array(dst * 8);
   const weight = new Float64Array(dst * 8);
   for (let d = 0; d < dst; d++) {
-    const f = (d + 0.5) * scale - 0.5;
+    const f = Math.fround((d + 0.5) * scale - 0.5);
     const s = Math.floor(f);
-    const x = f - s;
+    const x = Math.fround(f - s);
     let sum = 0;
     for (let i = 0; i < 8; i++) {
       const t = x + 3 - i;
@@ -90,7 +118,7 @@ function lanczos4Taps(src: number, dst: number): AxisTaps {
       weight[d * 8 + i] = w;
       sum += w;
     }
-    for (let i = 0; i < 8; i++) weight[d * 8 + i] /= sum;
+    for (let i = 0; i < 8; i++) weight[d * 8 + i] = fixedCoefficient(weight[d * 8 + i] / sum);
   }
   return { index, weight, taps: 8 };
 }
@@ -133,6 +161,44 @@ function separable(image: RgbImage, width: number, height: number, xs: AxisTaps,
   return { data: out, width, height };
 }
 
+/**
+ * OpenCV's 8-bit path for fixed-point taps (weights scaled by 2048): integer horizontal sums, then
+ * the vertical combination and rounding of its SIMD kernel for linear, (Σ + 2²¹) >> 22 otherwise.
+ */
+function separableFixed(image: RgbImage, width: number, height: number, xs: AxisTaps, ys: AxisTaps, simdLinear: boolean): RgbImage {
+  const rowLen = width * 3;
+  const mid = new Int32Array(image.height * rowLen);
+  for (let y = 0; y < image.height; y++) {
+    const rowIn = y * image.width * 3;
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        let v = 0;
+        for (let k = 0; k < xs.taps; k++) v += image.data[rowIn + xs.index[x * xs.taps + k] * 3 + c] * xs.weight[x * xs.taps + k];
+        mid[y * rowLen + x * 3 + c] = v;
+      }
+    }
+  }
+  const out = new Uint8Array(height * rowLen);
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < rowLen; i++) {
+      let v: number;
+      if (simdLinear) {
+        // v_mul_hi(sat16(row >> 4), β) per row, summed, then rounding shift by 2
+        const sat16 = (n: number) => Math.max(-32768, Math.min(32767, n >> 4));
+        const m0 = (sat16(mid[ys.index[y * 2] * rowLen + i]) * ys.weight[y * 2]) >> 16;
+        const m1 = (sat16(mid[ys.index[y * 2 + 1] * rowLen + i]) * ys.weight[y * 2 + 1]) >> 16;
+        v = (m0 + m1 + 2) >> 2;
+      } else {
+        let acc = 0;
+        for (let k = 0; k < ys.taps; k++) acc += mid[ys.index[y * ys.taps + k] * rowLen + i] * ys.weight[y * ys.taps + k];
+        v = Math.floor((acc + 2 ** 21) / 2 ** 22);
+      }
+      out[y * rowLen + i] = Math.min(255, Math.max(0, v));
+    }
+  }
+  return { data: out, width, height };
+}
+
 function checkSizes(image: RgbImage, width: number, height: number): void {
   if (image.width < 1 || image.height < 1 || width < 1 || height < 1) {
     throw new RangeError('resize needs non-empty source and target sizes');
@@ -143,19 +209,20 @@ function checkSizes(image: RgbImage, width: number, height: number): void {
 export function resizeLinear(image: RgbImage, width: number, height: number): RgbImage {
   checkSizes(image, width, height);
   if (image.width === width * 2 && image.height === height * 2) return resizeArea(image, width, height);
-  return separable(image, width, height, linearTaps(image.width, width), linearTaps(image.height, height));
+  return separableFixed(image, width, height, linearTaps(image.width, width), verticalLinearTaps(image.height, height), true);
 }
 
-/** `cv2.resize(..., INTER_AREA)` for shrinking (OpenCV itself falls back to bilinear when enlarging; callers here only shrink with it). */
+/** `cv2.resize(..., INTER_AREA)` for shrinking; OpenCV blends in bilinear weights when enlarging, which is not needed here. */
 export function resizeArea(image: RgbImage, width: number, height: number): RgbImage {
   checkSizes(image, width, height);
+  if (width > image.width || height > image.height) throw new RangeError('resizeArea only shrinks');
   return separable(image, width, height, areaTaps(image.width, width), areaTaps(image.height, height));
 }
 
 /** `cv2.resize(..., INTER_LANCZOS4)`. */
 export function resizeLanczos4(image: RgbImage, width: number, height: number): RgbImage {
   checkSizes(image, width, height);
-  return separable(image, width, height, lanczos4Taps(image.width, width), lanczos4Taps(image.height, height));
+  return separableFixed(image, width, height, lanczos4Taps(image.width, width), lanczos4Taps(image.height, height), false);
 }
 
 /** Copy of the rectangle [x, x+w) × [y, y+h); the caller guarantees it lies inside the image. */
