@@ -1,0 +1,126 @@
+/**
+ * The HTTP application: security headers, one error boundary, static assets, and per tenant
+ * (`/t/<tenant>/…`) our interaction routes in front of that tenant's oidc-provider.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Koa, { type Context, type Next } from 'koa';
+import helmet from 'koa-helmet';
+import type { Logger } from 'pino';
+import { errors as oidcErrors } from 'oidc-provider';
+import type { Config } from './config.ts';
+import { FacegateError, RateLimitError } from './errors.ts';
+import type { Database } from './store/db.ts';
+import type { KeyValueStore } from './store/kv.ts';
+import { providerRegistry } from './oidc/registry.ts';
+import { interactionRouter } from './interaction/routes.ts';
+import { createViews, VIEWS_DIR, type Views } from './interaction/views.ts';
+
+export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; logger: Logger };
+
+const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*|$)/;
+const STYLESHEET = readFileSync(path.join(VIEWS_DIR, 'static', 'facegate.css'));
+
+function wantsHtml(ctx: Context): boolean {
+  return ctx.accepts('json', 'html') === 'html';
+}
+
+async function renderError(ctx: Context, views: Views, status: number, code: string, message: string) {
+  ctx.status = status;
+  if (wantsHtml(ctx)) {
+    ctx.type = 'html';
+    ctx.body = await views.render('error', { error: code, description: message });
+  } else {
+    ctx.body = { error: code, error_description: message };
+  }
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const { config, db, kv, logger } = deps;
+  const views = createViews({ cache: config.production });
+  const providers = providerRegistry({ config, db, views });
+  const routers = new Map<string, ReturnType<typeof interactionRouter>>();
+  const app = new Koa();
+  app.keys = config.cookieKeys;
+  app.proxy = config.trustProxy;
+
+  app.use(async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (e) {
+      if (e instanceof FacegateError) {
+        if (e instanceof RateLimitError) ctx.set('Retry-After', String(e.retryAfterSeconds));
+        return renderError(ctx, views, e.status, e.code, e.message);
+      }
+      if (e instanceof oidcErrors.SessionNotFound) {
+        return renderError(ctx, views, 400, 'interaction.expired', 'This sign-in has expired or was opened in another browser; start again from the app.');
+      }
+      if (e instanceof oidcErrors.OIDCProviderError) {
+        return renderError(ctx, views, e.statusCode, e.error, e.error_description ?? e.message);
+      }
+      logger.error({ err: e, path: ctx.path }, 'unhandled error');
+      return renderError(ctx, views, 500, 'server.error', 'unexpected error');
+    }
+  });
+
+  app.use(
+    helmet({
+      // form-action is left out on purpose: after a form POST the browser follows redirects to
+      // the client's redirect_uri, which form-action would block.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+        },
+      },
+      hsts: config.publicUrl.startsWith('https:'),
+    }),
+  );
+
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/static/facegate.css') {
+      ctx.type = 'text/css';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = STYLESHEET;
+      return;
+    }
+    if (ctx.path === '/healthz') {
+      ctx.body = { ok: true };
+      return;
+    }
+    if (ctx.path === '/') {
+      ctx.body = { issuer: `${config.publicUrl}/t/${config.defaultTenant}`, discovery: `${config.publicUrl}/t/${config.defaultTenant}/.well-known/openid-configuration` };
+      return;
+    }
+    const m = TENANT_PATH.exec(ctx.path);
+    if (!m) return next();
+    const tenantId = m[1];
+    const provider = await providers.get(tenantId);
+    if (m[2].startsWith('/interaction/')) {
+      // Routers are cached per provider instance: a rebuilt provider gets a fresh router.
+      let router = routers.get(tenantId);
+      if (!router || (router as unknown as { provider: unknown }).provider !== provider) {
+        router = Object.assign(interactionRouter(provider, tenantId, { db, kv, views, cookieKeys: config.cookieKeys }), { provider });
+        routers.set(tenantId, router);
+      }
+      return router.routes()(ctx as never, next);
+    }
+    // Hand the raw request to the tenant's provider, mounted at /t/<tenant>.
+    const original = ctx.req.url!;
+    ctx.req.url = ctx.req.url!.slice(`/t/${tenantId}`.length) || '/';
+    (ctx.req as { originalUrl?: string }).originalUrl = original;
+    ctx.respond = false;
+    await provider.callback()(ctx.req, ctx.res);
+  });
+
+  app.use(async (ctx) => {
+    await renderError(ctx, views, 404, 'request.not_found', 'no such page');
+  });
+  return app;
+}

@@ -1,0 +1,66 @@
+/**
+ * `npm start`: reads config, opens Postgres (or embedded PGlite) and Redis (or in-process),
+ * applies migrations, makes sure the default tenant exists, and serves the provider.
+ */
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { openDatabase, type Database } from './store/db.ts';
+import { openKeyValueStore, type KeyValueStore } from './store/kv.ts';
+import { migrate } from './store/migrate.ts';
+import { createLogger } from './logger.ts';
+import { createApp } from './app.ts';
+import { sweepExpiredPayloads } from './oidc/adapter.ts';
+import { ensureTenant } from './account/tenants.ts';
+
+export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; close(): Promise<void> };
+
+/** Starts the provider; tests pass their own database and store, otherwise config decides. */
+export async function startServer(config: Config, given: { db?: Database; kv?: KeyValueStore } = {}): Promise<RunningServer> {
+  const logger = createLogger(config);
+  const db = given.db ?? openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const kv = given.kv ?? openKeyValueStore(config.redisUrl);
+  const applied = await migrate(db);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
+  const app = createApp({ config, db, kv, logger });
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const sweep = setInterval(() => {
+    sweepExpiredPayloads(db).catch((err) => logger.warn({ err }, 'sweep of expired OIDC rows failed'));
+  }, 5 * 60_000);
+  sweep.unref();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, issuer: `${config.publicUrl}/t/${config.defaultTenant}`, database: db.kind, kv: config.redisUrl ? 'redis' : 'memory' }, 'facegate listening');
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    db,
+    kv,
+    async close() {
+      clearInterval(sweep);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await kv.close();
+      await db.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  try {
+    const running = await startServer(loadConfig());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.close());
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`facegate: ${e.message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}

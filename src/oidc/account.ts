@@ -1,0 +1,18 @@
+/** oidc-provider's account lookup: the `sub` is the user id within the tenant. */
+import type { Account } from 'oidc-provider';
+import type { Database } from '../store/db.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export async function findAccount(db: Database, tenantId: string, sub: string): Promise<Account | undefined> {
+  if (!UUID.test(sub)) return undefined;
+  const { rows } = await db.withTenant(tenantId, (sql) =>
+    sql.query<{ id: string; username: string; email: string | null }>('SELECT id, username, email FROM users WHERE id = $1', [sub]),
+  );
+  const user = rows[0];
+  if (!user) return undefined;
+  return {
+    accountId: user.id,
+    claims: () => ({ sub: user.id, preferred_username: user.username, ...(user.email ? { email: user.email } : {}) }),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Assurance levels (DESIGN.md §4) and the rule that decides which level an authorization
+ * request needs. Levels are ordered; the provider never states more than was verified.
+ */
+export const LOA = {
+  pinOrOtp: 'urn:facegate:loa:1',
+  face: 'urn:facegate:loa:2',
+  faceStrict: 'urn:facegate:loa:3',
+} as const;
+
+export type Acr = (typeof LOA)[keyof typeof LOA];
+
+export const ACR_VALUES: readonly Acr[] = [LOA.pinOrOtp, LOA.face, LOA.faceStrict];
+
+/** RFC 8176 method references we issue. */
+export type Amr = 'pin' | 'otp' | 'face' | 'hwk' | 'user' | 'mfa';
+
+export function isAcr(value: unknown): value is Acr {
+  return typeof value === 'string' && (ACR_VALUES as readonly string[]).includes(value);
+}
+
+/** Rank of a level; unknown strings rank 0 (below every level we issue). */
+export function acrRank(acr: string | undefined): number {
+  return acr === undefined ? 0 : ACR_VALUES.indexOf(acr as Acr) + 1;
+}
+
+export type AcrRequest = {
+  /** `acr_values` request parameter, space-separated, in preference order. */
+  acrValues?: string;
+  /** `claims.id_token.acr` from the claims parameter. */
+  essentialAcr?: { essential?: boolean; value?: string; values?: string[] };
+  /** Operator-set floor for the client; the request cannot lower it. */
+  clientMinAcr?: string | null;
+};
+
+/**
+ * The lowest level that satisfies the request, or undefined when nothing is required.
+ * Requested values are treated as requirements (not mere preferences): any listed level is
+ * acceptable, so the lowest listed one is the floor; the client minimum raises it.
+ * Unknown requested values are ignored, as OIDC Core allows; if only unknown values were
+ * requested and they are essential, the result is `unmet`.
+ */
+export function requiredAcr(req: AcrRequest): Acr | undefined | 'unmet' {
+  const candidates: string[] = [];
+  if (req.acrValues) candidates.push(...req.acrValues.split(' ').filter(Boolean));
+  const ess = req.essentialAcr;
+  const essentialValues = ess?.essential ? [...(ess.values ?? []), ...(ess.value ? [ess.value] : [])] : [];
+  let floor = 0;
+  const known = candidates.filter(isAcr);
+  if (known.length > 0) floor = Math.min(...known.map(acrRank));
+  if (essentialValues.length > 0) {
+    const knownEssential = essentialValues.filter(isAcr);
+    if (knownEssential.length === 0) return 'unmet';
+    floor = Math.max(floor, Math.min(...knownEssential.map(acrRank)));
+  }
+  if (req.clientMinAcr && isAcr(req.clientMinAcr)) floor = Math.max(floor, acrRank(req.clientMinAcr));
+  return floor === 0 ? undefined : ACR_VALUES[floor - 1];
+}
+
+/** Whether an achieved level meets the requirement. */
+export function satisfies(achieved: string | undefined, required: Acr | undefined): boolean {
+  return required === undefined || acrRank(achieved) >= acrRank(required);
+}

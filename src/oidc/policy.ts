@@ -1,0 +1,36 @@
+/**
+ * Interaction policy: oidc-provider's default prompts plus one login check that makes the
+ * requested `acr_values`, the essential `acr` claim and the client's operator-set minimum
+ * binding. A session whose level is below the requirement must authenticate again.
+ */
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { requiredAcr, satisfies } from './assurance.ts';
+
+export function acrRequirementOf(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const claims = oidc.claims as { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } } | undefined;
+  return requiredAcr({
+    acrValues: typeof oidc.params?.acr_values === 'string' ? oidc.params.acr_values : undefined,
+    essentialAcr: claims?.id_token?.acr,
+    clientMinAcr: (oidc.client?.['facegate_min_acr'] as string | undefined) ?? null,
+  });
+}
+
+export function buildInteractionPolicy() {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.add(
+    new interactionPolicy.Check(
+      'acr_required',
+      'the requested authentication level has not been reached in this session',
+      (ctx) => {
+        const required = acrRequirementOf(ctx);
+        if (required === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        if (required === 'unmet' || !satisfies(ctx.oidc.session?.acr, required)) return interactionPolicy.Check.REQUEST_PROMPT;
+        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+      (ctx) => ({ required_acr: acrRequirementOf(ctx) }),
+    ),
+  );
+  return policy;
+}

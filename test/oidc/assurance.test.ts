@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LOA, requiredAcr, satisfies } from '../../src/oidc/assurance.ts';
+
+test('nothing requested: nothing required', () => {
+  assert.equal(requiredAcr({}), undefined);
+  assert.equal(requiredAcr({ acrValues: 'urn:other:thing' }), undefined, 'unknown voluntary values are ignored');
+});
+
+test('acr_values: any listed level is acceptable, so the lowest is the floor', () => {
+  assert.equal(requiredAcr({ acrValues: `${LOA.faceStrict} ${LOA.face}` }), LOA.face);
+  assert.equal(requiredAcr({ acrValues: LOA.pinOrOtp }), LOA.pinOrOtp);
+});
+
+test('essential acr claim raises the floor; only unknown essential values cannot be met', () => {
+  assert.equal(requiredAcr({ essentialAcr: { essential: true, values: [LOA.face] } }), LOA.face);
+  assert.equal(requiredAcr({ essentialAcr: { essential: true, value: LOA.faceStrict } }), LOA.faceStrict);
+  assert.equal(requiredAcr({ essentialAcr: { essential: false, values: [LOA.face] } }), undefined);
+  assert.equal(requiredAcr({ essentialAcr: { essential: true, values: ['urn:x'] } }), 'unmet');
+});
+
+test('the client minimum wins over a lower request', () => {
+  assert.equal(requiredAcr({ acrValues: LOA.pinOrOtp, clientMinAcr: LOA.face }), LOA.face);
+  assert.equal(requiredAcr({ clientMinAcr: LOA.face }), LOA.face);
+  assert.equal(requiredAcr({ acrValues: LOA.faceStrict, clientMinAcr: LOA.face }), LOA.faceStrict);
+});
+
+test('satisfies orders the levels', () => {
+  assert.ok(satisfies(LOA.face, LOA.pinOrOtp));
+  assert.ok(!satisfies(LOA.pinOrOtp, LOA.face));
+  assert.ok(!satisfies(undefined, LOA.pinOrOtp));
+  assert.ok(satisfies(undefined, undefined));
+});
