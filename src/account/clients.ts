@@ -1,0 +1,183 @@
+/**
+ * OIDC clients (relying parties) of a tenant. `clients.metadata` holds exactly the
+ * oidc-provider client metadata object; the operator's minimum acr lives beside it in
+ * `clients.min_acr`, out of reach of anything the RP sends.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendAudit } from '../audit/log.ts';
+import { ConflictError, InputError, NotFoundError } from '../errors.ts';
+import type { Database } from '../store/db.ts';
+import { inTenant } from './tenants.ts';
+
+/** The levels of DESIGN.md §4 an operator may require of a client. */
+export const MIN_ACR_VALUES = ['urn:facegate:loa:1', 'urn:facegate:loa:2', 'urn:facegate:loa:3'] as const;
+export type MinAcr = (typeof MIN_ACR_VALUES)[number];
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+type GrantType = (typeof GRANT_TYPES)[number];
+
+export type ClientInput = {
+  /** Generated when absent. */
+  clientId?: string;
+  name?: string;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  /** Public client (SPA, native app): no secret, PKCE only. */
+  public?: boolean;
+  /** Defaults to both authorization_code and refresh_token. */
+  grantTypes?: string[];
+  minAcr?: string | null;
+};
+
+/** oidc-provider client metadata, as stored in `clients.metadata`. */
+export type ClientMetadata = {
+  client_id: string;
+  client_secret?: string;
+  client_name?: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: GrantType[];
+  response_types: ['code'];
+  token_endpoint_auth_method: 'client_secret_basic' | 'none';
+};
+
+export type ClientSummary = {
+  clientId: string;
+  name: string | null;
+  public: boolean;
+  redirectUris: string[];
+  grantTypes: string[];
+  minAcr: MinAcr | null;
+  createdAt: Date;
+};
+
+const CLIENT_ID = /^[A-Za-z0-9._~-]{3,128}$/;
+const MAX_URIS = 20;
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function invalid(code: string, message: string): never {
+  throw new InputError(code, message);
+}
+
+/** An absolute https URL, or http on a loopback host (local development); no fragment, no credentials. */
+export function validateRedirectUri(raw: string, field = 'redirect_uri'): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    invalid('client.invalid_redirect_uri', `${field} "${raw}" is not an absolute URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') invalid('client.invalid_redirect_uri', `${field} "${raw}" must use https`);
+  if (u.protocol === 'http:' && !LOOPBACK.has(u.hostname)) invalid('client.invalid_redirect_uri', `${field} "${raw}" may use http only for localhost`);
+  if (u.hash || raw.includes('#')) invalid('client.invalid_redirect_uri', `${field} "${raw}" must not contain a fragment`);
+  if (u.username || u.password) invalid('client.invalid_redirect_uri', `${field} "${raw}" must not contain credentials`);
+  if (raw.length > 2000) invalid('client.invalid_redirect_uri', `${field} is longer than 2000 characters`);
+  return raw;
+}
+
+export function validateMinAcr(value: string | null | undefined): MinAcr | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (!(MIN_ACR_VALUES as readonly string[]).includes(value)) {
+    invalid('client.invalid_min_acr', `min_acr must be one of ${MIN_ACR_VALUES.join(', ')}; got "${value}"`);
+  }
+  return value as MinAcr;
+}
+
+function validateGrantTypes(values: string[] | undefined): GrantType[] {
+  const grants = values ?? [...GRANT_TYPES];
+  for (const g of grants) {
+    if (!(GRANT_TYPES as readonly string[]).includes(g)) invalid('client.invalid_grant_type', `grant type "${g}" is not supported (use ${GRANT_TYPES.join(', ')})`);
+  }
+  // response_types ['code'] is only usable with the authorization_code grant.
+  if (!grants.includes('authorization_code')) invalid('client.invalid_grant_type', 'grant types must include authorization_code');
+  return [...new Set(grants)] as GrantType[];
+}
+
+/**
+ * Checks the input and builds the stored form (without generated id/secret). Pure: every
+ * problem is an InputError with a `client.*` code and nothing is written.
+ */
+export function validateClientInput(input: ClientInput): { metadata: Omit<ClientMetadata, 'client_id' | 'client_secret'>; clientId?: string; minAcr: MinAcr | null } {
+  if (input.clientId !== undefined && !CLIENT_ID.test(input.clientId)) {
+    invalid('client.invalid_client_id', "client_id must be 3–128 characters of A–Z, a–z, 0–9, '.', '_', '~', '-'");
+  }
+  if (!input.redirectUris.length) invalid('client.missing_redirect_uri', 'at least one redirect URI is required');
+  const post = input.postLogoutRedirectUris ?? [];
+  if (input.redirectUris.length > MAX_URIS || post.length > MAX_URIS) invalid('client.too_many_uris', `at most ${MAX_URIS} URIs of each kind`);
+  const name = input.name?.trim();
+  if (name !== undefined && (name.length < 1 || name.length > 200 || /\p{Cc}/u.test(name))) invalid('client.invalid_name', 'client name must be 1–200 printable characters');
+  return {
+    clientId: input.clientId,
+    minAcr: validateMinAcr(input.minAcr),
+    metadata: {
+      ...(name ? { client_name: name } : {}),
+      redirect_uris: [...new Set(input.redirectUris.map((u) => validateRedirectUri(u)))],
+      post_logout_redirect_uris: [...new Set(post.map((u) => validateRedirectUri(u, 'post_logout_redirect_uri')))],
+      grant_types: validateGrantTypes(input.grantTypes),
+      response_types: ['code'],
+      token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
+    },
+  };
+}
+
+/** Creates a client; the returned secret (confidential clients) is shown once by the caller. */
+export async function createClient(
+  db: Database,
+  tenantId: string,
+  input: ClientInput,
+  actor: string,
+): Promise<{ clientId: string; clientSecret?: string; metadata: ClientMetadata; minAcr: MinAcr | null }> {
+  const valid = validateClientInput(input);
+  const clientId = valid.clientId ?? randomBytes(16).toString('base64url');
+  // 256 bits: also long enough to be an HS256 key, which oidc-provider may derive from it.
+  const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
+  const metadata: ClientMetadata = { client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}), ...valid.metadata };
+  await inTenant(db, tenantId, async (sql) => {
+    const { rowCount } = await sql.query(
+      `INSERT INTO clients (tenant_id, client_id, metadata, min_acr) VALUES ($1, $2, $3::jsonb, $4)
+       ON CONFLICT (tenant_id, client_id) DO NOTHING`,
+      [tenantId, clientId, JSON.stringify(metadata), valid.minAcr],
+    );
+    if (rowCount !== 1) throw new ConflictError('client.exists', `client "${clientId}" already exists in tenant "${tenantId}"`);
+    await appendAudit(sql, tenantId, {
+      type: 'client.created',
+      actor,
+      subject: clientId,
+      data: {
+        redirect_uris: metadata.redirect_uris,
+        grant_types: metadata.grant_types,
+        auth_method: metadata.token_endpoint_auth_method,
+        min_acr: valid.minAcr,
+      },
+    });
+  });
+  return { clientId, ...(clientSecret ? { clientSecret } : {}), metadata, minAcr: valid.minAcr };
+}
+
+type ClientRow = { client_id: string; metadata: ClientMetadata; min_acr: MinAcr | null; created_at: Date };
+
+export async function listClients(db: Database, tenantId: string): Promise<ClientSummary[]> {
+  const { rows } = await inTenant(db, tenantId, (sql) =>
+    sql.query<ClientRow>('SELECT client_id, metadata, min_acr, created_at FROM clients WHERE tenant_id = $1 ORDER BY client_id', [tenantId]),
+  );
+  return rows.map((r) => ({
+    clientId: r.client_id,
+    name: r.metadata.client_name ?? null,
+    public: r.metadata.token_endpoint_auth_method === 'none',
+    redirectUris: r.metadata.redirect_uris,
+    grantTypes: r.metadata.grant_types,
+    minAcr: r.min_acr,
+    createdAt: new Date(r.created_at),
+  }));
+}
+
+/** Sets (or clears, with null) the operator's minimum acr for a client. */
+export async function setClientMinAcr(db: Database, tenantId: string, clientId: string, minAcr: string | null, actor: string): Promise<MinAcr | null> {
+  const value = validateMinAcr(minAcr);
+  await inTenant(db, tenantId, async (sql) => {
+    const { rowCount } = await sql.query('UPDATE clients SET min_acr = $3 WHERE tenant_id = $1 AND client_id = $2', [tenantId, clientId, value]);
+    if (rowCount !== 1) throw new NotFoundError('client.not_found', `client "${clientId}" does not exist in tenant "${tenantId}"`);
+    await appendAudit(sql, tenantId, { type: 'client.min_acr_set', actor, subject: clientId, data: { min_acr: value } });
+  });
+  return value;
+}
