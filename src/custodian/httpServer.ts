@@ -1,0 +1,76 @@
+/**
+ * The custodian as a separate service: JSON over HTTP on loopback, each request carrying the
+ * shared secret as a bearer token (compared in constant time). It exposes exactly the
+ * Custodian calls — no key export, no general decryption — and maps typed errors to statuses.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { FacegateError, InputError, RateLimitError } from '../errors.ts';
+import type { Custodian } from './custodian.ts';
+
+// A size-3 ciphertext is ~200 KB, ~260 KB in base64.
+const MAX_BODY_BYTES = 1 << 20;
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function authorized(req: IncomingMessage, expected: Buffer): boolean {
+  const header = req.headers.authorization ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+  // Hashing first gives equal lengths, so the comparison time says nothing about the token.
+  return timingSafeEqual(digest(token), expected);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new InputError('custodian.body_too_large', 'request body too large', 413);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch {
+    // fall through to the typed error
+  }
+  throw new InputError('custodian.bad_request', 'body must be a JSON object');
+}
+
+function bytesField(body: Record<string, unknown>, name: string): Uint8Array {
+  const value = body[name];
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new InputError('custodian.bad_request', `${name} must be base64`);
+  return new Uint8Array(Buffer.from(value, 'base64'));
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export function createCustodianHttpServer(custodian: Custodian, token: string): Server {
+  const expected = digest(token);
+  const routes: Record<string, (body: Record<string, unknown>) => Promise<unknown>> = {
+    '/v1/keys': async (body) => {
+      const publicKey = await custodian.createUserKey(body.tenant as string, body.user as string);
+      return { publicKey: Buffer.from(publicKey).toString('base64') };
+    },
+    '/v1/decrypt': async (body) => ({
+      value: await custodian.decryptMaskedScore(body.tenant as string, body.user as string, bytesField(body, 'ciphertext')),
+    }),
+    '/v1/shred': async (body) => ({ shredded: await custodian.shredUserKey(body.tenant as string, body.user as string) }),
+  };
+  return createServer(async (req, res) => {
+    try {
+      if (!authorized(req, expected)) return send(res, 401, { error: 'custodian.unauthorized' }, { 'www-authenticate': 'Bearer' });
+      const route = req.method === 'POST' ? routes[req.url ?? ''] : undefined;
+      if (!route) return send(res, 404, { error: 'custodian.not_found' });
+      send(res, 200, await route(await readJson(req)));
+    } catch (e) {
+      if (e instanceof RateLimitError) return send(res, 429, { error: e.code }, { 'retry-after': String(e.retryAfterSeconds) });
+      // Messages of typed errors carry no secrets; anything else is reported without detail.
+      if (e instanceof FacegateError) return send(res, e.status, { error: e.code, message: e.message });
+      send(res, 500, { error: 'custodian.internal' });
+    }
+  });
+}

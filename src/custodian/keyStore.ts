@@ -1,0 +1,44 @@
+/** Rows of `custodian_keys`: one sealed secret key per user, tenant-scoped by RLS. */
+import type { Sql } from '../store/db.ts';
+
+export type SealedRow = { kekId: string; sealed: Uint8Array };
+
+export async function findSealedKey(sql: Sql, tenantId: string, userId: string, forUpdate = false): Promise<SealedRow | undefined> {
+  const { rows } = await sql.query<{ kek_id: string; sealed: Uint8Array }>(
+    `SELECT kek_id, sealed FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [tenantId, userId],
+  );
+  const row = rows[0];
+  return row && { kekId: row.kek_id, sealed: new Uint8Array(row.sealed) };
+}
+
+export async function saveSealedKey(sql: Sql, tenantId: string, userId: string, row: SealedRow): Promise<void> {
+  await sql.query(
+    `INSERT INTO custodian_keys (tenant_id, user_id, kek_id, sealed) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, user_id) DO UPDATE SET kek_id = EXCLUDED.kek_id, sealed = EXCLUDED.sealed, created_at = now(), rewrapped_at = NULL`,
+    [tenantId, userId, row.kekId, Buffer.from(row.sealed)],
+  );
+}
+
+export async function rewrapSealedKey(sql: Sql, tenantId: string, userId: string, row: SealedRow): Promise<void> {
+  await sql.query('UPDATE custodian_keys SET kek_id = $3, sealed = $4, rewrapped_at = now() WHERE tenant_id = $1 AND user_id = $2', [
+    tenantId,
+    userId,
+    row.kekId,
+    Buffer.from(row.sealed),
+  ]);
+}
+
+export async function deleteSealedKey(sql: Sql, tenantId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await sql.query('DELETE FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  return rowCount > 0;
+}
+
+/** Users of the tenant whose key is sealed under another KEK than `currentKekId`. */
+export async function staleKeyUsers(sql: Sql, tenantId: string, currentKekId: string): Promise<string[]> {
+  const { rows } = await sql.query<{ user_id: string }>('SELECT user_id FROM custodian_keys WHERE tenant_id = $1 AND kek_id <> $2', [
+    tenantId,
+    currentKekId,
+  ]);
+  return rows.map((r) => r.user_id);
+}

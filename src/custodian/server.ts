@@ -1,0 +1,45 @@
+/**
+ * `npm run custodian`: the custodian as its own process, on 127.0.0.1:CUSTODIAN_PORT, accepting
+ * CUSTODIAN_TOKEN. It shares the provider's Postgres (DATABASE_URL, ideally as its own role
+ * limited to custodian_keys and audit_events), because decryptions are audited in the tenant's
+ * log. `npm run custodian -- rewrap` re-seals every key under the first FACEGATE_KEK and exits.
+ */
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { openDatabase } from '../store/db.ts';
+import { openKeyValueStore } from '../store/kv.ts';
+import { createCustodianHttpServer } from './httpServer.ts';
+import { resolveKeks } from './kek.ts';
+import { createLocalCustodian } from './localCustodian.ts';
+
+export async function main(args: string[]): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new ConfigError('the separate custodian needs DATABASE_URL (it writes to the tenants\' audit log)');
+  const db = openDatabase({ url: config.databaseUrl });
+  const kv = openKeyValueStore(config.redisUrl, 'facegate-custodian:');
+  const custodian = createLocalCustodian({ db, kv, keks: resolveKeks(config) });
+  if (args[0] === 'rewrap') {
+    const count = await custodian.rewrapAll();
+    console.log(`rewrapped ${count} keys under KEK ${resolveKeks(config)[0].id}`);
+    await Promise.all([db.close(), kv.close()]);
+    return;
+  }
+  if (!config.custodianToken) throw new ConfigError('CUSTODIAN_TOKEN is required to run the custodian service');
+  const server = createCustodianHttpServer(custodian, config.custodianToken);
+  server.listen(config.custodianPort, '127.0.0.1', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.custodianPort;
+    console.log(`custodian listening on http://127.0.0.1:${port}`);
+  });
+  const stop = () => server.close(() => void Promise.all([db.close(), kv.close()]));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(e instanceof ConfigError ? `config error: ${e.message}` : e);
+    process.exitCode = 1;
+  });
+}

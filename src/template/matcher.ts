@@ -1,0 +1,71 @@
+/**
+ * The server side of a match: encrypted inner product of a stored template with a probe,
+ * masked before it leaves. The result decrypts to r·⟨p,t⟩ at the score coefficient and to
+ * uniform noise everywhere else; r stays here, in the closure `unmask`.
+ */
+import { bfv, loadCiphertext, loadPublicKey, plaintextOf, serialize } from './bfv.ts';
+import { maskCoefficients, probeCoefficients, templateCoefficients } from './encoding.ts';
+import { centred, inverse, mulMod, randomNonZero } from './modular.ts';
+import { BLOCK } from './params.ts';
+
+/**
+ * `encrypted`: the probe is encrypted under the user's public key and multiplied ct×ct (the
+ * result has 3 polynomials; decryption needs no relinearization key). `plain`: the probe stays a
+ * plaintext and is multiplied ct×pt — cheaper, same result.
+ */
+export type ProbeMode = 'encrypted' | 'plain';
+
+export type MaskedMatch = {
+  /** The masked result, for the custodian. */
+  ciphertext: Uint8Array;
+  /** Turns the custodian's r·score mod t into the signed integer inner product. */
+  unmask(maskedScore: number): number;
+};
+
+/** Encrypts a quantized template (or several packed at offsets j·block) under a public key. */
+export async function encryptTemplate(publicKey: Uint8Array, templates: Int8Array[], block: number = BLOCK): Promise<Uint8Array> {
+  const b = await bfv();
+  const coefficients = templateCoefficients(templates, block);
+  using pk = loadPublicKey(b, publicKey);
+  using encryptor = new b.seal.Encryptor(b.context, pk);
+  using plain = plaintextOf(b, coefficients);
+  coefficients.fill(0);
+  using cipher = new b.seal.Ciphertext();
+  encryptor.encrypt(plain, cipher);
+  return serialize(b, cipher);
+}
+
+export async function maskedMatch(opts: {
+  template: Uint8Array;
+  publicKey: Uint8Array;
+  probe: Int8Array;
+  mode: ProbeMode;
+  /** Score positions left unmasked: 1 for a 1:1 match, k for k packed templates. */
+  blocks?: number;
+  block?: number;
+}): Promise<MaskedMatch> {
+  const { mode, blocks = 1, block = BLOCK } = opts;
+  const b = await bfv();
+  const r = randomNonZero();
+  const probe = probeCoefficients(opts.probe, r);
+  using template = loadCiphertext(b, opts.template);
+  using probePlain = plaintextOf(b, probe);
+  probe.fill(0);
+  using product = new b.seal.Ciphertext();
+  if (mode === 'plain') {
+    b.evaluator.multiplyPlain(template, probePlain, product);
+  } else {
+    using pk = loadPublicKey(b, opts.publicKey);
+    using encryptor = new b.seal.Encryptor(b.context, pk);
+    using probeCipher = new b.seal.Ciphertext();
+    encryptor.encrypt(probePlain, probeCipher);
+    b.evaluator.multiply(template, probeCipher, product);
+  }
+  using mask = plaintextOf(b, maskCoefficients(blocks, block));
+  b.evaluator.addPlainInplace(product, mask);
+  const rInverse = inverse(r);
+  return {
+    ciphertext: serialize(b, product),
+    unmask: (maskedScore) => centred(mulMod(maskedScore, rInverse)),
+  };
+}

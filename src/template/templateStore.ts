@@ -1,0 +1,41 @@
+/** Rows of `face_templates`: ciphertext and public key per user, tenant-scoped by RLS. */
+import type { Sql } from '../store/db.ts';
+
+export type StoredTemplate = {
+  model: string;
+  dim: number;
+  publicKey: Uint8Array;
+  ciphertext: Uint8Array;
+};
+
+type Row = { model: string; dim: number; public_key: Uint8Array; ciphertext: Uint8Array };
+
+export async function findTemplate(sql: Sql, tenantId: string, userId: string): Promise<StoredTemplate | undefined> {
+  const { rows } = await sql.query<Row>(
+    'SELECT model, dim, public_key, ciphertext FROM face_templates WHERE tenant_id = $1 AND user_id = $2',
+    [tenantId, userId],
+  );
+  const row = rows[0];
+  return row && { model: row.model, dim: row.dim, publicKey: new Uint8Array(row.public_key), ciphertext: new Uint8Array(row.ciphertext) };
+}
+
+/** Inserts or replaces the user's template (re-enrollment replaces key pair and ciphertext). */
+export async function saveTemplate(sql: Sql, tenantId: string, userId: string, t: StoredTemplate): Promise<void> {
+  await sql.query(
+    `INSERT INTO face_templates (tenant_id, user_id, model, dim, public_key, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, user_id) DO UPDATE
+       SET model = EXCLUDED.model, dim = EXCLUDED.dim, public_key = EXCLUDED.public_key,
+           ciphertext = EXCLUDED.ciphertext, created_at = now()`,
+    [tenantId, userId, t.model, t.dim, Buffer.from(t.publicKey), Buffer.from(t.ciphertext)],
+  );
+}
+
+export async function deleteTemplate(sql: Sql, tenantId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await sql.query('DELETE FROM face_templates WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  return rowCount > 0;
+}
+
+export async function userExists(sql: Sql, tenantId: string, userId: string): Promise<boolean> {
+  const { rows } = await sql.query('SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, userId]);
+  return rows.length > 0;
+}
