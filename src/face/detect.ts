@@ -1,0 +1,167 @@
+/**
+ * Face detection with YuNet (MIT) on onnxruntime-node: every face with its box, score and 5
+ * landmarks, in the pixels of the input image. `detectDominantFace` is the pipeline's rule
+ * that a capture shows exactly one face that matters.
+ */
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { InputError } from '../errors.ts';
+import { loadManifest, openModelSession, type ModelLocation } from './models.ts';
+import type { Detection, Point, RgbImage } from './types.ts';
+
+export type DetectOptions = ModelLocation & {
+  /** Detector model file from the manifest. */
+  model?: string;
+  /** Longer side (px) of the picture the detector sees, border included. */
+  inputSize?: number;
+  /** Border added on every side, as a fraction of the image's longer side. */
+  border?: number;
+  /** A face wider than this (px, as the detector saw it) is detected again at a smaller scale:
+   *  YuNet's landmarks degrade on faces that fill its input (measured, see the pipeline report). */
+  maxFacePx?: number;
+  /** Face width (px) the second pass aims for. */
+  refineFacePx?: number;
+  /** Border of the second pass, so a tight face crop gets the context the detector was trained on. */
+  refineBorder?: number;
+  /** Minimum face score (√(cls·obj)). */
+  scoreThreshold?: number;
+  /** IoU above which the lower-scored of two boxes is dropped. */
+  nmsThreshold?: number;
+};
+
+export const defaultDetectOptions = {
+  inputSize: 640,
+  border: 0,
+  maxFacePx: 256,
+  refineFacePx: 150,
+  refineBorder: 0.3,
+  scoreThreshold: 0.6,
+  nmsThreshold: 0.3,
+};
+
+const strides = [8, 16, 32] as const;
+/** Grey border: neutral for the detector, unlike mirrored or repeated edges that can form faces. */
+const borderColour = { r: 127, g: 127, b: 127 };
+
+type Prepared = { tensor: ort.Tensor; scale: number; offset: number };
+
+/** Resize to `inputSize` on the longer side (border included), add the border, pad bottom/right to ×32, BGR float NCHW. */
+async function prepare(image: RgbImage, inputSize: number, border: number): Promise<Prepared> {
+  const longer = Math.max(image.width, image.height);
+  const borderPx = border * longer;
+  const scale = inputSize / (longer + 2 * borderPx);
+  const w = Math.max(1, Math.round(image.width * scale));
+  const h = Math.max(1, Math.round(image.height * scale));
+  const b = Math.round(borderPx * scale);
+  const padW = Math.ceil((w + 2 * b) / 32) * 32;
+  const padH = Math.ceil((h + 2 * b) / 32) * 32;
+  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+  if (w !== image.width || h !== image.height) pipeline = pipeline.resize(w, h, { fit: 'fill' });
+  const raw = await pipeline
+    .extend({ top: b, left: b, bottom: padH - h - b, right: padW - w - b, background: borderColour })
+    .raw()
+    .toBuffer();
+  const plane = padW * padH;
+  const data = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    data[i] = raw[3 * i + 2];
+    data[plane + i] = raw[3 * i + 1];
+    data[2 * plane + i] = raw[3 * i];
+  }
+  // Border pixels are not part of the image: detections map back through scale and offset.
+  return { tensor: new ort.Tensor('float32', data, [1, 3, padH, padW]), scale: w / image.width, offset: b };
+}
+
+function iou(a: Detection['box'], b: Detection['box']): number {
+  const x1 = Math.max(a.x, b.x);
+  const y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.w, b.x + b.w);
+  const y2 = Math.min(a.y + a.h, b.y + b.h);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  return inter / (a.w * a.h + b.w * b.h - inter);
+}
+
+/** Greedy non-maximum suppression, highest score first. */
+export function nonMaxSuppression(detections: Detection[], threshold: number): Detection[] {
+  const sorted = [...detections].sort((a, b) => b.score - a.score);
+  const kept: Detection[] = [];
+  for (const d of sorted) if (kept.every((k) => iou(k.box, d.box) <= threshold)) kept.push(d);
+  return kept;
+}
+
+type Settings = typeof defaultDetectOptions;
+
+/** One detector pass: every face above the score threshold after NMS, in image pixels, and the scale the detector saw. */
+async function detectPass(session: ort.InferenceSession, image: RgbImage, inputSize: number, border: number, o: Settings): Promise<{ faces: Detection[]; scale: number }> {
+  const { tensor, scale, offset } = await prepare(image, inputSize, border);
+  const [, , padH, padW] = tensor.dims as number[];
+  const out = await session.run({ [session.inputNames[0]]: tensor });
+  const back = (v: number) => (v - offset) / scale;
+  const found: Detection[] = [];
+  for (const s of strides) {
+    const cols = padW / s;
+    const rows = padH / s;
+    const cls = out[`cls_${s}`].data as Float32Array;
+    const obj = out[`obj_${s}`].data as Float32Array;
+    const bbox = out[`bbox_${s}`].data as Float32Array;
+    const kps = out[`kps_${s}`].data as Float32Array;
+    for (let i = 0; i < rows * cols; i++) {
+      const score = Math.sqrt(Math.min(1, Math.max(0, cls[i])) * Math.min(1, Math.max(0, obj[i])));
+      if (score < o.scoreThreshold) continue;
+      const row = Math.floor(i / cols);
+      const col = i % cols;
+      const cx = (col + bbox[4 * i]) * s;
+      const cy = (row + bbox[4 * i + 1]) * s;
+      const w = Math.exp(bbox[4 * i + 2]) * s;
+      const h = Math.exp(bbox[4 * i + 3]) * s;
+      const landmarks = [0, 1, 2, 3, 4].map((n): Point => [back((kps[10 * i + 2 * n] + col) * s), back((kps[10 * i + 2 * n + 1] + row) * s)]);
+      found.push({
+        box: { x: back(cx - w / 2), y: back(cy - h / 2), w: w / scale, h: h / scale },
+        score,
+        landmarks: landmarks as Detection['landmarks'],
+      });
+    }
+  }
+  for (const t of Object.values(out)) t.dispose();
+  tensor.dispose();
+  return { faces: nonMaxSuppression(found, o.nmsThreshold), scale };
+}
+
+/**
+ * Every face YuNet finds, highest score first, in the image's pixel coordinates. When the largest
+ * face fills the detector's view (a close-up or a tight crop), a second pass sees the image with
+ * a border at the scale that puts that face at `refineFacePx`, and its result is kept.
+ */
+export async function detectFaces(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
+  const o: Settings = { ...defaultDetectOptions, ...options };
+  const session = await openModelSession(options.model ?? loadManifest().defaults.detector, options);
+  const first = await detectPass(session, image, o.inputSize, o.border, o);
+  const widest = Math.max(0, ...first.faces.map((f) => f.box.w));
+  if (widest * first.scale <= o.maxFacePx) return first.faces;
+  const longer = Math.max(image.width, image.height);
+  const size = Math.round((o.refineFacePx * (1 + 2 * o.refineBorder) * longer) / widest / 32) * 32;
+  const second = await detectPass(session, image, Math.min(o.inputSize, Math.max(96, size)), o.refineBorder, o);
+  return second.faces.length > 0 ? second.faces : first.faces;
+}
+
+export type DominantFaceOptions = {
+  /** A second face at least this fraction of the largest face's area makes the capture ambiguous. */
+  secondFaceAreaRatio?: number;
+};
+
+/** The one face a capture is about: `face.none` without any, `face.multiple` when another face is comparable in size. */
+export function dominantFace(detections: Detection[], options: DominantFaceOptions = {}): Detection {
+  const ratio = options.secondFaceAreaRatio ?? 0.5;
+  if (detections.length === 0) throw new InputError('face.none', 'no face was found in the image', 422);
+  const bySize = [...detections].sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h);
+  const [largest, second] = bySize;
+  if (second && second.box.w * second.box.h >= ratio * largest.box.w * largest.box.h) {
+    throw new InputError('face.multiple', 'more than one face is in the image', 422);
+  }
+  return largest;
+}
+
+/** Detect, then require exactly one dominant face. */
+export async function detectDominantFace(image: RgbImage, options: DetectOptions & DominantFaceOptions = {}): Promise<Detection> {
+  return dominantFace(await detectFaces(image, options), options);
+}
