@@ -33,11 +33,14 @@ export type TotpCheck = { ok: true; step: number } | { ok: false; reason: 'inval
  * `issuer` (shown in the authenticator app) defaults to `facegate (<tenant>)`; `actor` to the user.
  */
 export async function beginTotpEnrollment(
-  deps: AccountDeps,
+  deps: Partial<AccountDeps> & Pick<AccountDeps, 'db'>,
   tenantId: string,
   userId: string,
   options: { issuer?: string; replace?: boolean; actor?: string } = {},
 ): Promise<TotpEnrollment> {
+  const issuer = options.issuer ?? `facegate (${tenantId})`;
+  // The otpauth label is `issuer:account`, so a colon in the issuer would split it wrongly.
+  if (!/^[^:\p{Cc}]{1,64}$/u.test(issuer)) throw new InputError('totp.invalid_issuer', 'issuer must be 1–64 printable characters without ":"');
   const secret = generateSecret({ length: 20 });
   const uri = await inTenant(deps.db, tenantId, async (sql) => {
     const user = isUuid(userId)
@@ -52,7 +55,7 @@ export async function beginTotpEnrollment(
     );
     if (rowCount !== 1) throw new ConflictError('totp.already_enrolled', 'TOTP is already enrolled for this user; replace it explicitly to enroll a new authenticator');
     await appendAudit(sql, tenantId, { type: 'totp.enrollment_started', actor: options.actor ?? userId, subject: userId, data: { replace: options.replace === true } });
-    return generateURI({ issuer: options.issuer ?? `facegate (${tenantId})`, label: user.username, secret });
+    return generateURI({ issuer, label: user.username, secret });
   });
   return { secret, uri, qrSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M' }) };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig } from '../config.ts';
-import { InputError } from '../errors.ts';
+import { InputError, NotFoundError } from '../errors.ts';
 import { openDatabase } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { verifyAuditChain } from './verify.ts';
@@ -29,6 +29,8 @@ export async function run(args: string[], io: CliIo, env?: Record<string, string
   const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
   try {
     await migrate(db);
+    const { rows } = await db.transaction((sql) => sql.query('SELECT 1 FROM tenants WHERE id = $1', [tenant]));
+    if (!rows.length) throw new NotFoundError('tenant.not_found', `tenant "${tenant}" does not exist`);
     const result = await verifyAuditChain(db, tenant);
     if (result.ok) {
       io.out(`audit chain of tenant ${tenant}: ok (${result.checked} events)`);
