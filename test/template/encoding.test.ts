@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { checkQuantized, maskCoefficients, probeCoefficients, scoreIndex, templateCoefficients } from '../../src/template/encoding.ts';
+import { centred, inverse, mod, mulMod, randomNonZero, uniformResidues } from '../../src/template/modular.ts';
+import { PLAIN_MODULUS, POLY_DEGREE, SCORE_INDEX } from '../../src/template/params.ts';
+import { quantize } from '../../src/template/quantize.ts';
+import { dot, unitVector } from './vectors.ts';
+
+/** Product in Z_t[x]/(x^N + 1), computed directly. */
+function negacyclicProduct(a: Uint32Array, b: Uint32Array): number[] {
+  const out = new Array<number>(POLY_DEGREE).fill(0);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === 0) continue;
+    for (let j = 0; j < b.length; j++) {
+      if (b[j] === 0) continue;
+      const k = i + j;
+      const term = mulMod(a[i], b[j]);
+      if (k < POLY_DEGREE) out[k] = mod(out[k] + term);
+      else out[k - POLY_DEGREE] = mod(out[k - POLY_DEGREE] - term);
+    }
+  }
+  return out;
+}
+
+test('coefficient B−1 of r·p·T is r·⟨p,t⟩ mod t', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 512 }).chain((d) => fc.tuple(unitVector(d), unitVector(d))), fc.integer({ min: 1, max: PLAIN_MODULUS - 1 }), ([u, v], r) => {
+      const p = quantize(u);
+      const t = quantize(v);
+      const product = negacyclicProduct(probeCoefficients(p, r), templateCoefficients([t]));
+      assert.equal(centred(mulMod(product[SCORE_INDEX], inverse(r))), dot(p, t));
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('packed templates each get their own score coefficient, wrap included', () => {
+  fc.assert(
+    fc.property(fc.array(unitVector(128), { minLength: 32, maxLength: 32 }), unitVector(128), (templates, probe) => {
+      const qs = templates.map(quantize);
+      const p = quantize(probe);
+      const product = negacyclicProduct(probeCoefficients(p, 1), templateCoefficients(qs, 128));
+      qs.forEach((q, j) => assert.equal(centred(product[scoreIndex(j, 128)]), dot(p, q)));
+    }),
+    { numRuns: 5 },
+  );
+  assert.throws(() => templateCoefficients(new Array(33).fill(new Int8Array(128)), 128), { code: 'template.too_many' });
+});
+
+test('the mask is zero exactly at the score positions', () => {
+  const one = maskCoefficients();
+  assert.equal(one.length, POLY_DEGREE);
+  assert.equal(one[SCORE_INDEX], 0);
+  const packed = maskCoefficients(32, 128);
+  for (let j = 0; j < 32; j++) assert.equal(packed[scoreIndex(j, 128)], 0);
+});
+
+test('vectors outside the quantized-unit bound are refused', () => {
+  assert.throws(() => checkQuantized(new Int8Array(128).fill(127)), { code: 'template.out_of_range' });
+  assert.throws(() => probeCoefficients(new Int8Array(600), 1), { code: 'template.bad_dimension' });
+});
+
+test('modular helpers: inverse, centred residues, uniform draws in range', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: PLAIN_MODULUS - 1 }), (a) => assert.equal(mulMod(a, inverse(a)), 1)));
+  assert.equal(centred(PLAIN_MODULUS - 1), -1);
+  assert.equal(centred((PLAIN_MODULUS - 1) / 2), 32768);
+  const draws = uniformResidues(100_000);
+  assert.ok(draws.every((x) => x < PLAIN_MODULUS));
+  for (let i = 0; i < 1000; i++) assert.notEqual(randomNonZero(), 0);
+});
