@@ -62,7 +62,8 @@ export function plaintextOf(b: Bfv, coefficients: ArrayLike<number>): Plaintext 
 
 function load<T extends Ciphertext | PublicKey | SecretKey>(b: Bfv, object: T, bytes: Uint8Array, what: string): T {
   try {
-    object.loadFromArray(b.context, bytes);
+    // node-seal accepts only a plain Uint8Array, not a Buffer (what pg and node:crypto return).
+    object.loadFromArray(b.context, bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return object;
   } catch {
     // SEAL validates the header, sizes and parameters; anything else is not ours.

@@ -1,0 +1,112 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
+import * as custodianModule from '../../src/custodian/custodian.ts';
+import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
+import { encryptTemplate, maskedMatch } from '../../src/template/matcher.ts';
+import { quantize } from '../../src/template/quantize.ts';
+import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
+import { auditTypes, newKek, seedTenant, seedUser } from '../template/fixtures.ts';
+import { dot, randomUnit } from '../template/vectors.ts';
+
+const db = await freshDatabase();
+const kv = freshKeyValueStore();
+after(async () => {
+  await db.close();
+  await kv.close();
+});
+await seedTenant(db, 'acme');
+const k1 = newKek('k1');
+
+async function matchOnce(custodian: ReturnType<typeof createLocalCustodian>, userId: string, publicKey: Uint8Array) {
+  const t = quantize(randomUnit(128));
+  const p = quantize(randomUnit(128));
+  const template = await encryptTemplate(publicKey, [t]);
+  const masked = await maskedMatch({ template, publicKey, probe: p, mode: 'plain' });
+  return { template, expected: dot(p, t), masked, decrypt: () => custodian.decryptMaskedScore('acme', userId, masked.ciphertext) };
+}
+
+test('the custodian surface is exactly the narrow set: no general decryption, no key export', () => {
+  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  assert.deepEqual(Object.keys(custodian).sort(), [...CUSTODIAN_METHODS, 'rewrapAll'].sort());
+  assert.deepEqual(Object.keys(custodianModule), ['CUSTODIAN_METHODS']);
+});
+
+test('decrypts a masked result to r·score only, and audits it', async () => {
+  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const userId = await seedUser(db, 'acme');
+  const publicKey = await custodian.createUserKey('acme', userId);
+  const m = await matchOnce(custodian, userId, publicKey);
+  const value = await m.decrypt();
+  assert.ok(Number.isInteger(value) && value >= 0 && value < 65537);
+  assert.equal(m.masked.unmask(value), m.expected);
+  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt']);
+  const { rows } = await db.withTenant('acme', (sql) => sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'custodian.decrypt'"));
+  assert.deepEqual(rows[0].data, { kekId: 'k1' }, 'no ciphertext, key or score in the audit data');
+});
+
+test('the custodian cannot be made to decrypt a template: unmasked ciphertexts are refused', async () => {
+  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const userId = await seedUser(db, 'acme');
+  const publicKey = await custodian.createUserKey('acme', userId);
+  const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
+  await assert.rejects(custodian.decryptMaskedScore('acme', userId, template), { code: 'custodian.unmasked', status: 422 });
+  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt_refused']);
+  await assert.rejects(custodian.decryptMaskedScore('acme', userId, new Uint8Array(10)), { code: 'template.bad_ciphertext' });
+});
+
+test('decryptions are rate-limited per user', async () => {
+  const custodian = createLocalCustodian({ db, kv, keks: [k1], decryptLimit: 2, decryptWindowMs: 60_000 });
+  const userId = await seedUser(db, 'acme');
+  const publicKey = await custodian.createUserKey('acme', userId);
+  const m = await matchOnce(custodian, userId, publicKey);
+  await m.decrypt();
+  await m.decrypt();
+  await assert.rejects(m.decrypt(), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
+  const other = await seedUser(db, 'acme');
+  const otherKey = await custodian.createUserKey('acme', other);
+  await (await matchOnce(custodian, other, otherKey)).decrypt();
+});
+
+test('bad ids and unknown users are typed errors', async () => {
+  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  await assert.rejects(custodian.createUserKey('ACME!', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41'), { code: 'custodian.bad_tenant' });
+  await assert.rejects(custodian.decryptMaskedScore('acme', 'not-a-uuid', new Uint8Array(1)), { code: 'custodian.bad_user' });
+  await assert.rejects(custodian.decryptMaskedScore('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', new Uint8Array(1)), { code: 'custodian.no_key' });
+});
+
+test('crypto-shredding: after the key is deleted nothing decrypts the user’s results, and it is audited', async () => {
+  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const userId = await seedUser(db, 'acme');
+  const publicKey = await custodian.createUserKey('acme', userId);
+  const m = await matchOnce(custodian, userId, publicKey);
+  assert.equal(await custodian.shredUserKey('acme', userId), true);
+  await assert.rejects(m.decrypt(), { code: 'custodian.no_key' });
+  assert.equal(await custodian.shredUserKey('acme', userId), false);
+  const types = await auditTypes(db, 'acme', userId);
+  assert.equal(types.filter((t) => t === 'custodian.key_shredded').length, 2);
+  const { rowCount } = await db.withTenant('acme', (sql) => sql.query('SELECT 1 FROM custodian_keys WHERE user_id = $1', [userId]));
+  assert.equal(rowCount, 0);
+});
+
+test('KEK rotation: rewrap all keys, drop the old KEK, matching still works', async () => {
+  const before = createLocalCustodian({ db, kv, keks: [k1] });
+  const users = [await seedUser(db, 'acme'), await seedUser(db, 'acme')];
+  const publicKeys = await Promise.all(users.map((u) => before.createUserKey('acme', u)));
+  const templates = await Promise.all(publicKeys.map((pk) => encryptTemplate(pk, [quantize(randomUnit(128))])));
+  const k2 = newKek('k2');
+  const rotating = createLocalCustodian({ db, kv, keks: [k2, k1] });
+  assert.ok((await rotating.rewrapAll()) >= 2);
+  assert.equal(await rotating.rewrapAll(), 0, 'nothing left under the old KEK');
+  const { rows } = await db.withTenant('acme', (sql) => sql.query<{ kek_id: string }>('SELECT DISTINCT kek_id FROM custodian_keys'));
+  assert.deepEqual(rows.map((r) => r.kek_id), ['k2']);
+  const after = createLocalCustodian({ db, kv, keks: [k2] });
+  for (let i = 0; i < users.length; i++) {
+    const probe = quantize(randomUnit(128));
+    const masked = await maskedMatch({ template: templates[i], publicKey: publicKeys[i], probe, mode: 'plain' });
+    assert.equal(typeof masked.unmask(await after.decryptMaskedScore('acme', users[i], masked.ciphertext)), 'number');
+  }
+  const m = await matchOnce(before, users[0], publicKeys[0]);
+  await assert.rejects(m.decrypt(), { code: 'custodian.kek_unavailable' }, 'the removed KEK is no longer needed nor accepted');
+  assert.ok((await auditTypes(db, 'acme')).includes('custodian.keys_rewrapped'));
+});

@@ -1,0 +1,96 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
+import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
+import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
+import { auditTypes, newKek, seedTenant, seedUser } from './fixtures.ts';
+import { cosine, normalise, randomUnit } from './vectors.ts';
+
+const db = await freshDatabase();
+const kv = freshKeyValueStore();
+after(async () => {
+  await db.close();
+  await kv.close();
+});
+await seedTenant(db, 'acme');
+await seedTenant(db, 'globex');
+const k1 = newKek('k1');
+const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+const templates = createFaceTemplates({ db, custodian, model: 'test-128' });
+
+type Row = { model: string; dim: number; public_key: Uint8Array; ciphertext: Uint8Array };
+const templateRow = async (tenantId: string, userId: string) =>
+  (await db.withTenant(tenantId, (sql) => sql.query<Row>('SELECT model, dim, public_key, ciphertext FROM face_templates WHERE user_id = $1', [userId]))).rows[0];
+
+test('enroll then match gives the cosine within quantization error, and wipes the embeddings', async () => {
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  const same = normalise(Float32Array.from(face, (x, i) => x + 0.2 * randomUnit(128)[i]));
+  const expected = cosine(face, same);
+  const enrolled = face.slice();
+  await templates.enroll('acme', userId, enrolled);
+  assert.ok(enrolled.every((x) => x === 0), 'enrolled embedding wiped');
+  const probe = same.slice();
+  const { score } = await templates.match('acme', userId, probe);
+  assert.ok(probe.every((x) => x === 0), 'probe wiped');
+  assert.ok(Math.abs(score - expected) < 0.02, `score ${score} vs cosine ${expected}`);
+  const stranger = await templates.match('acme', userId, randomUnit(128));
+  assert.ok(stranger.score < 0.5, `impostor score ${stranger.score}`);
+  const row = await templateRow('acme', userId);
+  assert.equal(row.model, 'test-128');
+  assert.equal(row.dim, 128);
+});
+
+test('encrypted-probe mode (ct×ct) gives the same scores', async () => {
+  const userId = await seedUser(db, 'acme');
+  const ctct = createFaceTemplates({ db, custodian, model: 'test-128', probeMode: 'encrypted' });
+  const face = randomUnit(128);
+  await ctct.enroll('acme', userId, face.slice());
+  const { score } = await ctct.match('acme', userId, face.slice());
+  assert.ok(Math.abs(score - 1) < 0.02, `self-match ${score}`);
+});
+
+test('crypto-shredding: after remove, even a restored copy of the template cannot be matched or decrypted', async () => {
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  await templates.enroll('acme', userId, face.slice());
+  const backup = await templateRow('acme', userId);
+  assert.equal(await templates.remove('acme', userId), true);
+  assert.equal(await templateRow('acme', userId), undefined);
+  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'template.not_enrolled' });
+  // A backup of the row restored later is still useless: its secret key is gone.
+  await db.withTenant('acme', (sql) =>
+    sql.query('INSERT INTO face_templates (tenant_id, user_id, model, dim, public_key, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', [
+      'acme', userId, backup.model, backup.dim, backup.public_key, backup.ciphertext,
+    ]),
+  );
+  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'template.not_enrolled' });
+  assert.ok((await auditTypes(db, 'acme', userId)).includes('custodian.key_shredded'));
+  assert.equal(await templates.remove('acme', userId), true, 'the restored row is deleted');
+  assert.equal(await templates.remove('acme', userId), false);
+});
+
+test('KEK rotation leaves stored templates byte-identical and matching keeps working', async () => {
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  await templates.enroll('acme', userId, face.slice());
+  const before = await templateRow('acme', userId);
+  const k2 = newKek('k2');
+  await createLocalCustodian({ db, kv, keks: [k2, k1] }).rewrapAll();
+  assert.deepEqual(await templateRow('acme', userId), before);
+  const rotated = createFaceTemplates({ db, custodian: createLocalCustodian({ db, kv, keks: [k2] }), model: 'test-128' });
+  const { score } = await rotated.match('acme', userId, face.slice());
+  assert.ok(Math.abs(score - 1) < 0.02);
+});
+
+test('typed errors: unknown user, not enrolled, other tenant, wrong dimension or model', async () => {
+  await assert.rejects(templates.enroll('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', randomUnit(128)), { code: 'template.unknown_user' });
+  const userId = await seedUser(db, 'acme');
+  await assert.rejects(templates.match('acme', userId, randomUnit(128)), { code: 'template.not_enrolled' });
+  await templates.enroll('acme', userId, randomUnit(128));
+  await assert.rejects(templates.match('globex', userId, randomUnit(128)), { code: 'template.not_enrolled' }, 'RLS hides other tenants');
+  await assert.rejects(templates.match('acme', userId, randomUnit(64)), { code: 'template.dimension_mismatch' });
+  const other = createFaceTemplates({ db, custodian, model: 'other-model' });
+  await assert.rejects(other.match('acme', userId, randomUnit(128)), { code: 'template.model_mismatch' });
+  await assert.rejects(templates.enroll('acme', userId, new Float32Array(128)), { code: 'template.bad_embedding' });
+});

@@ -1,0 +1,25 @@
+/** Test rows: a tenant and users inserted directly with SQL (tenants as owner, users under RLS). */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Database } from '../../src/store/db.ts';
+import type { Kek } from '../../src/custodian/sealedKey.ts';
+
+export async function seedTenant(db: Database, tenantId: string): Promise<void> {
+  await db.asOwner((sql) => sql.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING', [tenantId]));
+}
+
+export async function seedUser(db: Database, tenantId: string): Promise<string> {
+  const id = randomUUID();
+  await db.withTenant(tenantId, (sql) => sql.query('INSERT INTO users (tenant_id, id, username) VALUES ($1, $2, $3)', [tenantId, id, `u${id.slice(0, 8)}`]));
+  return id;
+}
+
+export function newKek(id: string): Kek {
+  return { id, key: randomBytes(32) };
+}
+
+export async function auditTypes(db: Database, tenantId: string, subject?: string): Promise<string[]> {
+  const { rows } = await db.withTenant(tenantId, (sql) =>
+    sql.query<{ type: string }>('SELECT type FROM audit_events WHERE tenant_id = $1 AND ($2::text IS NULL OR subject = $2) ORDER BY seq', [tenantId, subject ?? null]),
+  );
+  return rows.map((r) => r.type);
+}
