@@ -6,8 +6,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export async function findAccount(db: Database, tenantId: string, sub: string): Promise<Account | undefined> {
   if (!UUID.test(sub)) return undefined;
-  const { rows } = await db.withTenant(tenantId, (sql) =>
-    sql.query<{ id: string; username: string; email: string | null }>('SELECT id, username, email FROM users WHERE id = $1', [sub]),
+  const { rows } = await db.statement<{ id: string; username: string; email: string | null }>(
+    tenantId,
+    'SELECT id, username, email FROM users WHERE id = $1',
+    [sub],
   );
   const user = rows[0];
   if (!user) return undefined;

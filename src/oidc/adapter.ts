@@ -21,22 +21,23 @@ export function adapterFactory(db: Database, tenantId: string) {
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed by the admin CLI');
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
-      await db.withTenant(tenantId, (sql) =>
-        sql.query(
+      await db.statement(
+          tenantId,
           `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, user_code, uid, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (tenant_id, model, id) DO UPDATE
              SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
                  uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
           [tenantId, this.model, id, payload, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt],
-        ),
       );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        const { rows } = await db.withTenant(tenantId, (sql) =>
-          sql.query<{ metadata: AdapterPayload; min_acr: string | null }>('SELECT metadata, min_acr FROM clients WHERE client_id = $1', [id]),
+        const { rows } = await db.statement<{ metadata: AdapterPayload; min_acr: string | null }>(
+          tenantId,
+          'SELECT metadata, min_acr FROM clients WHERE client_id = $1',
+          [id],
         );
         const row = rows[0];
         // The operator's floor lives in its own column so the CLI can change it alone.
@@ -54,12 +55,11 @@ export function adapterFactory(db: Database, tenantId: string) {
     }
 
     private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-      const { rows } = await db.withTenant(tenantId, (sql) =>
-        sql.query<PayloadRow>(
-          `SELECT payload, consumed_at FROM oidc_payloads
-           WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
-          [this.model, value],
-        ),
+      const { rows } = await db.statement<PayloadRow>(
+        tenantId,
+        `SELECT payload, consumed_at FROM oidc_payloads
+         WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [this.model, value],
       );
       const row = rows[0];
       if (!row) return undefined;
@@ -67,19 +67,15 @@ export function adapterFactory(db: Database, tenantId: string) {
     }
 
     async consume(id: string): Promise<void> {
-      await db.withTenant(tenantId, (sql) =>
-        sql.query('UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2', [this.model, id]),
-      );
+      await db.statement(tenantId, 'UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2', [this.model, id]);
     }
 
     async destroy(id: string): Promise<void> {
-      await db.withTenant(tenantId, (sql) => sql.query('DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [this.model, id]));
+      await db.statement(tenantId, 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [this.model, id]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db.withTenant(tenantId, (sql) =>
-        sql.query('DELETE FROM oidc_payloads WHERE grant_id = $1 AND model = ANY($2)', [grantId, [...GRANTABLE]]),
-      );
+      await db.statement(tenantId, 'DELETE FROM oidc_payloads WHERE grant_id = $1 AND model = ANY($2)', [grantId, [...GRANTABLE]]);
     }
   };
 }
