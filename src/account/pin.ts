@@ -35,13 +35,13 @@ function isRun(pin: string, step: 1 | -1): boolean {
   return true;
 }
 
-export function hashPin(pin: string): Promise<string> {
+function hashPin(pin: string): Promise<string> {
   return hash(validatePin(pin), ARGON2);
 }
 
 // Verified against when the user has no PIN, so that case costs the same time as a wrong PIN.
 let dummyHash: Promise<string> | undefined;
-export function dummyPinHash(): Promise<string> {
+function dummyPinHash(): Promise<string> {
   dummyHash ??= hash('not-a-pin-0000', ARGON2);
   return dummyHash;
 }

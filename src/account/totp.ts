@@ -61,7 +61,7 @@ export async function beginTotpEnrollment(
 }
 
 /** Matches `code` against `secret` at ±1 step of `nowMs`, returning the matched step. */
-export async function matchTotpCode(secret: string, code: string, nowMsValue: number): Promise<number | null> {
+async function matchTotpCode(secret: string, code: string, nowMsValue: number): Promise<number | null> {
   if (!CODE.test(code)) return null;
   const r = await verify({ secret, token: code, epoch: Math.floor(nowMsValue / 1000), period: PERIOD_S, epochTolerance: PERIOD_S });
   return r.valid && 'timeStep' in r ? r.timeStep : null;

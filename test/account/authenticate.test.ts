@@ -58,7 +58,7 @@ describe('authenticatePin', () => {
 
   it('answers a wrong PIN, an unknown user, a malformed PIN and a user without PIN alike', async () => {
     await createUser(db, T, { username: 'nopin' }, 'test');
-    for (const [username, pin] of [['alice', '000111'], ['nobody', PIN], ['alice', 'abc'], ['nopin', PIN]]) {
+    for (const [username, pin] of [['alice', '000111'], ['nobody', PIN], ['alice', 'abc'], ['alice', PIN + '0'.repeat(58)], ['nopin', PIN]]) {
       await assert.rejects(authenticatePin(deps, T, username, pin), (e) => e instanceof AuthError && e.code === 'auth.invalid_credentials');
     }
   });
