@@ -1,0 +1,113 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
+import { createCustodianHttpServer } from '../../src/custodian/httpServer.ts';
+import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
+import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
+import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
+import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
+import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
+import { randomUnit } from '../template/vectors.ts';
+
+const db = await freshDatabase();
+const kv = freshKeyValueStore();
+await seedTenant(db, 'acme');
+const token = 'a-shared-secret-of-at-least-32-characters';
+const local = createLocalCustodian({ db, kv, keks: [newKek('k1')], decryptLimit: 3 });
+const server = createCustodianHttpServer(local, token);
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+after(async () => {
+  server.close();
+  await db.close();
+  await kv.close();
+});
+
+test('the provider enrolls, matches and removes through the remote custodian', async () => {
+  const remote = createRemoteCustodian({ url, token });
+  // The client is the narrow interface and nothing else: it holds a URL and a token, no keys.
+  assert.deepEqual(Object.keys(remote).sort(), [...CUSTODIAN_METHODS].sort());
+  const templates = createFaceTemplates({ db, custodian: remote, model: 'test-128' });
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  await templates.enroll('acme', userId, face.slice());
+  const { score } = await templates.match('acme', userId, face.slice());
+  assert.ok(Math.abs(score - 1) < 0.02);
+  assert.equal(await templates.remove('acme', userId), true);
+  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'template.not_enrolled' });
+});
+
+test('a wrong or missing token gets 401', async () => {
+  for (const authorization of [undefined, 'Bearer wrong', `Bearer ${token}x`, token]) {
+    const res = await fetch(`${url}/v1/shred`, {
+      method: 'POST',
+      headers: authorization ? { authorization } : {},
+      body: JSON.stringify({ tenant: 'acme', user: '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41' }),
+    });
+    assert.equal(res.status, 401);
+  }
+  const wrong = createRemoteCustodian({ url, token: 'not-the-token-but-long-enough-xxxxxxxxx' });
+  await assert.rejects(wrong.createUserKey('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41'), { code: 'custodian.unauthorized' });
+});
+
+test('errors keep their codes across HTTP: not found, bad input, rate limit, unknown route', async () => {
+  const remote = createRemoteCustodian({ url, token });
+  await assert.rejects(remote.decryptMaskedScore('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', new Uint8Array(4)), { code: 'custodian.no_key', status: 404 });
+  await assert.rejects(remote.createUserKey('acme', 'nope'), { code: 'custodian.bad_user', status: 400 });
+  const userId = await seedUser(db, 'acme');
+  await remote.createUserKey('acme', userId);
+  for (let i = 0; i < 3; i++) await assert.rejects(remote.decryptMaskedScore('acme', userId, new Uint8Array(4)), { code: 'template.bad_ciphertext' });
+  await assert.rejects(remote.decryptMaskedScore('acme', userId, new Uint8Array(4)), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
+  const res = await fetch(`${url}/v1/export-key`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
+  assert.equal(res.status, 404, 'no such call exists');
+  const bad = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'not json' });
+  assert.equal(bad.status, 400);
+  const unreachable = createRemoteCustodian({ url: 'http://127.0.0.1:1', token });
+  await assert.rejects(unreachable.shredUserKey('acme', userId), { code: 'custodian.unavailable' });
+});
+
+test('`npm run custodian` runs as its own process holding the KEK; the provider holds none', async (t) => {
+  if (!db.url) return t.skip('needs DATABASE_URL: the separate custodian shares Postgres with the provider');
+  const kek = newKek('svc');
+  const child = spawn(process.execPath, ['src/custodian/server.ts'], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      CUSTODIAN_TOKEN: token,
+      CUSTODIAN_PORT: '0',
+      FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    const serviceUrl = /http:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
+    // This process never sees the service's KEK: enrollment and matching still work.
+    const templates = createFaceTemplates({ db, custodian: createRemoteCustodian({ url: serviceUrl, token }), model: 'test-128' });
+    const userId = await seedUser(db, 'acme');
+    const face = randomUnit(128);
+    await templates.enroll('acme', userId, face.slice());
+    assert.ok(Math.abs((await templates.match('acme', userId, face.slice())).score - 1) < 0.02);
+    const { rows } = await db.withTenant('acme', (sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
+    assert.equal(rows[0].kek_id, 'svc');
+    const res = await fetch(`${serviceUrl}/v1/shred`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 401);
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+});
+
+test('the custodian service refuses to start without DATABASE_URL', async () => {
+  const child = spawn(process.execPath, ['src/custodian/server.ts'], { env: { PATH: process.env.PATH, CUSTODIAN_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 1);
+  assert.match(stderr, /needs DATABASE_URL/);
+});
