@@ -36,18 +36,25 @@ function cpuSeconds(pid: number | string): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU seconds of every postgres process on the machine. */
-function postgresCpuSeconds(): number {
+/** Sums CPU seconds over the processes `pick` selects from /proc (name, parent pid). */
+function cpuOf(pick: (pid: number, comm: string, ppid: number) => boolean): number {
   let total = 0;
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+  for (const entry of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(pid);
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (pick(Number(entry), comm, ppid)) total += cpuSeconds(entry);
     } catch {
       // the process exited between listing and reading
     }
   }
   return total;
 }
+
+const postgresCpuSeconds = () => cpuOf((_pid, comm) => comm === 'postgres');
+/** The provider: the process we started and, in cluster mode, its workers. */
+const providerCpuSeconds = (root: number) => cpuOf((pid, _comm, ppid) => pid === root || ppid === root);
 
 async function freshBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `facegate_bench_${randomBytes(4).toString('hex')}`;
@@ -71,7 +78,7 @@ async function freshBenchDatabase(): Promise<{ url: string; drop(): Promise<void
 type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; pgCpu: number; seconds: number };
 
 async function load(serverPid: number, opts: autocannon.Options): Promise<Load> {
-  const cpu0 = cpuSeconds(serverPid);
+  const cpu0 = providerCpuSeconds(serverPid);
   const pg0 = postgresCpuSeconds();
   const t0 = performance.now();
   const r = await autocannon(opts);
@@ -83,13 +90,15 @@ async function load(serverPid: number, opts: autocannon.Options): Promise<Load> 
     non2xx: r.non2xx,
     errors: r.errors,
     total: r.requests.total,
-    serverCpu: (cpuSeconds(serverPid) - cpu0) / seconds,
+    serverCpu: (providerCpuSeconds(serverPid) - cpu0) / seconds,
     pgCpu: (postgresCpuSeconds() - pg0) / seconds,
     seconds,
   };
 }
 
-export default async function run(): Promise<BenchPart> {
+type Scenario = { exchange: Load; refresh: Load; mintRps: number };
+
+async function scenario(workers: number): Promise<Scenario> {
   const database = await freshBenchDatabase();
   const db = openDatabase({ url: database.url });
   await migrate(db);
@@ -102,7 +111,7 @@ export default async function run(): Promise<BenchPart> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(root, 'src/main.ts')], {
-    env: { ...process.env, PORT: String(port), PUBLIC_URL: base, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn', COOKIE_KEYS: randomBytes(32).toString('hex') },
+    env: { ...process.env, PORT: String(port), PUBLIC_URL: base, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn', COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
@@ -170,31 +179,40 @@ export default async function run(): Promise<BenchPart> {
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
     });
 
-    const row = (name: string, l: Load) =>
-      `| ${name} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} |`;
-    return {
-      title: 'Token endpoint (Postgres + Redis)',
-      results: {
-        'token.code_exchange_rps': { value: round(exchange.rps, 1), unit: 'req/s' },
-        'token.code_exchange_p99_ms': { value: exchange.p99, unit: 'ms' },
-        'token.refresh_rps': { value: round(refresh.rps, 1), unit: 'req/s' },
-        'token.refresh_p99_ms': { value: refresh.p99, unit: 'ms' },
-        'token.authorize_prompt_none_rps': { value: round(mintRps, 1), unit: 'req/s' },
-      },
-      markdown: `Provider in its own Node process (one event loop), Postgres and Redis on the same 2-core machine, autocannon with ${CONNECTIONS} connections in the bench process. Target ≥ 500 token requests/s.
-
-| grant | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) |
-|---|---|---|---|---|---|---|---|
-${row('authorization_code (+ PKCE, ID token, client_secret_basic)', exchange)}
-${row('refresh_token', refresh)}
-
-Codes were minted beforehand through \`/auth?prompt=none\` at ${round(mintRps, 0)} req/s (8 in flight).
-
-Where the time goes: the CPU columns are cores busy on average during the run (2 available; the load generator takes the rest). A code exchange reads the code, client, grant and session and writes the consumed flag and the access token (each a short transaction: one round trip to enter the tenant scope, the statement, COMMIT), then signs an RS256 ID token (~1 ms of CPU). When the provider column is near 1.0, the single Node process is the limit; running one provider process per core behind a load balancer (they are stateless) is how to scale.`,
-    };
+    return { exchange, refresh, mintRps };
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     await database.drop();
   }
+}
+
+export default async function run(): Promise<BenchPart> {
+  const runs: [number, Scenario][] = [];
+  for (const workers of [1, 2]) runs.push([workers, await scenario(workers)]);
+  const best = (pick: (s: Scenario) => Load) => runs.reduce((a, b) => (pick(b[1]).rps > pick(a[1]).rps ? b : a));
+  const [exWorkers, exBest] = best((s) => s.exchange);
+  const [rfWorkers, rfBest] = best((s) => s.refresh);
+  const row = (name: string, workers: number, l: Load) =>
+    `| ${name} | ${workers} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} |`;
+  const rows = runs.flatMap(([w, s]) => [row('authorization_code', w, s.exchange), row('refresh_token', w, s.refresh)]).join('\n');
+  return {
+    title: 'Token endpoint (Postgres + Redis)',
+    results: {
+      'token.code_exchange_rps': { value: round(exBest.exchange.rps, 1), unit: 'req/s' },
+      'token.code_exchange_p99_ms': { value: exBest.exchange.p99, unit: 'ms' },
+      'token.refresh_rps': { value: round(rfBest.refresh.rps, 1), unit: 'req/s' },
+      'token.refresh_p99_ms': { value: rfBest.refresh.p99, unit: 'ms' },
+      'token.code_exchange_rps_1proc': { value: round(runs[0][1].exchange.rps, 1), unit: 'req/s' },
+      'token.refresh_rps_1proc': { value: round(runs[0][1].refresh.rps, 1), unit: 'req/s' },
+      'token.authorize_prompt_none_rps': { value: round(runs[0][1].mintRps, 1), unit: 'req/s' },
+    },
+    markdown: `The provider runs as its own process tree (\`WORKERS\` = 1 or 2 processes sharing the port through node:cluster), Postgres and Redis on the same 2-core machine, autocannon with ${CONNECTIONS} connections in the bench process (which takes CPU too). Code exchange: ${CODES} codes minted beforehand through \`/auth?prompt=none\` on a signed-in session (${round(runs[0][1].mintRps, 0)} req/s with one process), each exchanged once with PKCE and client_secret_basic, RS256 ID token issued. Refresh: ${REFRESH_SECONDS} s on one refresh token (confidential client, not rotated). Target ≥ 500 token requests/s. Headline figures in results.json are the better of the two process counts (code exchange: ${exWorkers}, refresh: ${rfWorkers}).
+
+| grant | processes | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) |
+|---|---|---|---|---|---|---|---|---|
+${rows}
+
+Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator uses the rest). A code exchange is 7 single-statement transactions (client, code, grant lookups, the consumed flag, account, access and refresh token writes), each one round trip (\`Database.statement\`), then an RS256 ID token signature; a refresh is 5. When provider + Postgres + load generator fill both cores, the machine is the limit, not a lock or a pool.`,
+  };
 }

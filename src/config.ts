@@ -31,6 +31,8 @@ export type Config = {
   custodianToken: string | undefined;
   /** Port of the separate custodian service. */
   custodianPort: number;
+  /** Provider processes sharing the port (node:cluster); > 1 needs Postgres and Redis. */
+  workers: number;
   /** Trust X-Forwarded-* (behind a TLS-terminating load balancer). */
   trustProxy: boolean;
   /** Log level for pino. */
@@ -92,6 +94,10 @@ export function loadConfig(env: Env = process.env): Config {
   const custodianToken = env.CUSTODIAN_TOKEN || undefined;
   if (custodianUrl && !custodianToken) throw new ConfigError('CUSTODIAN_URL needs CUSTODIAN_TOKEN');
   if (custodianToken !== undefined && custodianToken.length < 32) throw new ConfigError('CUSTODIAN_TOKEN must be at least 32 characters');
+  const workers = int(env, 'WORKERS', 1, 1, 64);
+  if (workers > 1 && (!env.DATABASE_URL || !env.REDIS_URL)) {
+    throw new ConfigError('WORKERS > 1 needs DATABASE_URL and REDIS_URL: processes share no memory');
+  }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL invalid: ${logLevel}`);
   return {
@@ -108,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     custodian: custodianUrl ? { mode: 'remote', url: custodianUrl, token: custodianToken! } : { mode: 'inprocess' },
     custodianToken,
     custodianPort: int(env, 'CUSTODIAN_PORT', 3100, 0, 65535),
+    workers,
     trustProxy: env.TRUST_PROXY === 'true',
     logLevel,
     production,

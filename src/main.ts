@@ -2,6 +2,7 @@
  * `npm start`: reads config, opens Postgres (or embedded PGlite) and Redis (or in-process),
  * applies migrations, makes sure the default tenant exists, and serves the provider.
  */
+import cluster from 'node:cluster';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from './config.ts';
@@ -52,10 +53,31 @@ export async function startServer(config: Config, given: { db?: Database; kv?: K
   };
 }
 
+/** With WORKERS > 1 the primary forks that many provider processes sharing the port. */
+async function runPrimaryOrWorker(config: Config): Promise<void> {
+  if (config.workers > 1 && cluster.isPrimary) {
+    // Migrations run once here so workers do not race on first start.
+    const db = openDatabase({ url: config.databaseUrl });
+    await migrate(db);
+    await db.close();
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    cluster.on('exit', (worker, code, signal) => {
+      if (signal !== 'SIGTERM' && code !== 0) cluster.fork();
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+      });
+    }
+    return;
+  }
+  const running = await startServer(config);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.close());
+}
+
 if (import.meta.main) {
   try {
-    const running = await startServer(loadConfig());
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.close());
+    await runPrimaryOrWorker(loadConfig());
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`facegate: ${e.message}`);

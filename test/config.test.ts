@@ -22,6 +22,7 @@ test('invalid values fail at startup naming the variable', () => {
     [{ CUSTODIAN_URL: 'http://127.0.0.1:3100' }, /CUSTODIAN_TOKEN/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ DEFAULT_TENANT: 'Bad Tenant' }, /DEFAULT_TENANT/],
+    [{ WORKERS: '2' }, /WORKERS > 1 needs DATABASE_URL and REDIS_URL/],
   ];
   for (const [env, message] of cases) assert.throws(() => loadConfig(env), (e) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
 });
