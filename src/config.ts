@@ -2,7 +2,6 @@
  * The one place that reads `process.env`. Everything else receives a `Config`.
  * Missing or invalid values fail at startup with a message naming the variable.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
 
@@ -17,7 +16,7 @@ export type Config = {
   redisUrl: string | undefined;
   /** Where embedded data (PGlite, generated secrets) lives. */
   dataDir: string;
-  /** Keys for signed cookies (first signs, all verify). */
+  /** Keys for signed cookies (first signs, all verify); empty → generated and kept in dataDir. */
   cookieKeys: string[];
   /** Tenant created for the quick start. */
   defaultTenant: string;
@@ -86,7 +85,8 @@ export function loadConfig(env: Env = process.env): Config {
   const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`)!;
   const cookieKeysRaw = env.COOKIE_KEYS;
   if (production && !cookieKeysRaw) throw new ConfigError('COOKIE_KEYS is required in production (comma-separated, ≥ 32 chars each)');
-  const cookieKeys = cookieKeysRaw ? cookieKeysRaw.split(',') : [randomBytes(32).toString('base64url')];
+  // Empty means "embedded": the server generates keys once and keeps them in DATA_DIR.
+  const cookieKeys = cookieKeysRaw ? cookieKeysRaw.split(',') : [];
   if (cookieKeys.some((k) => k.length < 32)) throw new ConfigError('each COOKIE_KEYS entry must be at least 32 characters');
   const defaultTenant = env.DEFAULT_TENANT || 'default';
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(defaultTenant)) throw new ConfigError('DEFAULT_TENANT must match [a-z0-9][a-z0-9-]{0,62}');

@@ -3,6 +3,7 @@
  * applies migrations, makes sure the default tenant exists, and serves the provider.
  */
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from './config.ts';
@@ -14,11 +15,20 @@ import { createLogger } from './logger.ts';
 import { createApp } from './app.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { ensureTenant } from './account/tenants.ts';
+import { readOrCreateLocalSecret } from './store/localSecret.ts';
 
 export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; close(): Promise<void> };
 
 /** Starts the provider; tests pass their own database and store, otherwise config decides. */
-export async function startServer(config: Config, given: { db?: Database; kv?: KeyValueStore } = {}): Promise<RunningServer> {
+/** Cookie keys from config, or the embedded default's generated ones. */
+function withCookieKeys(config: Config): Config {
+  if (config.cookieKeys.length > 0) return config;
+  const key = readOrCreateLocalSecret(config.dataDir, 'cookie-key', () => randomBytes(32).toString('base64url'));
+  return { ...config, cookieKeys: [key] };
+}
+
+export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore } = {}): Promise<RunningServer> {
+  const config = withCookieKeys(baseConfig);
   const logger = createLogger(config);
   const db = given.db ?? openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
   const kv = given.kv ?? openKeyValueStore(config.redisUrl);

@@ -1,4 +1,5 @@
 /** Starts a real provider on a free loopback port against the test database and store. */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
@@ -14,7 +15,7 @@ export async function freePort(): Promise<number> {
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
-  const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', ...env });
+  const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...env });
   const db = await freshDatabase();
   const kv = freshKeyValueStore();
   return startServer(config, { db, kv });
