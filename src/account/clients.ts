@@ -3,6 +3,7 @@
  * oidc-provider client metadata object; the operator's minimum acr lives beside it in
  * `clients.min_acr`, out of reach of anything the RP sends.
  */
+import { ACR_VALUES, isAcr, type Acr } from '../oidc/assurance.ts';
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
@@ -10,8 +11,7 @@ import type { Database } from '../store/db.ts';
 import { inTenant } from './tenants.ts';
 
 /** The levels of DESIGN.md §4 an operator may require of a client. */
-export const MIN_ACR_VALUES = ['urn:facegate:loa:1', 'urn:facegate:loa:2', 'urn:facegate:loa:3'] as const;
-export type MinAcr = (typeof MIN_ACR_VALUES)[number];
+export type MinAcr = Acr;
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 type GrantType = (typeof GRANT_TYPES)[number];
@@ -77,8 +77,8 @@ export function validateRedirectUri(raw: string, field = 'redirect_uri'): string
 
 export function validateMinAcr(value: string | null | undefined): MinAcr | null {
   if (value === null || value === undefined || value === '') return null;
-  if (!(MIN_ACR_VALUES as readonly string[]).includes(value)) {
-    invalid('client.invalid_min_acr', `min_acr must be one of ${MIN_ACR_VALUES.join(', ')}; got "${value}"`);
+  if (!isAcr(value)) {
+    invalid('client.invalid_min_acr', `min_acr must be one of ${ACR_VALUES.join(', ')}; got "${value}"`);
   }
   return value as MinAcr;
 }
