@@ -1,0 +1,53 @@
+/**
+ * `facegate face verify A.jpg B.jpg`: runs both photos through the real pipeline and prints the
+ * match score, each photo's liveness score and the decision (match AND both live).
+ * Exit 0 when accepted, 1 when rejected.
+ */
+import { readFile } from 'node:fs/promises';
+import type { CliIo } from '../../bin/facegate.ts';
+import { loadConfig } from '../config.ts';
+import { cosine } from './embed.ts';
+import { isFacegateError } from '../errors.ts';
+import { createFacePipeline, type BurstResult } from './pipeline.ts';
+import { livenessThreshold, matchThreshold } from './thresholds.ts';
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const [, command, a, b] = args;
+  if (command !== 'verify' || !a || !b || args.length !== 4) {
+    io.err('usage: facegate face verify A.jpg B.jpg');
+    return 2;
+  }
+  const files = [a, b];
+  const bytes: Buffer[] = [];
+  for (const f of files) {
+    try {
+      bytes.push(await readFile(f));
+    } catch (e) {
+      io.err(`cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return 1;
+    }
+  }
+  const pipeline = createFacePipeline({ faceModelsDir: loadConfig().faceModelsDir, threads: 2 });
+  try {
+    const settled = await Promise.allSettled(bytes.map((x) => pipeline.processBurst([x], 'verify')));
+    let failed = false;
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      if (!isFacegateError(r.reason)) throw r.reason;
+      io.err(`${'AB'[i]} (${files[i]}): error ${r.reason.code}: ${r.reason.message}`);
+      failed = true;
+    });
+    if (failed) return 1;
+    const [ra, rb] = settled.map((r) => (r as PromiseFulfilledResult<BurstResult>).value);
+    const match = cosine(ra.embedding, rb.embedding);
+    const isMatch = match >= matchThreshold;
+    const live = [ra.liveness.aggregate, rb.liveness.aggregate].map((s) => s >= livenessThreshold);
+    io.out(`match     ${match.toFixed(3)}  (threshold ${matchThreshold}) ${isMatch ? 'same person' : 'different people'}`);
+    io.out(`liveness  A ${ra.liveness.aggregate.toFixed(3)} ${live[0] ? 'live' : 'attack'}, B ${rb.liveness.aggregate.toFixed(3)} ${live[1] ? 'live' : 'attack'}  (threshold ${livenessThreshold}, ${ra.liveness.ensemble})`);
+    const accepted = isMatch && live[0] && live[1];
+    io.out(`decision  ${accepted ? 'accept' : `reject (${[!isMatch && 'no match', !live[0] && 'A not live', !live[1] && 'B not live'].filter(Boolean).join(', ')})`}`);
+    return accepted ? 0 : 1;
+  } finally {
+    await pipeline.close();
+  }
+}

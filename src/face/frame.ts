@@ -1,0 +1,83 @@
+/**
+ * One frame through every stage: decode → detect → align → quality → liveness → embed, each
+ * timed. Sessions are opened once per processor (one per worker). The embedding is returned to
+ * the caller only; it is never logged or put in an error.
+ */
+import { alignFace } from './align.ts';
+import { decodeImage, defaultDecodeLimits, type DecodeLimits } from './decode.ts';
+import { detectFaces, dominantFace, type DetectOptions } from './detect.ts';
+import { createRecognizer } from './embed.ts';
+import { createLivenessEnsemble } from './liveness/ensemble.ts';
+import { loadManifest, resolveModelPath, type ModelLocation } from './models.ts';
+import { assessQuality, qualityPresets, requireQuality, type QualityReport } from './quality.ts';
+import type { Detection } from './types.ts';
+
+export const stages = ['decode', 'detect', 'align', 'quality', 'liveness', 'embed'] as const;
+export type Stage = (typeof stages)[number];
+
+/** Which quality preset applies: strict when a template is made, lenient when one is matched. */
+export type Purpose = 'enroll' | 'verify';
+
+export type FrameProcessorOptions = ModelLocation & {
+  /** Detector model file (manifest); default `defaults.detector`. */
+  detector?: string;
+  /** Recognizer model file (manifest); default `defaults.recognizer`. */
+  recognizer?: string;
+  /** Liveness ensemble name (manifest); default `defaults.liveness`. */
+  liveness?: string;
+  decodeLimits?: DecodeLimits;
+  detect?: Omit<DetectOptions, keyof ModelLocation | 'model'>;
+};
+
+export type FrameResult = {
+  detection: Detection;
+  quality: QualityReport;
+  liveness: { score: number; perModel: Record<string, number> };
+  embedding: Float32Array;
+  timingsMs: Record<Stage, number>;
+};
+
+export type FrameProcessor = {
+  process(bytes: Uint8Array, purpose: Purpose): Promise<FrameResult>;
+};
+
+/** Every model file a processor with these options needs (checked before anything is loaded). */
+export function requiredModels(options: FrameProcessorOptions = {}): string[] {
+  const m = loadManifest();
+  const liveness = m.liveness[options.liveness ?? m.defaults.liveness] ?? [];
+  return [options.detector ?? m.defaults.detector, options.recognizer ?? m.defaults.recognizer, ...liveness];
+}
+
+export async function createFrameProcessor(options: FrameProcessorOptions = {}): Promise<FrameProcessor> {
+  const location: ModelLocation = 'faceModelsDir' in options ? { faceModelsDir: options.faceModelsDir } : {};
+  for (const name of requiredModels(options)) resolveModelPath(name, location);
+  const recognizer = await createRecognizer({ ...location, model: options.recognizer });
+  const liveness = await createLivenessEnsemble(options.liveness);
+  const detectOptions: DetectOptions = { ...options.detect, ...location, model: options.detector };
+  const limits = options.decodeLimits ?? defaultDecodeLimits;
+
+  return {
+    async process(bytes, purpose) {
+      const timingsMs = {} as Record<Stage, number>;
+      const timed = async <T>(stage: Stage, f: () => T | Promise<T>): Promise<T> => {
+        const t0 = performance.now();
+        try {
+          return await f();
+        } finally {
+          timingsMs[stage] = performance.now() - t0;
+        }
+      };
+      const image = await timed('decode', () => decodeImage(bytes, limits));
+      const detection = await timed('detect', async () => dominantFace(await detectFaces(image, detectOptions)));
+      const aligned = await timed('align', () => alignFace(image, detection.landmarks));
+      const quality = await timed('quality', () => {
+        const report = assessQuality(detection, aligned, qualityPresets[purpose]);
+        requireQuality(report);
+        return report;
+      });
+      const live = await timed('liveness', () => liveness.scoreFrame(image, detection));
+      const embedding = await timed('embed', () => recognizer.embed(aligned));
+      return { detection, quality, liveness: live, embedding, timingsMs };
+    },
+  };
+}

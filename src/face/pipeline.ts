@@ -1,0 +1,112 @@
+/**
+ * The face step for one capture: the frames of a burst run through the stages in a worker pool
+ * (one worker per core, sessions loaded once per worker), and come back as one L2-normalised
+ * embedding, per-frame and aggregate liveness, per-frame quality and per-stage timings.
+ * The plaintext embedding is returned to the caller (the template layer) and nowhere else.
+ */
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import { InputError } from '../errors.ts';
+import { cosine, l2Normalize } from './embed.ts';
+import { requiredModels, stages, type FrameProcessorOptions, type Purpose, type Stage } from './frame.ts';
+import { aggregateLiveness } from './liveness/ensemble.ts';
+import { loadManifest, resolveModelPath } from './models.ts';
+import type { QualityReport } from './quality.ts';
+import { matchThreshold } from './thresholds.ts';
+import type { FrameOutcome, FrameTask } from './worker.ts';
+
+export type PipelineOptions = FrameProcessorOptions & {
+  /** Worker threads; default one per core. */
+  threads?: number;
+  /** Most frames accepted in one burst. */
+  maxFrames?: number;
+};
+
+export type FrameReport =
+  | { index: number; used: true; quality: QualityReport; livenessPerModel: Record<string, number> }
+  | { index: number; used: false; code: string };
+
+export type BurstResult = {
+  /** Mean of the used frames' embeddings, L2-normalised. Plaintext biometric: hand it to the template layer only. */
+  embedding: Float32Array;
+  /** P(live) of each used frame (in frame order) and their aggregate. */
+  liveness: { ensemble: string; perFrame: number[]; aggregate: number };
+  /** What happened to each frame: its quality report, or why it was left out. */
+  quality: { frames: FrameReport[]; usedFrames: number };
+  /** Per stage: milliseconds summed over the frames (compute); `total`: wall time of the burst. */
+  timingsMs: Record<Stage | 'total', number>;
+};
+
+export type FacePipeline = {
+  processBurst(frames: Uint8Array[], purpose: Purpose): Promise<BurstResult>;
+  close(): Promise<void>;
+};
+
+/**
+ * Codes that reject the whole burst: a malformed upload, or a second person in view. A frame
+ * without a face or failing a quality gate is only left out, as long as most frames remain.
+ */
+const burstFatal = (code: string) => code.startsWith('image.') || code === 'face.multiple';
+
+/** Starts the pool; a missing or altered model file fails here, naming the file. */
+export function createFacePipeline(options: PipelineOptions = {}): FacePipeline {
+  const { threads = os.availableParallelism(), maxFrames = 10, ...processorOptions } = options;
+  const location = 'faceModelsDir' in processorOptions ? { faceModelsDir: processorOptions.faceModelsDir } : {};
+  for (const name of requiredModels(processorOptions)) resolveModelPath(name, location);
+  const ensemble = processorOptions.liveness ?? loadManifest().defaults.liveness;
+  const pool = new Piscina<FrameTask, FrameOutcome>({
+    filename: new URL('./worker.ts', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    workerData: processorOptions,
+  });
+
+  return {
+    async processBurst(frames, purpose) {
+      if (frames.length === 0) throw new InputError('face.no_frames', 'no frames were uploaded');
+      if (frames.length > maxFrames) throw new InputError('face.too_many_frames', `at most ${maxFrames} frames are accepted`);
+      const t0 = performance.now();
+      const outcomes = await Promise.all(frames.map((bytes) => pool.run({ bytes, purpose })));
+      const total = performance.now() - t0;
+
+      const fatal = outcomes.find((o) => !o.ok && burstFatal(o.code));
+      if (fatal && !fatal.ok) throw new InputError(fatal.code, fatal.message, fatal.status);
+      const used = outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+      if (used.length * 2 <= frames.length) {
+        const first = outcomes.find((o) => !o.ok);
+        if (first && !first.ok) throw new InputError(first.code, first.message, first.status);
+      }
+
+      // Frames of one capture show one person: a spliced-in photo of someone else is refused.
+      for (let i = 0; i < used.length; i++) {
+        for (let j = i + 1; j < used.length; j++) {
+          if (cosine(used[i].embedding, used[j].embedding) < matchThreshold) {
+            throw new InputError('face.inconsistent', 'the frames do not show the same face', 422);
+          }
+        }
+      }
+
+      const sum = new Float32Array(used[0].embedding.length);
+      for (const r of used) for (let k = 0; k < sum.length; k++) sum[k] += r.embedding[k];
+      const timingsMs = { total } as Record<Stage | 'total', number>;
+      for (const s of stages) timingsMs[s] = used.reduce((acc, r) => acc + r.timingsMs[s], 0);
+      const perFrame = used.map((r) => r.liveness.score);
+      let u = 0;
+      return {
+        embedding: l2Normalize(sum),
+        liveness: { ensemble, perFrame, aggregate: aggregateLiveness(perFrame) },
+        quality: {
+          frames: outcomes.map((o, index): FrameReport => {
+            if (!o.ok) return { index, used: false, code: o.code };
+            const r = used[u++];
+            return { index, used: true, quality: r.quality, livenessPerModel: r.liveness.perModel };
+          }),
+          usedFrames: used.length,
+        },
+        timingsMs,
+      };
+    },
+    close: () => pool.destroy(),
+  };
+}
