@@ -8,13 +8,11 @@ import { appendAudit } from '../audit/log.ts';
 import { FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { Database, Sql } from '../store/db.ts';
 import type { KeyValueStore } from '../store/kv.ts';
-import { bfv, loadCiphertext, loadSecretKey, serialize } from '../template/bfv.ts';
-import { SCORE_INDEX } from '../template/params.ts';
-import { readCoefficients } from '../template/plaintextCodec.ts';
+import { bfv, serialize } from '../template/bfv.ts';
 import type { Custodian } from './custodian.ts';
 import { checkIds } from './ids.ts';
 import { deleteSealedKey, findSealedKey, rewrapSealedKey, saveSealedKey, staleKeyUsers } from './keyStore.ts';
-import { looksMasked } from './maskCheck.ts';
+import { decryptScore, type ScoreDecryption } from './decryptScore.ts';
 import { openKey, sealKey, type Kek } from './sealedKey.ts';
 
 export type LocalCustodianOptions = {
@@ -77,36 +75,26 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
         const ttl = (await kv.ttl(`custodian:decrypt:${tenantId}:${userId}`)) ?? decryptWindowMs;
         throw new RateLimitError('custodian.rate_limited', 'too many score decryptions for this user', Math.ceil(ttl / 1000));
       }
-      const b = await bfv();
       const outcome = await db.withTenant(tenantId, async (sql) => {
         const { secret, kekId } = await loadSecret(sql, tenantId, userId);
-        let coefficients: Uint32Array;
+        let result: ScoreDecryption;
         try {
-          using secretKey = loadSecretKey(b, secret);
-          using decryptor = new b.seal.Decryptor(b.context, secretKey);
-          using cipher = loadCiphertext(b, ciphertext);
-          // A product has 3 polynomials; anything larger is not a match result.
-          if (cipher.size() > 3) throw new InputError('custodian.bad_ciphertext', 'not a match result');
-          using plain = new b.seal.Plaintext();
-          decryptor.decrypt(cipher, plain);
-          coefficients = readCoefficients(plain.saveToArray(b.seal.ComprModeType.none) as Uint8Array);
+          result = await decryptScore(secret, ciphertext);
         } finally {
           secret.fill(0);
         }
-        const masked = looksMasked(coefficients);
-        const score = masked && SCORE_INDEX < coefficients.length ? coefficients[SCORE_INDEX] : 0;
-        coefficients.fill(0);
         await appendAudit(sql, tenantId, {
-          type: masked ? 'custodian.decrypt' : 'custodian.decrypt_refused',
+          type: result.outcome === 'score' ? 'custodian.decrypt' : 'custodian.decrypt_refused',
           actor: ACTOR,
           subject: userId,
-          data: { kekId },
+          data: result.outcome === 'score' ? { kekId } : { kekId, reason: result.outcome },
         });
-        return { masked, score };
+        return result;
       });
       // Thrown after the transaction so the refusal stays in the audit log.
-      if (!outcome.masked) throw new InputError('custodian.unmasked', 'the ciphertext is not a masked match result', 422);
-      return outcome.score;
+      if (outcome.outcome === 'score') return outcome.value;
+      if (outcome.outcome === 'unmasked') throw new InputError('custodian.unmasked', 'the ciphertext is not a masked match result', 422);
+      throw new InputError('custodian.wrong_key', 'the result was not made for this user’s current key; re-enroll', 409);
     },
 
     async shredUserKey(tenantId, userId) {

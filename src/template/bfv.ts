@@ -51,12 +51,16 @@ export function serialize(b: Bfv, object: Ciphertext | PublicKey | SecretKey, co
 /** A plaintext with the given coefficients (each in [0, t)). */
 export function plaintextOf(b: Bfv, coefficients: ArrayLike<number>): Plaintext {
   const plain = new b.seal.Plaintext();
+  const bytes = plaintextBytes(coefficients);
   try {
-    plain.loadFromArray(b.context, plaintextBytes(coefficients));
+    plain.loadFromArray(b.context, bytes);
     return plain;
   } catch (e) {
     plain.delete();
     throw e;
+  } finally {
+    // The bytes may hold template or probe values.
+    bytes.fill(0);
   }
 }
 

@@ -45,11 +45,11 @@ export function scoreIndex(j: number, block: number = BLOCK): number {
 }
 
 /**
- * The additive mask: uniform residues at every coefficient of Z_t[x]/(x^N + 1) except the
- * score positions of the first `blocks` templates, which stay 0 so the scores pass through.
+ * The additive mask: uniform residues at every coefficient of Z_t[x]/(x^N + 1) except `kept`
+ * (the score positions, and the check positions for a 1:1 match), which stay 0.
  */
-export function maskCoefficients(blocks = 1, block: number = BLOCK): Uint32Array {
+export function maskCoefficients(kept: readonly number[]): Uint32Array {
   const out = uniformResidues(POLY_DEGREE);
-  for (let j = 0; j < blocks; j++) out[scoreIndex(j, block)] = 0;
+  for (const i of kept) out[i] = 0;
   return out;
 }

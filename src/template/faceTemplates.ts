@@ -47,8 +47,15 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
           throw new NotFoundError('template.unknown_user', 'no such user');
         }
         const publicKey = await custodian.createUserKey(tenantId, userId);
-        const ciphertext = await encryptTemplate(publicKey, [quantized]);
-        await db.withTenant(tenantId, (sql) => saveTemplate(sql, tenantId, userId, { model, dim: quantized!.length, publicKey, ciphertext }));
+        try {
+          const ciphertext = await encryptTemplate(publicKey, [quantized]);
+          await db.withTenant(tenantId, (sql) => saveTemplate(sql, tenantId, userId, { model, dim: quantized!.length, publicKey, ciphertext }));
+        } catch (e) {
+          // The new key already replaced the old one, so an older template is dead: leave the user
+          // cleanly not enrolled rather than with a template no key opens.
+          await this.remove(tenantId, userId).catch(() => {});
+          throw e;
+        }
       } finally {
         embedding.fill(0);
         quantized?.fill(0);

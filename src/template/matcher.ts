@@ -4,9 +4,9 @@
  * uniform noise everywhere else; r stays here, in the closure `unmask`.
  */
 import { bfv, loadCiphertext, loadPublicKey, plaintextOf, serialize } from './bfv.ts';
-import { maskCoefficients, probeCoefficients, templateCoefficients } from './encoding.ts';
+import { maskCoefficients, probeCoefficients, scoreIndex, templateCoefficients } from './encoding.ts';
 import { centred, inverse, mulMod, randomNonZero } from './modular.ts';
-import { BLOCK } from './params.ts';
+import { BLOCK, CHECK_INDICES } from './params.ts';
 
 /**
  * `encrypted`: the probe is encrypted under the user's public key and multiplied ct×ct (the
@@ -61,7 +61,10 @@ export async function maskedMatch(opts: {
     encryptor.encrypt(probePlain, probeCipher);
     b.evaluator.multiply(template, probeCipher, product);
   }
-  using mask = plaintextOf(b, maskCoefficients(blocks, block));
+  const kept = Array.from({ length: blocks }, (_, j) => scoreIndex(j, block));
+  // One template leaves the top coefficients of the product at 0: they let the custodian detect a wrong key.
+  if (blocks === 1) kept.push(...CHECK_INDICES);
+  using mask = plaintextOf(b, maskCoefficients(kept));
   b.evaluator.addPlainInplace(product, mask);
   const rInverse = inverse(r);
   return {

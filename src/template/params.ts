@@ -11,7 +11,7 @@
  *
  * Why the inner product cannot wrap mod t: the quantizer rounds 127·u for a unit vector u, so
  * |qᵢ| ≤ 127·|uᵢ| + ½ and, by the triangle inequality, ‖q‖ ≤ 127 + √d/2. By Cauchy–Schwarz
- * |⟨p,q⟩| ≤ ‖p‖·‖q‖ ≤ (127 + √d/2)²: 17,598 for d = 128, 19,131 for d = 512 — below
+ * |⟨p,q⟩| ≤ ‖p‖·‖q‖ ≤ (127 + √d/2)²: 17,597 for d = 128, 19,130 for d = 512 — below
  * (t−1)/2 = 32,768, so the centred residue mod t is the exact integer. The coarser bound d·127²
  * (2,064,512 for d = 128) would wrap, so every encoded vector is checked against
  * `maxSquaredNorm` (encoding.ts): the bound is enforced, not assumed. A larger t (≈ 2²², enough
@@ -26,6 +26,13 @@ export const BLOCK = 512;
 export const MAX_DIM = BLOCK;
 /** The coefficient of p·T that holds ⟨p, t⟩ (the masked result's only meaningful one). */
 export const SCORE_INDEX = BLOCK - 1;
+
+/**
+ * Coefficients a 1:1 product never reaches (its support ends at 2·BLOCK − 2): the mask leaves
+ * them 0, so a decryption that shows anything else there used the wrong key (a template left
+ * from an earlier key pair, or another user's result) and must not yield a score.
+ */
+export const CHECK_INDICES: readonly number[] = Array.from({ length: 8 }, (_, i) => POLY_DEGREE - 8 + i);
 
 /** Largest ‖q‖² a quantized unit vector of dimension `dim` can have: ⌊(127 + √d/2)²⌋. */
 export function maxSquaredNorm(dim: number): number {

@@ -55,6 +55,18 @@ test('the custodian cannot be made to decrypt a template: unmasked ciphertexts a
   await assert.rejects(custodian.decryptMaskedScore('acme', userId, new Uint8Array(10)), { code: 'template.bad_ciphertext' });
 });
 
+test('a result decrypted under another user’s key is refused, never turned into a random score', async () => {
+  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const alice = await seedUser(db, 'acme');
+  const bob = await seedUser(db, 'acme');
+  const aliceKey = await custodian.createUserKey('acme', alice);
+  await custodian.createUserKey('acme', bob);
+  const m = await matchOnce(custodian, alice, aliceKey);
+  await assert.rejects(custodian.decryptMaskedScore('acme', bob, m.masked.ciphertext), { code: 'custodian.wrong_key', status: 409 });
+  assert.deepEqual(await auditTypes(db, 'acme', bob), ['custodian.key_created', 'custodian.decrypt_refused']);
+  assert.equal(m.masked.unmask(await m.decrypt()), m.expected);
+});
+
 test('decryptions are rate-limited per user', async () => {
   const custodian = createLocalCustodian({ db, kv, keks: [k1], decryptLimit: 2, decryptWindowMs: 60_000 });
   const userId = await seedUser(db, 'acme');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkQuantized, maskCoefficients, probeCoefficients, scoreIndex, templateCoefficients } from '../../src/template/encoding.ts';
 import { centred, inverse, mod, mulMod, randomNonZero, uniformResidues } from '../../src/template/modular.ts';
-import { PLAIN_MODULUS, POLY_DEGREE, SCORE_INDEX } from '../../src/template/params.ts';
+import { CHECK_INDICES, PLAIN_MODULUS, POLY_DEGREE, SCORE_INDEX } from '../../src/template/params.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { dot, unitVector } from './vectors.ts';
 
@@ -48,12 +48,20 @@ test('packed templates each get their own score coefficient, wrap included', () 
   assert.throws(() => templateCoefficients(new Array(33).fill(new Int8Array(128)), 128), { code: 'template.too_many' });
 });
 
-test('the mask is zero exactly at the score positions', () => {
-  const one = maskCoefficients();
-  assert.equal(one.length, POLY_DEGREE);
-  assert.equal(one[SCORE_INDEX], 0);
-  const packed = maskCoefficients(32, 128);
-  for (let j = 0; j < 32; j++) assert.equal(packed[scoreIndex(j, 128)], 0);
+test('the mask is zero exactly at the kept positions', () => {
+  const kept = [SCORE_INDEX, ...CHECK_INDICES];
+  const mask = maskCoefficients(kept);
+  assert.equal(mask.length, POLY_DEGREE);
+  for (const i of kept) assert.equal(mask[i], 0);
+  assert.ok(mask.filter((x) => x === 0).length < kept.length + 5);
+});
+
+test('a 1:1 product never reaches the check coefficients', () => {
+  // Support of p·T is [B−d, B+d−2] ⊂ [0, 2B−2], far below the check positions.
+  const p = probeCoefficients(new Int8Array(512).fill(5), 1);
+  const product = negacyclicProduct(p, templateCoefficients([new Int8Array(512).fill(5)]));
+  for (const i of CHECK_INDICES) assert.equal(product[i], 0);
+  assert.ok(Math.min(...CHECK_INDICES) > 2 * 512 - 2);
 });
 
 test('vectors outside the quantized-unit bound are refused', () => {

@@ -83,6 +83,15 @@ test('KEK rotation leaves stored templates byte-identical and matching keeps wor
   assert.ok(Math.abs(score - 1) < 0.02);
 });
 
+test('a template left from an earlier key pair yields an error, not a random score', async () => {
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  await templates.enroll('acme', userId, face.slice());
+  // The key is replaced but the template is not (an interrupted re-enrollment, a restored backup).
+  await custodian.createUserKey('acme', userId);
+  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'custodian.wrong_key' });
+});
+
 test('typed errors: unknown user, not enrolled, other tenant, wrong dimension or model', async () => {
   await assert.rejects(templates.enroll('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', randomUnit(128)), { code: 'template.unknown_user' });
   const userId = await seedUser(db, 'acme');
