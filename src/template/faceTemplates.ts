@@ -65,7 +65,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
     async match(tenantId, userId, probe) {
       let quantized: Int8Array | undefined;
       try {
-        const stored = await db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId));
+        const stored = await db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId, probeMode === 'encrypted'));
         if (!stored) throw notEnrolled();
         if (stored.model !== model) throw new InputError('template.model_mismatch', 'template was enrolled with another model; re-enroll', 409);
         if (stored.dim !== probe.length) throw new InputError('template.dimension_mismatch', `probe has ${probe.length} dimensions, template ${stored.dim}`);

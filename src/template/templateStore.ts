@@ -10,10 +10,12 @@ export type StoredTemplate = {
 
 type Row = { model: string; dim: number; public_key: Uint8Array; ciphertext: Uint8Array };
 
-export async function findTemplate(sql: Sql, tenantId: string, userId: string): Promise<StoredTemplate | undefined> {
+/** The user's template; the public key (70 KB) is read only when `withPublicKey` is set. */
+export async function findTemplate(sql: Sql, tenantId: string, userId: string, withPublicKey = true): Promise<StoredTemplate | undefined> {
   const { rows } = await sql.query<Row>(
-    'SELECT model, dim, public_key, ciphertext FROM face_templates WHERE tenant_id = $1 AND user_id = $2',
-    [tenantId, userId],
+    `SELECT model, dim, CASE WHEN $3 THEN public_key ELSE ''::bytea END AS public_key, ciphertext
+       FROM face_templates WHERE tenant_id = $1 AND user_id = $2`,
+    [tenantId, userId, withPublicKey],
   );
   const row = rows[0];
   return row && { model: row.model, dim: row.dim, publicKey: new Uint8Array(row.public_key), ciphertext: new Uint8Array(row.ciphertext) };
