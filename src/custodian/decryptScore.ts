@@ -6,28 +6,29 @@
  * decrypted coefficients are wiped before returning.
  */
 import { InputError } from '../errors.ts';
-import { bfv, loadCiphertext, loadSecretKey } from '../template/bfv.ts';
+import { loadCiphertext, loadSecretKey, withBfv } from '../template/bfv.ts';
 import { CHECK_INDICES, SCORE_INDEX } from '../template/params.ts';
 import { readCoefficients } from '../template/plaintextCodec.ts';
 import { looksMasked } from './maskCheck.ts';
 
 export type ScoreDecryption = { outcome: 'score'; value: number } | { outcome: 'wrong_key' | 'unmasked' };
 
-export async function decryptScore(secretKey: Uint8Array, ciphertext: Uint8Array): Promise<ScoreDecryption> {
-  const b = await bfv();
-  using key = loadSecretKey(b, secretKey);
-  using decryptor = new b.seal.Decryptor(b.context, key);
-  using cipher = loadCiphertext(b, ciphertext);
-  // A ct×ct product has 3 polynomials; anything larger is not a match result.
-  if (cipher.size() > 3) throw new InputError('custodian.bad_ciphertext', 'not a match result');
-  using plain = new b.seal.Plaintext();
-  decryptor.decrypt(cipher, plain);
-  const coefficients = readCoefficients(plain.saveToArray(b.seal.ComprModeType.none) as Uint8Array);
-  try {
-    if (CHECK_INDICES.some((i) => i < coefficients.length && coefficients[i] !== 0)) return { outcome: 'wrong_key' };
-    if (!looksMasked(coefficients)) return { outcome: 'unmasked' };
-    return { outcome: 'score', value: SCORE_INDEX < coefficients.length ? coefficients[SCORE_INDEX] : 0 };
-  } finally {
-    coefficients.fill(0);
-  }
+export function decryptScore(secretKey: Uint8Array, ciphertext: Uint8Array): Promise<ScoreDecryption> {
+  return withBfv((b) => {
+    using key = loadSecretKey(b, secretKey);
+    using decryptor = new b.seal.Decryptor(b.context, key);
+    using cipher = loadCiphertext(b, ciphertext);
+    // A ct×ct product has 3 polynomials; anything larger is not a match result.
+    if (cipher.size() > 3) throw new InputError('custodian.bad_ciphertext', 'not a match result');
+    using plain = new b.seal.Plaintext();
+    decryptor.decrypt(cipher, plain);
+    const coefficients = readCoefficients(plain.saveToArray(b.seal.ComprModeType.none) as Uint8Array);
+    try {
+      if (CHECK_INDICES.some((i) => i < coefficients.length && coefficients[i] !== 0)) return { outcome: 'wrong_key' } as const;
+      if (!looksMasked(coefficients)) return { outcome: 'unmasked' } as const;
+      return { outcome: 'score', value: SCORE_INDEX < coefficients.length ? coefficients[SCORE_INDEX] : 0 } as const;
+    } finally {
+      coefficients.fill(0);
+    }
+  });
 }

@@ -8,7 +8,7 @@ import { appendAudit } from '../audit/log.ts';
 import { FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { Database, Sql } from '../store/db.ts';
 import type { KeyValueStore } from '../store/kv.ts';
-import { bfv, serialize } from '../template/bfv.ts';
+import { serialize, withBfv } from '../template/bfv.ts';
 import type { Custodian } from './custodian.ts';
 import { checkIds } from './ids.ts';
 import { deleteSealedKey, findSealedKey, rewrapSealedKey, saveSealedKey, staleKeyUsers } from './keyStore.ts';
@@ -51,15 +51,16 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
   return {
     async createUserKey(tenantId, userId) {
       checkIds(tenantId, userId);
-      const b = await bfv();
-      using keygen = new b.seal.KeyGenerator(b.context);
-      using secretKey = keygen.secretKey();
-      using publicKey = keygen.createPublicKeySerializable();
-      const secret = serialize(b, secretKey, true);
-      const sealed = sealKey(current, tenantId, userId, secret);
-      secret.fill(0);
-      // The seeded public key is half the size; it loads as an ordinary PublicKey.
-      const publicBytes = publicKey.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array;
+      const { sealed, publicBytes } = await withBfv((b) => {
+        using keygen = new b.seal.KeyGenerator(b.context);
+        using secretKey = keygen.secretKey();
+        using publicKey = keygen.createPublicKeySerializable();
+        const secret = serialize(b, secretKey, true);
+        const sealed = sealKey(current, tenantId, userId, secret);
+        secret.fill(0);
+        // The seeded public key is half the size; it loads as an ordinary PublicKey.
+        return { sealed, publicBytes: publicKey.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array };
+      });
       await db.withTenant(tenantId, async (sql) => {
         await saveSealedKey(sql, tenantId, userId, { kekId: current.id, sealed });
         await appendAudit(sql, tenantId, { type: 'custodian.key_created', actor: ACTOR, subject: userId, data: { kekId: current.id } });

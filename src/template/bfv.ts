@@ -23,6 +23,27 @@ export function bfv(): Promise<Bfv> {
   return runtime;
 }
 
+/** A WebAssembly trap, or SEAL running out of heap (std::bad_alloc), possibly wrapped by `using`. */
+function isFatal(e: unknown): boolean {
+  if (e instanceof SuppressedError) return isFatal(e.error) || isFatal(e.suppressed);
+  return e instanceof WebAssembly.RuntimeError || /bad_alloc/.test(String((e as { message?: unknown } | null)?.message));
+}
+
+/**
+ * Runs `fn` with the runtime. After a fatal WASM error (out of memory, abort) the SEAL heap is in
+ * an unknown state, so the instance is dropped and the next call starts a fresh one.
+ */
+export async function withBfv<T>(fn: (b: Bfv) => T): Promise<T> {
+  const current = bfv();
+  const b = await current;
+  try {
+    return fn(b);
+  } catch (e) {
+    if (isFatal(e) && runtime === current) runtime = undefined;
+    throw e;
+  }
+}
+
 async function create(): Promise<Bfv> {
   const seal = await SEAL();
   using parms = new seal.EncryptionParameters(seal.SchemeType.bfv);

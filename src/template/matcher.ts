@@ -3,7 +3,7 @@
  * masked before it leaves. The result decrypts to r·⟨p,t⟩ at the score coefficient and to
  * uniform noise everywhere else; r stays here, in the closure `unmask`.
  */
-import { bfv, loadCiphertext, loadPublicKey, plaintextOf, serialize } from './bfv.ts';
+import { loadCiphertext, loadPublicKey, plaintextOf, serialize, withBfv } from './bfv.ts';
 import { maskCoefficients, probeCoefficients, scoreIndex, templateCoefficients } from './encoding.ts';
 import { centred, inverse, mulMod, randomNonZero } from './modular.ts';
 import { BLOCK, CHECK_INDICES } from './params.ts';
@@ -23,16 +23,17 @@ export type MaskedMatch = {
 };
 
 /** Encrypts a quantized template (or several packed at offsets j·block) under a public key. */
-export async function encryptTemplate(publicKey: Uint8Array, templates: Int8Array[], block: number = BLOCK): Promise<Uint8Array> {
-  const b = await bfv();
+export function encryptTemplate(publicKey: Uint8Array, templates: Int8Array[], block: number = BLOCK): Promise<Uint8Array> {
   const coefficients = templateCoefficients(templates, block);
-  using pk = loadPublicKey(b, publicKey);
-  using encryptor = new b.seal.Encryptor(b.context, pk);
-  using plain = plaintextOf(b, coefficients);
-  coefficients.fill(0);
-  using cipher = new b.seal.Ciphertext();
-  encryptor.encrypt(plain, cipher);
-  return serialize(b, cipher);
+  return withBfv((b) => {
+    using pk = loadPublicKey(b, publicKey);
+    using encryptor = new b.seal.Encryptor(b.context, pk);
+    using plain = plaintextOf(b, coefficients);
+    coefficients.fill(0);
+    using cipher = new b.seal.Ciphertext();
+    encryptor.encrypt(plain, cipher);
+    return serialize(b, cipher);
+  });
 }
 
 export async function maskedMatch(opts: {
@@ -45,30 +46,28 @@ export async function maskedMatch(opts: {
   block?: number;
 }): Promise<MaskedMatch> {
   const { mode, blocks = 1, block = BLOCK } = opts;
-  const b = await bfv();
   const r = randomNonZero();
   const probe = probeCoefficients(opts.probe, r);
-  using template = loadCiphertext(b, opts.template);
-  using probePlain = plaintextOf(b, probe);
-  probe.fill(0);
-  using product = new b.seal.Ciphertext();
-  if (mode === 'plain') {
-    b.evaluator.multiplyPlain(template, probePlain, product);
-  } else {
-    using pk = loadPublicKey(b, opts.publicKey);
-    using encryptor = new b.seal.Encryptor(b.context, pk);
-    using probeCipher = new b.seal.Ciphertext();
-    encryptor.encrypt(probePlain, probeCipher);
-    b.evaluator.multiply(template, probeCipher, product);
-  }
   const kept = Array.from({ length: blocks }, (_, j) => scoreIndex(j, block));
   // One template leaves the top coefficients of the product at 0: they let the custodian detect a wrong key.
   if (blocks === 1) kept.push(...CHECK_INDICES);
-  using mask = plaintextOf(b, maskCoefficients(kept));
-  b.evaluator.addPlainInplace(product, mask);
+  const ciphertext = await withBfv((b) => {
+    using template = loadCiphertext(b, opts.template);
+    using probePlain = plaintextOf(b, probe);
+    using product = new b.seal.Ciphertext();
+    if (mode === 'plain') {
+      b.evaluator.multiplyPlain(template, probePlain, product);
+    } else {
+      using pk = loadPublicKey(b, opts.publicKey);
+      using encryptor = new b.seal.Encryptor(b.context, pk);
+      using probeCipher = new b.seal.Ciphertext();
+      encryptor.encrypt(probePlain, probeCipher);
+      b.evaluator.multiply(template, probeCipher, product);
+    }
+    using mask = plaintextOf(b, maskCoefficients(kept));
+    b.evaluator.addPlainInplace(product, mask);
+    return serialize(b, product);
+  }).finally(() => probe.fill(0));
   const rInverse = inverse(r);
-  return {
-    ciphertext: serialize(b, product),
-    unmask: (maskedScore) => centred(mulMod(maskedScore, rInverse)),
-  };
+  return { ciphertext, unmask: (maskedScore) => centred(mulMod(maskedScore, rInverse)) };
 }
