@@ -55,18 +55,28 @@ async function prepare(image: RgbImage, inputSize: number, border: number): Prom
   const b = Math.round(borderPx * scale);
   const padW = Math.ceil((w + 2 * b) / 32) * 32;
   const padH = Math.ceil((h + 2 * b) / 32) * 32;
-  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
-  if (w !== image.width || h !== image.height) pipeline = pipeline.resize(w, h, { fit: 'fill' });
-  const raw = await pipeline
-    .extend({ top: b, left: b, bottom: padH - h - b, right: padW - w - b, background: borderColour })
-    .raw()
-    .toBuffer();
+  // A frame already at the detector's size (a 640×480 camera frame) skips sharp: only the
+  // padding to ×32 is added, in the conversion below.
+  const direct = w === image.width && h === image.height && b === 0;
+  const raw = direct
+    ? image.data
+    : await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+        .resize(w, h, { fit: 'fill' })
+        .extend({ top: b, left: b, bottom: padH - h - b, right: padW - w - b, background: borderColour })
+        .raw()
+        .toBuffer();
+  const rawW = direct ? w : padW;
+  const rawH = direct ? h : padH;
   const plane = padW * padH;
   const data = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    data[i] = raw[3 * i + 2];
-    data[plane + i] = raw[3 * i + 1];
-    data[2 * plane + i] = raw[3 * i];
+  if (rawW < padW || rawH < padH) data.fill(borderColour.r);
+  for (let y = 0; y < rawH; y++) {
+    for (let x = 0; x < rawW; x++) {
+      const i = y * padW + x, j = 3 * (y * rawW + x);
+      data[i] = raw[j + 2];
+      data[plane + i] = raw[j + 1];
+      data[2 * plane + i] = raw[j];
+    }
   }
   // Border pixels are not part of the image: detections map back through scale and offset.
   return { tensor: new ort.Tensor('float32', data, [1, 3, padH, padW]), scale: w / image.width, offset: b };

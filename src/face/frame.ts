@@ -1,7 +1,8 @@
 /**
- * One frame through every stage: decode → detect → align → quality → liveness → embed, each
- * timed. Sessions are opened once per processor (one per worker). The embedding is returned to
- * the caller only; it is never logged or put in an error.
+ * One frame through every stage, each timed, in two steps a worker pool can schedule apart:
+ * `analyse` (decode → detect → align → quality → embed) and `liveness` (on the decoded frame and
+ * its detection). Sessions are opened once per processor (one per worker). The embedding is
+ * returned to the caller only; it is never logged or put in an error.
  */
 import { alignFace } from './align.ts';
 import { decodeImage, defaultDecodeLimits, type DecodeLimits } from './decode.ts';
@@ -10,7 +11,7 @@ import { createRecognizer } from './embed.ts';
 import { createLivenessEnsemble } from './liveness/ensemble.ts';
 import { loadManifest, resolveModelPath, type ModelLocation } from './models.ts';
 import { assessQuality, qualityPresets, requireQuality, type QualityReport } from './quality.ts';
-import type { Detection } from './types.ts';
+import type { Detection, RgbImage } from './types.ts';
 
 export const stages = ['decode', 'detect', 'align', 'quality', 'liveness', 'embed'] as const;
 export type Stage = (typeof stages)[number];
@@ -29,16 +30,20 @@ export type FrameProcessorOptions = ModelLocation & {
   detect?: Omit<DetectOptions, keyof ModelLocation | 'model'>;
 };
 
-export type FrameResult = {
+export type FrameAnalysis = {
+  /** The decoded frame, kept for the liveness step. */
+  image: RgbImage;
   detection: Detection;
   quality: QualityReport;
-  liveness: { score: number; perModel: Record<string, number> };
   embedding: Float32Array;
-  timingsMs: Record<Stage, number>;
+  timingsMs: Record<Exclude<Stage, 'liveness'>, number>;
 };
 
+export type FrameLivenessResult = { score: number; perModel: Record<string, number>; ms: number };
+
 export type FrameProcessor = {
-  process(bytes: Uint8Array, purpose: Purpose): Promise<FrameResult>;
+  analyse(bytes: Uint8Array, purpose: Purpose): Promise<FrameAnalysis>;
+  liveness(image: RgbImage, detection: Detection): Promise<FrameLivenessResult>;
 };
 
 /** Every model file a processor with these options needs (checked before anything is loaded). */
@@ -57,15 +62,13 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
   const limits = options.decodeLimits ?? defaultDecodeLimits;
 
   return {
-    async process(bytes, purpose) {
-      const timingsMs = {} as Record<Stage, number>;
-      const timed = async <T>(stage: Stage, f: () => T | Promise<T>): Promise<T> => {
+    async analyse(bytes, purpose) {
+      const timingsMs = {} as FrameAnalysis['timingsMs'];
+      const timed = async <T>(stage: keyof FrameAnalysis['timingsMs'], f: () => T | Promise<T>): Promise<T> => {
         const t0 = performance.now();
-        try {
-          return await f();
-        } finally {
-          timingsMs[stage] = performance.now() - t0;
-        }
+        const result = await f();
+        timingsMs[stage] = performance.now() - t0;
+        return result;
       };
       const image = await timed('decode', () => decodeImage(bytes, limits));
       const detection = await timed('detect', async () => dominantFace(await detectFaces(image, detectOptions)));
@@ -75,9 +78,13 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
         requireQuality(report);
         return report;
       });
-      const live = await timed('liveness', () => liveness.scoreFrame(image, detection));
       const embedding = await timed('embed', () => recognizer.embed(aligned));
-      return { detection, quality, liveness: live, embedding, timingsMs };
+      return { image, detection, quality, embedding, timingsMs };
+    },
+    async liveness(image, detection) {
+      const t0 = performance.now();
+      const { score, perModel } = await liveness.scoreFrame(image, detection);
+      return { score, perModel, ms: performance.now() - t0 };
     },
   };
 }

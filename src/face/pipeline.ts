@@ -8,12 +8,12 @@ import os from 'node:os';
 import { Piscina } from 'piscina';
 import { InputError } from '../errors.ts';
 import { cosine, l2Normalize } from './embed.ts';
-import { requiredModels, stages, type FrameProcessorOptions, type Purpose, type Stage } from './frame.ts';
+import { requiredModels, stages, type FrameAnalysis, type FrameLivenessResult, type FrameProcessorOptions, type Purpose, type Stage } from './frame.ts';
 import { aggregateLiveness } from './liveness/ensemble.ts';
 import { loadManifest, resolveModelPath } from './models.ts';
 import type { QualityReport } from './quality.ts';
 import { matchThreshold } from './thresholds.ts';
-import type { FrameOutcome, FrameTask } from './worker.ts';
+import type { AnalyseOutcome, FrameFailure, FrameOutcome, FrameTask, LivenessOutcome } from './worker.ts';
 
 export type PipelineOptions = FrameProcessorOptions & {
   /** Worker threads; default one per core. */
@@ -42,6 +42,8 @@ export type FacePipeline = {
   close(): Promise<void>;
 };
 
+type FrameRun = { ok: true; analysis: FrameAnalysis; liveness: FrameLivenessResult } | FrameFailure;
+
 /**
  * Codes that reject the whole burst: a malformed upload, or a second person in view. A frame
  * without a face or failing a quality gate is only left out, as long as most frames remain.
@@ -67,12 +69,20 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
       if (frames.length === 0) throw new InputError('face.no_frames', 'no frames were uploaded');
       if (frames.length > maxFrames) throw new InputError('face.too_many_frames', `at most ${maxFrames} frames are accepted`);
       const t0 = performance.now();
-      const outcomes = await Promise.all(frames.map((bytes) => pool.run({ bytes, purpose })));
+      // Two tasks per frame (analyse, then liveness) keep both workers busy: with whole-frame
+      // tasks, 3 frames on 2 workers leave one worker idle while the other does a second frame.
+      const runFrame = async (bytes: Uint8Array): Promise<FrameRun> => {
+        const a = (await pool.run({ step: 'analyse', bytes, purpose })) as AnalyseOutcome;
+        if (!a.ok) return a;
+        const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.detection })) as LivenessOutcome;
+        return l.ok ? { ok: true, analysis: a.result, liveness: l.result } : l;
+      };
+      const outcomes = await Promise.all(frames.map(runFrame));
       const total = performance.now() - t0;
 
       const fatal = outcomes.find((o) => !o.ok && burstFatal(o.code));
       if (fatal && !fatal.ok) throw new InputError(fatal.code, fatal.message, fatal.status);
-      const used = outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+      const used = outcomes.flatMap((o) => (o.ok ? [o] : []));
       if (used.length * 2 <= frames.length) {
         const first = outcomes.find((o) => !o.ok);
         if (first && !first.ok) throw new InputError(first.code, first.message, first.status);
@@ -81,16 +91,16 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
       // Frames of one capture show one person: a spliced-in photo of someone else is refused.
       for (let i = 0; i < used.length; i++) {
         for (let j = i + 1; j < used.length; j++) {
-          if (cosine(used[i].embedding, used[j].embedding) < matchThreshold) {
+          if (cosine(used[i].analysis.embedding, used[j].analysis.embedding) < matchThreshold) {
             throw new InputError('face.inconsistent', 'the frames do not show the same face', 422);
           }
         }
       }
 
-      const sum = new Float32Array(used[0].embedding.length);
-      for (const r of used) for (let k = 0; k < sum.length; k++) sum[k] += r.embedding[k];
+      const sum = new Float32Array(used[0].analysis.embedding.length);
+      for (const r of used) for (let k = 0; k < sum.length; k++) sum[k] += r.analysis.embedding[k];
       const timingsMs = { total } as Record<Stage | 'total', number>;
-      for (const s of stages) timingsMs[s] = used.reduce((acc, r) => acc + r.timingsMs[s], 0);
+      for (const s of stages) timingsMs[s] = used.reduce((acc, r) => acc + (s === 'liveness' ? r.liveness.ms : r.analysis.timingsMs[s]), 0);
       const perFrame = used.map((r) => r.liveness.score);
       let u = 0;
       return {
@@ -100,7 +110,7 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
           frames: outcomes.map((o, index): FrameReport => {
             if (!o.ok) return { index, used: false, code: o.code };
             const r = used[u++];
-            return { index, used: true, quality: r.quality, livenessPerModel: r.liveness.perModel };
+            return { index, used: true, quality: r.analysis.quality, livenessPerModel: r.liveness.perModel };
           }),
           usedFrames: used.length,
         },

@@ -6,10 +6,14 @@
 import sharp from 'sharp';
 import { workerData } from 'piscina';
 import { isFacegateError } from '../errors.ts';
-import { createFrameProcessor, type FrameProcessorOptions, type FrameResult, type Purpose } from './frame.ts';
+import { createFrameProcessor, type FrameAnalysis, type FrameLivenessResult, type FrameProcessorOptions, type Purpose } from './frame.ts';
+import type { Detection, RgbImage } from './types.ts';
 
-export type FrameTask = { bytes: Uint8Array; purpose: Purpose };
-export type FrameOutcome = { ok: true; result: FrameResult } | { ok: false; code: string; message: string; status: number };
+export type FrameTask = { step: 'analyse'; bytes: Uint8Array; purpose: Purpose } | { step: 'liveness'; image: RgbImage; detection: Detection };
+export type FrameFailure = { ok: false; code: string; message: string; status: number };
+export type AnalyseOutcome = { ok: true; result: FrameAnalysis } | FrameFailure;
+export type LivenessOutcome = { ok: true; result: FrameLivenessResult } | FrameFailure;
+export type FrameOutcome = AnalyseOutcome | LivenessOutcome;
 
 // The pool already runs one worker per core: libvips threads would only contend with them.
 sharp.concurrency(1);
@@ -17,7 +21,8 @@ const processor = await createFrameProcessor((workerData ?? {}) as FrameProcesso
 
 export default async function processFrameTask(task: FrameTask): Promise<FrameOutcome> {
   try {
-    return { ok: true, result: await processor.process(task.bytes, task.purpose) };
+    if (task.step === 'analyse') return { ok: true, result: await processor.analyse(task.bytes, task.purpose) };
+    return { ok: true, result: await processor.liveness(task.image, task.detection) };
   } catch (e) {
     if (isFacegateError(e)) return { ok: false, code: e.code, message: e.message, status: e.status };
     throw e;
