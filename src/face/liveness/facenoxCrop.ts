@@ -34,15 +34,15 @@ export function facenoxSquare(box: { x: number; y: number; w: number; h: number 
 export function facenoxCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
   const sq = facenoxSquare(box);
   const data = new Uint8Array(sq.side * sq.side * 3);
+  const columns = Int32Array.from({ length: sq.side }, (_, col) => reflect101(sq.x + col, image.width) * 3);
   for (let row = 0; row < sq.side; row++) {
-    const sy = reflect101(sq.y + row, image.height);
-    for (let col = 0; col < sq.side; col++) {
-      const sx = reflect101(sq.x + col, image.width);
-      const from = (sy * image.width + sx) * 3;
-      const to = (row * sq.side + col) * 3;
-      data[to] = image.data[from];
-      data[to + 1] = image.data[from + 1];
-      data[to + 2] = image.data[from + 2];
+    const from = reflect101(sq.y + row, image.height) * image.width * 3;
+    let to = row * sq.side * 3;
+    for (let col = 0; col < sq.side; col++, to += 3) {
+      const p = from + columns[col];
+      data[to] = image.data[p];
+      data[to + 1] = image.data[p + 1];
+      data[to + 2] = image.data[p + 2];
     }
   }
   const square: RgbImage = { data, width: sq.side, height: sq.side };

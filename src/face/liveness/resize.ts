@@ -123,39 +123,53 @@ function lanczos4Taps(src: number, dst: number): AxisTaps {
   return { index, weight, taps: 8 };
 }
 
-function separable(image: RgbImage, width: number, height: number, xs: AxisTaps, ys: AxisTaps): RgbImage {
-  // Horizontal pass into floats, then vertical pass with rounding once at the end.
-  const mid = new Float64Array(image.height * width * 3);
+/** Source rows that some output row reads with a non-zero weight: only those need the horizontal pass. */
+function rowsUsed(sourceHeight: number, ys: AxisTaps): Uint8Array {
+  const used = new Uint8Array(sourceHeight);
+  for (let i = 0; i < ys.index.length; i++) if (ys.weight[i] !== 0) used[ys.index[i]] = 1;
+  return used;
+}
+
+/** Horizontal pass of every used row into `mid` (width × 3 values per row). */
+function horizontalPass(image: RgbImage, width: number, xs: AxisTaps, used: Uint8Array, mid: Float64Array | Int32Array): void {
+  const rowLen = width * 3;
+  const src = image.data;
   for (let y = 0; y < image.height; y++) {
+    if (!used[y]) continue;
     const rowIn = y * image.width * 3;
-    const rowOut = y * width * 3;
+    const rowOut = y * rowLen;
     for (let x = 0; x < width; x++) {
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let k = 0; k < xs.taps; k++) {
-        const w = xs.weight[x * xs.taps + k];
-        if (w === 0) continue;
-        const p = rowIn + xs.index[x * xs.taps + k] * 3;
-        r += image.data[p] * w;
-        g += image.data[p + 1] * w;
-        b += image.data[p + 2] * w;
+      for (let k = x * xs.taps, end = k + xs.taps; k < end; k++) {
+        const w = xs.weight[k];
+        const p = rowIn + xs.index[k] * 3;
+        r += src[p] * w;
+        g += src[p + 1] * w;
+        b += src[p + 2] * w;
       }
       mid[rowOut + x * 3] = r;
       mid[rowOut + x * 3 + 1] = g;
       mid[rowOut + x * 3 + 2] = b;
     }
   }
+}
+
+function separable(image: RgbImage, width: number, height: number, xs: AxisTaps, ys: AxisTaps): RgbImage {
+  // Horizontal pass into floats, then vertical pass with rounding once at the end.
+  const rowLen = width * 3;
+  const mid = new Float64Array(image.height * rowLen);
+  horizontalPass(image, width, xs, rowsUsed(image.height, ys), mid);
   const out = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
-    for (let c = 0; c < width * 3; c++) {
+    for (let c = 0; c < rowLen; c++) {
       let v = 0;
-      for (let k = 0; k < ys.taps; k++) {
-        const w = ys.weight[y * ys.taps + k];
-        if (w === 0) continue;
-        v += mid[ys.index[y * ys.taps + k] * width * 3 + c] * w;
+      for (let k = y * ys.taps, end = k + ys.taps; k < end; k++) {
+        const w = ys.weight[k];
+        if (w !== 0) v += mid[ys.index[k] * rowLen + c] * w;
       }
-      out[y * width * 3 + c] = Math.min(255, Math.max(0, Math.round(v)));
+      out[y * rowLen + c] = Math.min(255, Math.max(0, Math.round(v)));
     }
   }
   return { data: out, width, height };
@@ -168,32 +182,29 @@ function separable(image: RgbImage, width: number, height: number, xs: AxisTaps,
 function separableFixed(image: RgbImage, width: number, height: number, xs: AxisTaps, ys: AxisTaps, simdLinear: boolean): RgbImage {
   const rowLen = width * 3;
   const mid = new Int32Array(image.height * rowLen);
-  for (let y = 0; y < image.height; y++) {
-    const rowIn = y * image.width * 3;
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        let v = 0;
-        for (let k = 0; k < xs.taps; k++) v += image.data[rowIn + xs.index[x * xs.taps + k] * 3 + c] * xs.weight[x * xs.taps + k];
-        mid[y * rowLen + x * 3 + c] = v;
-      }
-    }
-  }
+  horizontalPass(image, width, xs, rowsUsed(image.height, ys), mid);
   const out = new Uint8Array(height * rowLen);
   for (let y = 0; y < height; y++) {
-    for (let i = 0; i < rowLen; i++) {
-      let v: number;
-      if (simdLinear) {
-        // v_mul_hi(sat16(row >> 4), β) per row, summed, then rounding shift by 2
-        const sat16 = (n: number) => Math.max(-32768, Math.min(32767, n >> 4));
-        const m0 = (sat16(mid[ys.index[y * 2] * rowLen + i]) * ys.weight[y * 2]) >> 16;
-        const m1 = (sat16(mid[ys.index[y * 2 + 1] * rowLen + i]) * ys.weight[y * 2 + 1]) >> 16;
-        v = (m0 + m1 + 2) >> 2;
-      } else {
-        let acc = 0;
-        for (let k = 0; k < ys.taps; k++) acc += mid[ys.index[y * ys.taps + k] * rowLen + i] * ys.weight[y * ys.taps + k];
-        v = Math.floor((acc + 2 ** 21) / 2 ** 22);
+    const o = y * rowLen;
+    if (simdLinear) {
+      // v_mul_hi(sat16(row >> 4), β) per row, summed, then a rounding shift by 2
+      const r0 = ys.index[y * 2] * rowLen;
+      const r1 = ys.index[y * 2 + 1] * rowLen;
+      const b0 = ys.weight[y * 2];
+      const b1 = ys.weight[y * 2 + 1];
+      for (let i = 0; i < rowLen; i++) {
+        const a0 = Math.max(-32768, Math.min(32767, mid[r0 + i] >> 4));
+        const a1 = Math.max(-32768, Math.min(32767, mid[r1 + i] >> 4));
+        const v = (((a0 * b0) >> 16) + ((a1 * b1) >> 16) + 2) >> 2;
+        out[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
-      out[y * rowLen + i] = Math.min(255, Math.max(0, v));
+    } else {
+      for (let i = 0; i < rowLen; i++) {
+        let acc = 0;
+        for (let k = y * ys.taps, end = k + ys.taps; k < end; k++) acc += mid[ys.index[k] * rowLen + i] * ys.weight[k];
+        const v = Math.floor((acc + 2 ** 21) / 2 ** 22);
+        out[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
     }
   }
   return { data: out, width, height };
