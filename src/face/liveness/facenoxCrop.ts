@@ -5,7 +5,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { resizeArea, resizeLanczos4 } from './resize.ts';
+import { resizeArea, resizeLanczos4, type ImageWindow } from './resize.ts';
 
 export const FACENOX_SIZE = 128;
 
@@ -33,20 +33,13 @@ export function facenoxSquare(box: { x: number; y: number; w: number; h: number 
 /** The 128×128 crop itself (RGB). */
 export function facenoxCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
   const sq = facenoxSquare(box);
-  const data = new Uint8Array(sq.side * sq.side * 3);
-  const columns = Int32Array.from({ length: sq.side }, (_, col) => reflect101(sq.x + col, image.width) * 3);
-  for (let row = 0; row < sq.side; row++) {
-    const from = reflect101(sq.y + row, image.height) * image.width * 3;
-    let to = row * sq.side * 3;
-    for (let col = 0; col < sq.side; col++, to += 3) {
-      const p = from + columns[col];
-      data[to] = image.data[p];
-      data[to + 1] = image.data[p + 1];
-      data[to + 2] = image.data[p + 2];
-    }
-  }
-  const square: RgbImage = { data, width: sq.side, height: sq.side };
-  if (sq.side === FACENOX_SIZE) return square;
+  // The mirrored square is only a view: the resize reads through the reflected indices.
+  const square: ImageWindow = {
+    image,
+    columns: Int32Array.from({ length: sq.side }, (_, i) => reflect101(sq.x + i, image.width)),
+    rows: Int32Array.from({ length: sq.side }, (_, i) => reflect101(sq.y + i, image.height)),
+  };
+  // ⌊1.5m⌋ is never exactly 128 for an integer m, so there is always a resize.
   return sq.side > FACENOX_SIZE
     ? resizeArea(square, FACENOX_SIZE, FACENOX_SIZE)
     : resizeLanczos4(square, FACENOX_SIZE, FACENOX_SIZE);

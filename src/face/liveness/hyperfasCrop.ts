@@ -4,7 +4,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { cropRect, resizeLinear } from './resize.ts';
+import { rectWindow, resizeLinear } from './resize.ts';
 
 export const HYPERFAS_SIZE = 224;
 
@@ -33,7 +33,7 @@ export function hyperfasRect(
 export function hyperfasCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
   const r = hyperfasRect(image.width, image.height, box);
   if (r.x2 <= r.x1 || r.y2 <= r.y1) throw new RangeError('face box lies outside the image');
-  return resizeLinear(cropRect(image, r.x1, r.y1, r.x2 - r.x1, r.y2 - r.y1), HYPERFAS_SIZE, HYPERFAS_SIZE);
+  return resizeLinear(rectWindow(image, r.x1, r.y1, r.x2 - r.x1, r.y2 - r.y1), HYPERFAS_SIZE, HYPERFAS_SIZE);
 }
 
 /** Model input [1,224,224,3]: BGR, scaled to −1..1. */

@@ -130,13 +130,34 @@ function rowsUsed(sourceHeight: number, ys: AxisTaps): Uint8Array {
   return used;
 }
 
-/** Horizontal pass of every used row into `mid` (width × 3 values per row). */
-function horizontalPass(image: RgbImage, width: number, xs: AxisTaps, used: Uint8Array, mid: Float64Array | Int32Array): void {
+/**
+ * A width × height view of an image: window pixel (x, y) is image pixel (columns[x], rows[y]). It lets
+ * a crop, or a crop with mirrored borders, be resized without first copying it out.
+ */
+export interface ImageWindow {
+  image: RgbImage;
+  columns: Int32Array;
+  rows: Int32Array;
+}
+
+/** The rectangle [x, x+w) × [y, y+h), which must lie inside the image. */
+export function rectWindow(image: RgbImage, x: number, y: number, w: number, h: number): ImageWindow {
+  if (x < 0 || y < 0 || w < 1 || h < 1 || x + w > image.width || y + h > image.height) throw new RangeError('window outside the image');
+  return { image, columns: Int32Array.from({ length: w }, (_, i) => x + i), rows: Int32Array.from({ length: h }, (_, i) => y + i) };
+}
+
+function asWindow(source: RgbImage | ImageWindow): ImageWindow {
+  return 'image' in source ? source : rectWindow(source, 0, 0, source.width, source.height);
+}
+
+/** Horizontal pass of every used window row into `mid` (width × 3 values per row). */
+function horizontalPass(win: ImageWindow, width: number, xs: AxisTaps, used: Uint8Array, mid: Float64Array | Int32Array): void {
   const rowLen = width * 3;
-  const src = image.data;
-  for (let y = 0; y < image.height; y++) {
+  const src = win.image.data;
+  const srcCol = Int32Array.from(xs.index, (i) => win.columns[i] * 3);
+  for (let y = 0; y < win.rows.length; y++) {
     if (!used[y]) continue;
-    const rowIn = y * image.width * 3;
+    const rowIn = win.rows[y] * win.image.width * 3;
     const rowOut = y * rowLen;
     for (let x = 0; x < width; x++) {
       let r = 0;
@@ -144,7 +165,7 @@ function horizontalPass(image: RgbImage, width: number, xs: AxisTaps, used: Uint
       let b = 0;
       for (let k = x * xs.taps, end = k + xs.taps; k < end; k++) {
         const w = xs.weight[k];
-        const p = rowIn + xs.index[k] * 3;
+        const p = rowIn + srcCol[k];
         r += src[p] * w;
         g += src[p + 1] * w;
         b += src[p + 2] * w;
@@ -156,11 +177,11 @@ function horizontalPass(image: RgbImage, width: number, xs: AxisTaps, used: Uint
   }
 }
 
-function separable(image: RgbImage, width: number, height: number, xs: AxisTaps, ys: AxisTaps): RgbImage {
+function separable(win: ImageWindow, width: number, height: number, xs: AxisTaps, ys: AxisTaps): RgbImage {
   // Horizontal pass into floats, then vertical pass with rounding once at the end.
   const rowLen = width * 3;
-  const mid = new Float64Array(image.height * rowLen);
-  horizontalPass(image, width, xs, rowsUsed(image.height, ys), mid);
+  const mid = new Float64Array(win.rows.length * rowLen);
+  horizontalPass(win, width, xs, rowsUsed(win.rows.length, ys), mid);
   const out = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let c = 0; c < rowLen; c++) {
@@ -179,10 +200,10 @@ function separable(image: RgbImage, width: number, height: number, xs: AxisTaps,
  * OpenCV's 8-bit path for fixed-point taps (weights scaled by 2048): integer horizontal sums, then
  * the vertical combination and rounding of its SIMD kernel for linear, (Σ + 2²¹) >> 22 otherwise.
  */
-function separableFixed(image: RgbImage, width: number, height: number, xs: AxisTaps, ys: AxisTaps, simdLinear: boolean): RgbImage {
+function separableFixed(win: ImageWindow, width: number, height: number, xs: AxisTaps, ys: AxisTaps, simdLinear: boolean): RgbImage {
   const rowLen = width * 3;
-  const mid = new Int32Array(image.height * rowLen);
-  horizontalPass(image, width, xs, rowsUsed(image.height, ys), mid);
+  const mid = new Int32Array(win.rows.length * rowLen);
+  horizontalPass(win, width, xs, rowsUsed(win.rows.length, ys), mid);
   const out = new Uint8Array(height * rowLen);
   for (let y = 0; y < height; y++) {
     const o = y * rowLen;
@@ -210,38 +231,33 @@ function separableFixed(image: RgbImage, width: number, height: number, xs: Axis
   return { data: out, width, height };
 }
 
-function checkSizes(image: RgbImage, width: number, height: number): void {
-  if (image.width < 1 || image.height < 1 || width < 1 || height < 1) {
+function checkSizes(win: ImageWindow, width: number, height: number): void {
+  if (win.columns.length < 1 || win.rows.length < 1 || width < 1 || height < 1) {
     throw new RangeError('resize needs non-empty source and target sizes');
   }
 }
 
 /** `cv2.resize(..., INTER_LINEAR)`, including OpenCV's switch to area averaging for an exact 2× shrink. */
-export function resizeLinear(image: RgbImage, width: number, height: number): RgbImage {
-  checkSizes(image, width, height);
-  if (image.width === width * 2 && image.height === height * 2) return resizeArea(image, width, height);
-  return separableFixed(image, width, height, linearTaps(image.width, width), verticalLinearTaps(image.height, height), true);
+export function resizeLinear(source: RgbImage | ImageWindow, width: number, height: number): RgbImage {
+  const win = asWindow(source);
+  checkSizes(win, width, height);
+  const [w, h] = [win.columns.length, win.rows.length];
+  if (w === width * 2 && h === height * 2) return resizeArea(win, width, height);
+  return separableFixed(win, width, height, linearTaps(w, width), verticalLinearTaps(h, height), true);
 }
 
 /** `cv2.resize(..., INTER_AREA)` for shrinking; OpenCV blends in bilinear weights when enlarging, which is not needed here. */
-export function resizeArea(image: RgbImage, width: number, height: number): RgbImage {
-  checkSizes(image, width, height);
-  if (width > image.width || height > image.height) throw new RangeError('resizeArea only shrinks');
-  return separable(image, width, height, areaTaps(image.width, width), areaTaps(image.height, height));
+export function resizeArea(source: RgbImage | ImageWindow, width: number, height: number): RgbImage {
+  const win = asWindow(source);
+  checkSizes(win, width, height);
+  const [w, h] = [win.columns.length, win.rows.length];
+  if (width > w || height > h) throw new RangeError('resizeArea only shrinks');
+  return separable(win, width, height, areaTaps(w, width), areaTaps(h, height));
 }
 
 /** `cv2.resize(..., INTER_LANCZOS4)`. */
-export function resizeLanczos4(image: RgbImage, width: number, height: number): RgbImage {
-  checkSizes(image, width, height);
-  return separableFixed(image, width, height, lanczos4Taps(image.width, width), lanczos4Taps(image.height, height), false);
-}
-
-/** Copy of the rectangle [x, x+w) × [y, y+h); the caller guarantees it lies inside the image. */
-export function cropRect(image: RgbImage, x: number, y: number, w: number, h: number): RgbImage {
-  const out = new Uint8Array(w * h * 3);
-  for (let row = 0; row < h; row++) {
-    const from = ((y + row) * image.width + x) * 3;
-    out.set(image.data.subarray(from, from + w * 3), row * w * 3);
-  }
-  return { data: out, width: w, height: h };
+export function resizeLanczos4(source: RgbImage | ImageWindow, width: number, height: number): RgbImage {
+  const win = asWindow(source);
+  checkSizes(win, width, height);
+  return separableFixed(win, width, height, lanczos4Taps(win.columns.length, width), lanczos4Taps(win.rows.length, height), false);
 }

@@ -5,7 +5,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { cropRect, resizeLinear } from './resize.ts';
+import { rectWindow, resizeLinear } from './resize.ts';
 
 export const SCALE_CROP_SIZE = 80;
 
@@ -51,8 +51,7 @@ export function scaleCropImage(image: RgbImage, box: { x: number; y: number; w: 
   const [x1, y1, x2, y2] = scaleCropBox(image.width, image.height, box, scale);
   const x = Math.max(0, x1);
   const y = Math.max(0, y1);
-  const crop = cropRect(image, x, y, x2 - x + 1, y2 - y + 1);
-  return resizeLinear(crop, SCALE_CROP_SIZE, SCALE_CROP_SIZE);
+  return resizeLinear(rectWindow(image, x, y, x2 - x + 1, y2 - y + 1), SCALE_CROP_SIZE, SCALE_CROP_SIZE);
 }
 
 /** Model input [1,3,80,80]: BGR planes, raw 0..255 (the upstream ToTensor does not divide). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RgbImage } from '../../../src/face/types.ts';
-import { cropRect, resizeArea, resizeLanczos4, resizeLinear } from '../../../src/face/liveness/resize.ts';
+import { rectWindow, resizeArea, resizeLanczos4, resizeLinear } from '../../../src/face/liveness/resize.ts';
 
 /** Deterministic high-frequency test pattern, the same formula as the Python that produced the references. */
 function pattern(width: number, height: number): RgbImage {
@@ -86,9 +86,17 @@ test('channels are resized independently', () => {
   assert.deepEqual(Array.from(resizeLinear(img, 1, 1).data), [255, 0, 10]);
 });
 
-test('cropRect copies the requested rectangle', () => {
+test('a window resizes the rectangle it views, without copying it first', () => {
   const img = grey(3, 3, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(channel0(cropRect(img, 1, 1, 2, 2)), [5, 6, 8, 9]);
+  assert.deepEqual(channel0(resizeLinear(rectWindow(img, 1, 1, 2, 2), 2, 2)), [5, 6, 8, 9]);
+  assert.deepEqual(channel0(resizeLinear(rectWindow(img, 1, 0, 2, 3), 1, 3)), [3, 6, 9].map((v) => v - 0.5).map(Math.round));
+  assert.throws(() => rectWindow(img, 2, 2, 2, 2), RangeError);
+});
+
+test('a window with mirrored indices reads through them', () => {
+  const img = grey(3, 1, [10, 20, 30]);
+  const mirrored = { image: img, columns: Int32Array.from([2, 1, 0]), rows: Int32Array.from([0]) };
+  assert.deepEqual(channel0(resizeLanczos4(mirrored, 3, 1)), [30, 20, 10]);
 });
 
 test('empty sizes, and area enlarging, are rejected', () => {
