@@ -18,8 +18,9 @@ export function decryptScore(secretKey: Uint8Array, ciphertext: Uint8Array): Pro
     using key = loadSecretKey(b, secretKey);
     using decryptor = new b.seal.Decryptor(b.context, key);
     using cipher = loadCiphertext(b, ciphertext);
-    // A ct×ct product has 3 polynomials; anything larger is not a match result.
-    if (cipher.size() > 3) throw new InputError('custodian.bad_ciphertext', 'not a match result');
+    // A match result is in coefficient form with 2 (ct×pt) or 3 (ct×ct) polynomials; a stored
+    // template is in NTT form.
+    if (cipher.size() > 3 || cipher.isNttForm()) throw new InputError('custodian.bad_ciphertext', 'not a match result');
     using plain = new b.seal.Plaintext();
     decryptor.decrypt(cipher, plain);
     const coefficients = readCoefficients(plain.saveToArray(b.seal.ComprModeType.none) as Uint8Array);

@@ -4,7 +4,7 @@
  * with `using` (node-seal handles implement Symbol.dispose) so they are deleted on every path.
  */
 import SEAL from 'node-seal';
-import type { Ciphertext, Evaluator, MainModule, Plaintext, PublicKey, SEALContext, SecretKey } from 'node-seal';
+import type { Ciphertext, Evaluator, MainModule, ParmsIdType, Plaintext, PublicKey, SEALContext, SecretKey } from 'node-seal';
 import { ConfigError, InputError } from '../errors.ts';
 import { PLAIN_MODULUS, POLY_DEGREE } from './params.ts';
 import { plaintextBytes } from './plaintextCodec.ts';
@@ -14,6 +14,10 @@ export type Bfv = {
   context: SEALContext;
   /** Stateless apart from its context; shared by all matches. */
   evaluator: Evaluator;
+  /** Parameters of fresh ciphertexts (the data level), for NTT transforms of plaintexts. */
+  dataParmsId: ParmsIdType;
+  /** The data-level RNS primes qᵢ (each < 2³⁶), ⌊q/t⌋ mod qᵢ and q mod t, for adding a mask (ciphertextMask.ts). */
+  rns: { moduli: number[]; deltaResidues: number[]; qModT: number };
 };
 
 let runtime: Promise<Bfv> | undefined;
@@ -57,7 +61,23 @@ async function create(): Promise<Bfv> {
     context.delete();
     throw new ConfigError('BFV parameters rejected by SEAL');
   }
-  return { seal, context, evaluator: new seal.Evaluator(context) };
+  using data = context.firstContextData();
+  using dataParms = data.parms();
+  using moduliVector = dataParms.coeffModulus();
+  const moduli: bigint[] = [];
+  for (let i = 0; i < moduliVector.size(); i++) {
+    using modulus = moduliVector.get(i)!;
+    moduli.push(modulus.value());
+  }
+  const q = moduli.reduce((product, qi) => product * qi, 1n);
+  const delta = q / BigInt(PLAIN_MODULUS);
+  return {
+    seal,
+    context,
+    evaluator: new seal.Evaluator(context),
+    dataParmsId: context.firstParmsId(),
+    rns: { moduli: moduli.map(Number), deltaResidues: moduli.map((qi) => Number(delta % qi)), qModT: Number(q % BigInt(PLAIN_MODULUS)) },
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import * as custodianModule from '../../src/custodian/custodian.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
+import { bfv, loadCiphertext, serialize } from '../../src/template/bfv.ts';
 import { encryptTemplate, maskedMatch } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
@@ -50,7 +51,13 @@ test('the custodian cannot be made to decrypt a template: unmasked ciphertexts a
   const userId = await seedUser(db, 'acme');
   const publicKey = await custodian.createUserKey('acme', userId);
   const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
-  await assert.rejects(custodian.decryptMaskedScore('acme', userId, template), { code: 'custodian.unmasked', status: 422 });
+  // As stored (NTT form) it is not even a match result…
+  await assert.rejects(custodian.decryptMaskedScore('acme', userId, template), { code: 'custodian.bad_ciphertext' });
+  // …and brought to coefficient form it decrypts to a mostly-zero plaintext, which is refused.
+  const b = await bfv();
+  using cipher = loadCiphertext(b, template);
+  b.evaluator.cipherTransformFromNttInplace(cipher);
+  await assert.rejects(custodian.decryptMaskedScore('acme', userId, serialize(b, cipher)), { code: 'custodian.unmasked', status: 422 });
   assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt_refused']);
   await assert.rejects(custodian.decryptMaskedScore('acme', userId, new Uint8Array(10)), { code: 'template.bad_ciphertext' });
 });

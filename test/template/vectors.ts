@@ -71,6 +71,8 @@ export async function testKeys(): Promise<{ b: Bfv; publicKey: Uint8Array; secre
     secretKey,
     decrypt(c) {
       using cipher = loadCiphertext(b, c);
+      // Stored templates are in NTT form; BFV decrypts coefficient form.
+      if (cipher.isNttForm()) b.evaluator.cipherTransformFromNttInplace(cipher);
       using plain = new b.seal.Plaintext();
       decryptor.decrypt(cipher, plain);
       const stored = readCoefficients(plain.saveToArray(b.seal.ComprModeType.none) as Uint8Array);
@@ -80,6 +82,7 @@ export async function testKeys(): Promise<{ b: Bfv; publicKey: Uint8Array; secre
     },
     noiseBudget(c) {
       using cipher = loadCiphertext(b, c);
+      if (cipher.isNttForm()) b.evaluator.cipherTransformFromNttInplace(cipher);
       return decryptor.invariantNoiseBudget(cipher);
     },
     close() {
