@@ -98,11 +98,12 @@ const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /** The process-wide session of a manifest model, created once (CPU, full graph optimisation). */
 export function openModelSession(name: string, options: SessionOptions = {}): Promise<ort.InferenceSession> {
-  const file = resolveModelPath(name, options);
   const threads = options.intraOpNumThreads ?? 1;
-  const key = `${file}#${threads}`;
+  // Keyed by name and search path, so the hot path (a detection per frame) touches no file.
+  const key = `${name}#${modelSearchDirs(options).join('|')}#${threads}`;
   let session = sessions.get(key);
   if (!session) {
+    const file = resolveModelPath(name, options);
     session = ort.InferenceSession.create(file, {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',

@@ -50,6 +50,35 @@ type FrameRun = { ok: true; analysis: FrameAnalysis; liveness: FrameLivenessResu
  */
 const burstFatal = (code: string) => code.startsWith('image.') || code === 'face.multiple';
 
+/**
+ * The burst's embedding after the frame policy: fatal codes reject the burst, most frames must
+ * remain, and every pair of frames must match. Per-frame embeddings are wiped, whatever the
+ * outcome: only the aggregate leaves the pipeline.
+ */
+function aggregateEmbedding(outcomes: FrameRun[], used: Extract<FrameRun, { ok: true }>[], frameCount: number): Float32Array {
+  try {
+    const fatal = outcomes.find((o) => !o.ok && burstFatal(o.code));
+    if (fatal && !fatal.ok) throw new InputError(fatal.code, fatal.message, fatal.status);
+    if (used.length * 2 <= frameCount) {
+      const first = outcomes.find((o) => !o.ok);
+      if (first && !first.ok) throw new InputError(first.code, first.message, first.status);
+    }
+    // Frames of one capture show one person: a spliced-in photo of someone else is refused.
+    for (let i = 0; i < used.length; i++) {
+      for (let j = i + 1; j < used.length; j++) {
+        if (cosine(used[i].analysis.embedding, used[j].analysis.embedding) < matchThreshold) {
+          throw new InputError('face.inconsistent', 'the frames do not show the same face', 422);
+        }
+      }
+    }
+    const sum = new Float32Array(used[0].analysis.embedding.length);
+    for (const r of used) for (let k = 0; k < sum.length; k++) sum[k] += r.analysis.embedding[k];
+    return l2Normalize(sum);
+  } finally {
+    for (const r of used) r.analysis.embedding.fill(0);
+  }
+}
+
 /** Starts the pool; a missing or altered model file fails here, naming the file. */
 export function createFacePipeline(options: PipelineOptions = {}): FacePipeline {
   const { threads = os.availableParallelism(), maxFrames = 10, ...processorOptions } = options;
@@ -80,31 +109,14 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
       const outcomes = await Promise.all(frames.map(runFrame));
       const total = performance.now() - t0;
 
-      const fatal = outcomes.find((o) => !o.ok && burstFatal(o.code));
-      if (fatal && !fatal.ok) throw new InputError(fatal.code, fatal.message, fatal.status);
       const used = outcomes.flatMap((o) => (o.ok ? [o] : []));
-      if (used.length * 2 <= frames.length) {
-        const first = outcomes.find((o) => !o.ok);
-        if (first && !first.ok) throw new InputError(first.code, first.message, first.status);
-      }
-
-      // Frames of one capture show one person: a spliced-in photo of someone else is refused.
-      for (let i = 0; i < used.length; i++) {
-        for (let j = i + 1; j < used.length; j++) {
-          if (cosine(used[i].analysis.embedding, used[j].analysis.embedding) < matchThreshold) {
-            throw new InputError('face.inconsistent', 'the frames do not show the same face', 422);
-          }
-        }
-      }
-
-      const sum = new Float32Array(used[0].analysis.embedding.length);
-      for (const r of used) for (let k = 0; k < sum.length; k++) sum[k] += r.analysis.embedding[k];
+      const embedding = aggregateEmbedding(outcomes, used, frames.length);
       const timingsMs = { total } as Record<Stage | 'total', number>;
       for (const s of stages) timingsMs[s] = used.reduce((acc, r) => acc + (s === 'liveness' ? r.liveness.ms : r.analysis.timingsMs[s]), 0);
       const perFrame = used.map((r) => r.liveness.score);
       let u = 0;
       return {
-        embedding: l2Normalize(sum),
+        embedding,
         liveness: { ensemble, perFrame, aggregate: aggregateLiveness(perFrame) },
         quality: {
           frames: outcomes.map((o, index): FrameReport => {
