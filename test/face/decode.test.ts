@@ -87,6 +87,15 @@ describe('decodeImage', () => {
     assert.deepEqual([...c.data.subarray(0, 3)], [10, 20, 30]);
   });
 
+  it('reduces 16-bit PNG and CMYK JPEG to 8-bit RGB, and refuses TIFF', async () => {
+    const base = sharp({ create: { width: 20, height: 10, channels: 3, background: { r: 200, g: 100, b: 50 } } });
+    const png16 = await decodeImage(await base.clone().png().toColourspace('rgb16').toBuffer());
+    assert.deepEqual([png16.data.length, ...png16.data.subarray(0, 3)], [600, 200, 100, 50]);
+    const cmyk = await decodeImage(await base.clone().jpeg().toColourspace('cmyk').toBuffer());
+    assert.equal(cmyk.data.length, 600);
+    await rejects(decodeImage(await base.clone().tiff().toBuffer()), 'image.unsupported');
+  });
+
   it('decodes WebP', async () => {
     const webp = await sharp({ create: { width: 8, height: 6, channels: 3, background: 'blue' } }).webp({ lossless: true }).toBuffer();
     const img = await decodeImage(webp);
