@@ -7,23 +7,34 @@ import { clopperPearson, type RateWithInterval } from './binomialInterval.ts';
 
 export interface PadMetrics {
   threshold: number;
-  /** Bona fide presentations classified as attacks. */
-  bpcer: RateWithInterval | null;
-  /** Attacks of each species classified as bona fide. */
-  apcerBySpecies: Record<string, RateWithInterval>;
+  /** Share of bona fide presentations classified as attacks; null without bona fide samples. */
+  bpcer: number | null;
+  /** Share of each species' attacks classified as bona fide. */
+  apcerBySpecies: Record<string, number>;
+  /** The same rates with their counts and 95 % intervals. */
+  bpcerInterval: RateWithInterval | null;
+  apcerIntervalBySpecies: Record<string, RateWithInterval>;
   /** The worst species' APCER (ISO "maximum APCER"), null without attacks. */
   maxApcer: number | null;
 }
 
 export function padMetrics(liveScores: number[], attackScoresBySpecies: Record<string, number[]>, threshold: number): PadMetrics {
-  const bpcer = liveScores.length === 0 ? null : clopperPearson(liveScores.filter((s) => s < threshold).length, liveScores.length);
-  const apcerBySpecies: Record<string, RateWithInterval> = {};
+  const bpcerInterval = liveScores.length === 0 ? null : clopperPearson(liveScores.filter((s) => s < threshold).length, liveScores.length);
+  const apcerIntervalBySpecies: Record<string, RateWithInterval> = {};
   for (const [species, scores] of Object.entries(attackScoresBySpecies)) {
     if (scores.length === 0) continue;
-    apcerBySpecies[species] = clopperPearson(scores.filter((s) => s >= threshold).length, scores.length);
+    apcerIntervalBySpecies[species] = clopperPearson(scores.filter((s) => s >= threshold).length, scores.length);
   }
-  const rates = Object.values(apcerBySpecies).map((r) => r.rate);
-  return { threshold, bpcer, apcerBySpecies, maxApcer: rates.length === 0 ? null : Math.max(...rates) };
+  const apcerBySpecies = Object.fromEntries(Object.entries(apcerIntervalBySpecies).map(([k, r]) => [k, r.rate]));
+  const rates = Object.values(apcerBySpecies);
+  return {
+    threshold,
+    bpcer: bpcerInterval?.rate ?? null,
+    apcerBySpecies,
+    bpcerInterval,
+    apcerIntervalBySpecies,
+    maxApcer: rates.length === 0 ? null : Math.max(...rates),
+  };
 }
 
 /**

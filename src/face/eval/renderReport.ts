@@ -51,8 +51,8 @@ function candidateRow(c: CandidateFigures): string {
 
 function padTable(p: PadEnsembleFigures): string {
   const lines = ['| species | APCER at threshold |', '|---|---|'];
-  for (const [species, r] of Object.entries(p.apcerBySpecies)) lines.push(`| ${species} | ${formatRate(r)} |`);
-  lines.push(`| bona fide (BPCER) | ${formatRate(p.bpcer)} |`);
+  for (const [species, r] of Object.entries(p.apcerIntervalBySpecies)) lines.push(`| ${species} | ${formatRate(r)} |`);
+  lines.push(`| bona fide (BPCER) | ${formatRate(p.bpcerInterval)} |`);
   return lines.join('\n');
 }
 
@@ -157,7 +157,7 @@ Each model alone on these samples (AUC = P(a bona fide sample scores above an at
 ${r.pad.models.map((m) => `| ${m.model} | ${num(m.auc)} | ${num(m.minLiveScore)} | ${num(m.maxAttackScore)} | ${margin(m)} | ${m.license} |`).join('\n')}
 
 Margin = lowest bona fide score − highest attack score (positive: some threshold separates every sample).
-Ensembles compared: ${ensembles.map((e) => `${e.ensemble} margin ${margin(e)}, worst-species APCER ${e.maxApcer === null ? 'n/a' : pct(e.maxApcer)} at BPCER ${e.bpcer ? pct(e.bpcer.rate) : 'n/a'}`).join('; ')}.
+Ensembles compared: ${ensembles.map((e) => `${e.ensemble} margin ${margin(e)}, worst-species APCER ${e.maxApcer === null ? 'n/a' : pct(e.maxApcer)} at BPCER ${e.bpcer === null ? 'n/a' : pct(e.bpcer)}`).join('; ')}.
 
 The crops and input conventions are checked apart from this data: the resize is bit-exact with OpenCV 4.6
 (test/face/liveness/resize.test.ts), and the Silent-Face pair reproduces upstream's own verdicts on its samples
@@ -170,7 +170,7 @@ Per sample (score → decision at each ensemble's threshold; per-model P(live) i
 |---|---|${ensembles.map(() => '---').join('|')}|
 ${sampleRows.join('\n')}
 
-With ${r.pad.bpcer?.trials ?? 0} bona fide samples and at most a handful per attack species, these rates say little about
+With ${r.pad.bpcerInterval?.trials ?? 0} bona fide samples and at most a handful per attack species, these rates say little about
 a deployment: an APCER of 0/n still allows up to the interval's upper bound. The threshold must be re-set
 for the BPCER target on bona fide captures of the target cameras (DESIGN.md: APCER ≤ 5 % per species at
 BPCER ≤ 5 %), which needs hundreds of captures per species.

@@ -419,7 +419,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     data: options.data,
     thresholds: {
       match,
-      liveness: padFigures[0].bpcer ? { value: padFigures[0].threshold, rule: `${padFigures[0].ensemble}: ${padFigures[0].rule}` } : null,
+      liveness: padFigures[0].bpcer !== null ? { value: padFigures[0].threshold, rule: `${padFigures[0].ensemble}: ${padFigures[0].rule}` } : null,
     },
     verification: { recognizer: def.model, input: def.input, ...def.all, candidates: candidateFigures },
     pad: { ...padFigures[0], ensembles: padFigures, models: modelFigures, samples },
