@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { InputError } from '../errors.ts';
+import { ConfigError, InputError } from '../errors.ts';
 import { loadManifest, openModelSession, type ModelLocation } from './models.ts';
 import type { Detection, Point, RgbImage } from './types.ts';
 
@@ -149,7 +149,11 @@ async function detectPass(session: ort.InferenceSession, image: RgbImage, inputS
  */
 export async function detectFaces(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
   const o: Settings = { ...defaultDetectOptions, ...options };
-  const session = await openModelSession(options.model ?? loadManifest().defaults.detector, options);
+  const model = options.model ?? loadManifest().defaults.detector;
+  const session = await openModelSession(model, options);
+  if (!strides.every((st) => session.outputNames.includes(`cls_${st}`) && session.outputNames.includes(`kps_${st}`))) {
+    throw new ConfigError(`detector ${model} does not have YuNet's outputs (cls/obj/bbox/kps at strides 8/16/32)`);
+  }
   // A face that fills the view scores low (0.55–0.8 on tight crops), so the first pass keeps
   // weaker candidates to decide whether a second look is needed.
   const first = await detectPass(session, image, o.inputSize, o.border, { ...o, scoreThreshold: Math.min(o.scoreThreshold, candidateThreshold) });

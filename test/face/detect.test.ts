@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { InputError } from '../../src/errors.ts';
+import { ConfigError, InputError } from '../../src/errors.ts';
 import { decodeImage } from '../../src/face/decode.ts';
 import { detectDominantFace, detectFaces, dominantFace, nonMaxSuppression } from '../../src/face/detect.ts';
 import type { Detection } from '../../src/face/types.ts';
@@ -45,6 +45,11 @@ describe('detectFaces (YuNet)', () => {
     assert.equal(all.length, 2);
     for (const d of all) assertSaneLandmarks(d, 'couple');
     await assert.rejects(detectDominantFace(img), (e: unknown) => e instanceof InputError && e.code === 'face.multiple');
+  });
+
+  it('refuses a detector without YuNet outputs as a configuration error', async () => {
+    const img = { data: new Uint8Array(64 * 64 * 3), width: 64, height: 64 };
+    await assert.rejects(detectFaces(img, { model: 'det_500m.onnx' }), (e: unknown) => e instanceof ConfigError && /det_500m\.onnx/.test(e.message));
   });
 
   it('refuses a crowd (selfie-many-people.jpg) and a blank image', async () => {
