@@ -16,6 +16,7 @@ import { probeCoefficients, scoreIndex } from '../src/template/encoding.ts';
 import { createFaceTemplates } from '../src/template/faceTemplates.ts';
 import { encryptTemplate, maskedMatch } from '../src/template/matcher.ts';
 import { readCoefficients } from '../src/template/plaintextCodec.ts';
+import { findTemplate } from '../src/template/templateStore.ts';
 import { cosineFromScore, quantize } from '../src/template/quantize.ts';
 import { percentile, round, type BenchPart, type Figure } from './harness.ts';
 
@@ -92,6 +93,8 @@ export default async function (): Promise<BenchPart> {
   using decryptor = new b.seal.Decryptor(b.context, skObj);
   const budget = (bytes: Uint8Array) => {
     using c = loadCiphertext(b, bytes);
+    // Stored templates are in NTT form; the budget is measured in coefficient form.
+    if (c.isNttForm()) b.evaluator.cipherTransformFromNttInplace(c);
     return decryptor.invariantNoiseBudget(c);
   };
   const noise = { fresh: budget(template), ctpt: budget(maskedPlain), ctct: budget(maskedEncrypted) };
@@ -142,7 +145,9 @@ export default async function (): Promise<BenchPart> {
   const enroll = await time(10, () => templates.enroll('bench', user, face.slice()), 2);
   await templates.enroll('bench', user, face.slice());
   const e2e = await time(100, () => templates.match('bench', user, face.slice()));
-  const decryptFull = await time(100, () => custodian.decryptMaskedScore('bench', user, maskedPlain));
+  const stored = (await db.withTenant('bench', (sql) => findTemplate(sql, 'bench', user)))!;
+  const forCustodian = (await maskedMatch({ template: stored.ciphertext, publicKey: stored.publicKey, probe: p, mode: 'plain' })).ciphertext;
+  const decryptFull = await time(100, () => custodian.decryptMaskedScore('bench', user, forCustodian));
   await db.close();
   await kv.close();
 
@@ -212,7 +217,7 @@ BFV N = 4096, t = 65537, 128-bit default coefficient modulus (node-seal 7.0.0, S
 ${row('key pair (custodian: keygen, seal secret key, serialize public key)', keygen)}
 ${row('encrypt template', encryptTpl)}
 ${row('encrypt probe (ct×ct mode only)', encryptProbe)}
-${row('**match 1:1, server side, ct×pt** (load template, r·probe, multiply, mask, serialize)', matchPlain)}
+${row('**match 1:1, server side, ct×pt** (load template, NTT(r·probe), multiply, inverse NTT, serialize, mask)', matchPlain)}
 ${row('match 1:1, server side, ct×ct (probe encrypted under the user key)', matchEncrypted)}
 ${row('decrypt masked result (custodian, SEAL part)', decrypt)}
 ${row('decrypt masked result of ct×ct (size 3)', decryptCtCt)}
@@ -226,7 +231,7 @@ ${row('packed 1:32 match (32 templates of 128 coefficients in one ciphertext)', 
 - Noise budget: fresh ${noise.fresh} bits, after masked ct×pt ${noise.ctpt} bits, after masked ct×ct ${noise.ctct} bits.
 - Quantization error of the cosine (10,000 random unit pairs, half of them similar): mean ${round(quantMean, 4)}, p99 ${round(percentile(errors, 99), 4)}, max ${round(Math.max(...errors), 4)}.
 - Soak: ${soakRuns.toLocaleString('en')} masked matches + decryptions in ${round(soakSeconds, 1)} s; RSS ${rss.map((x) => round(x, 1)).join(' → ')} MiB (after 500, then every 5,000): ${round((100 * (rssEnd - rssStart)) / rssStart, 1)} % from start to end.
-- Where the time goes: node-seal's WebAssembly build does a 4096-point NTT in ~0.1–0.25 ms (no SIMD, 64-bit products emulated), so one ct×pt multiply (≈ 10 NTTs) is ~1.2 ms and adding the mask (BFV scaling of 4096 coefficients) ~0.7 ms; a ct×ct product is ~10 ms. The 1 ms server-side target is not met in this build; packing 32 templates per ciphertext amortises it.
+- Where the time goes: node-seal's WebAssembly build does a 4096-point NTT in ~0.1–0.25 ms (no SIMD, 64-bit products emulated). A ct×pt match is NTT(probe) + pointwise product + one inverse NTT of the result (templates are stored in NTT form), then the mask is added in JavaScript on the serialized ciphertext (byte-identical to SEAL's addPlain, which alone takes ~0.7 ms here). A ct×ct product (BEHZ base conversions) is ~10–20 ms. End to end on PGlite is dominated by reading ~200 KB of bytea (template + sealed key) through PGlite; on Postgres the same reads take ~10 ms.
 `;
   return { title: 'Encrypted templates (BFV)', results, markdown };
 }
