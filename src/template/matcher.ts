@@ -6,6 +6,7 @@
  * Templates are stored in NTT form, so a ct×pt match transforms only the probe: NTT(probe),
  * pointwise product, one inverse NTT — about 40% less than SEAL's generic multiplyPlain.
  */
+import { InputError } from '../errors.ts';
 import { loadCiphertext, loadPublicKey, plaintextOf, serialize, withBfv } from './bfv.ts';
 import { addMaskToCiphertext } from './ciphertextMask.ts';
 import { maskCoefficients, probeCoefficients, scoreIndex, templateCoefficients } from './encoding.ts';
@@ -58,6 +59,7 @@ export async function maskedMatch(opts: {
   if (blocks === 1) kept.push(...CHECK_INDICES);
   const ciphertext = await withBfv((b) => {
     using template = loadCiphertext(b, opts.template);
+    if (template.size() !== 2 || !template.isNttForm()) throw new InputError('template.bad_ciphertext', 'not a stored template');
     using probePlain = plaintextOf(b, probe);
     using product = new b.seal.Ciphertext();
     if (mode === 'plain') {

@@ -89,9 +89,12 @@ test('a masked result reveals only r·score: every other coefficient is uniform 
   assert.ok(scores.size >= runs - 2, 'the score itself is blinded by a fresh r each time');
 });
 
-test('a ciphertext that is not ours is a typed error', async () => {
-  await assert.rejects(
-    maskedMatch({ template: new Uint8Array(64), publicKey: keys.publicKey, probe: quantize(randomUnit(8)), mode: 'plain' }),
-    { code: 'template.bad_ciphertext' },
-  );
+test('a ciphertext that is not a stored template is a typed error', async () => {
+  const probe = quantize(randomUnit(8));
+  await assert.rejects(maskedMatch({ template: new Uint8Array(64), publicKey: keys.publicKey, probe, mode: 'plain' }), { code: 'template.bad_ciphertext' });
+  const template = await encryptTemplate(keys.publicKey, [probe]);
+  const result = (await maskedMatch({ template, publicKey: keys.publicKey, probe, mode: 'encrypted' })).ciphertext;
+  for (const mode of ['plain', 'encrypted'] as const) {
+    await assert.rejects(maskedMatch({ template: result, publicKey: keys.publicKey, probe, mode }), { code: 'template.bad_ciphertext' });
+  }
 });
