@@ -56,6 +56,13 @@ function padTable(p: PadEnsembleFigures): string {
   return lines.join('\n');
 }
 
+function bestModel(models: Array<{ model: string; minLiveScore: number | null; maxAttackScore: number | null }>): string {
+  const scored = models.filter((m) => m.minLiveScore !== null && m.maxAttackScore !== null);
+  if (scored.length === 0) return '';
+  const best = scored.reduce((a, b) => (a.minLiveScore! - a.maxAttackScore! >= b.minLiveScore! - b.maxAttackScore! ? a : b));
+  return `Largest single-model margin on these samples: ${best.model} (${margin(best)}).`;
+}
+
 export function renderReport(r: EvaluationResult & { generatedAt?: string }, svgPath: string): string {
   const v = r.verification;
   const def = v.candidates.find((c) => c.isDefault)!;
@@ -157,6 +164,7 @@ Each model alone on these samples (AUC = P(a bona fide sample scores above an at
 ${r.pad.models.map((m) => `| ${m.model} | ${num(m.auc)} | ${num(m.minLiveScore)} | ${num(m.maxAttackScore)} | ${margin(m)} | ${m.license} |`).join('\n')}
 
 Margin = lowest bona fide score − highest attack score (positive: some threshold separates every sample).
+${bestModel(r.pad.models)}
 Ensembles compared: ${ensembles.map((e) => `${e.ensemble} margin ${margin(e)}, worst-species APCER ${e.maxApcer === null ? 'n/a' : pct(e.maxApcer)} at BPCER ${e.bpcer === null ? 'n/a' : pct(e.bpcer)}`).join('; ')}.
 
 The crops and input conventions are checked apart from this data: the resize is bit-exact with OpenCV 4.6
