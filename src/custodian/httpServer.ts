@@ -48,7 +48,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-export function createCustodianHttpServer(custodian: Custodian, token: string): Server {
+/** `onUnexpected` hears errors that are not typed (bugs, database down); it gets no request data. */
+export function createCustodianHttpServer(custodian: Custodian, token: string, onUnexpected: (e: unknown) => void = () => {}): Server {
   const expected = digest(token);
   const routes: Record<string, (body: Record<string, unknown>) => Promise<unknown>> = {
     '/v1/keys': async (body) => {
@@ -63,13 +64,14 @@ export function createCustodianHttpServer(custodian: Custodian, token: string): 
   return createServer(async (req, res) => {
     try {
       if (!authorized(req, expected)) return send(res, 401, { error: 'custodian.unauthorized' }, { 'www-authenticate': 'Bearer' });
-      const route = req.method === 'POST' ? routes[req.url ?? ''] : undefined;
+      const route = req.method === 'POST' && Object.hasOwn(routes, req.url ?? '') ? routes[req.url!] : undefined;
       if (!route) return send(res, 404, { error: 'custodian.not_found' });
       send(res, 200, await route(await readJson(req)));
     } catch (e) {
       if (e instanceof RateLimitError) return send(res, 429, { error: e.code }, { 'retry-after': String(e.retryAfterSeconds) });
       // Messages of typed errors carry no secrets; anything else is reported without detail.
       if (e instanceof FacegateError) return send(res, e.status, { error: e.code, message: e.message });
+      onUnexpected(e);
       send(res, 500, { error: 'custodian.internal' });
     }
   });

@@ -26,7 +26,9 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (!config.custodianToken) throw new ConfigError('CUSTODIAN_TOKEN is required to run the custodian service');
-  const server = createCustodianHttpServer(custodian, config.custodianToken);
+  const server = createCustodianHttpServer(custodian, config.custodianToken, (e) =>
+    console.error(`custodian: unexpected error: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown'}`),
+  );
   server.listen(config.custodianPort, '127.0.0.1', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.custodianPort;
