@@ -37,6 +37,13 @@ const notEnrolled = () => new NotFoundError('template.not_enrolled', 'no face te
 
 export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
   const { db, custodian, model, probeMode = 'plain' } = opts;
+
+  async function remove(tenantId: string, userId: string): Promise<boolean> {
+    const shredded = await custodian.shredUserKey(tenantId, userId);
+    const deleted = await db.withTenant(tenantId, (sql) => deleteTemplate(sql, tenantId, userId));
+    return shredded || deleted;
+  }
+
   return {
     async enroll(tenantId, userId, embedding) {
       let quantized: Int8Array | undefined;
@@ -53,7 +60,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         } catch (e) {
           // The new key already replaced the old one, so an older template is dead: leave the user
           // cleanly not enrolled rather than with a template no key opens.
-          await this.remove(tenantId, userId).catch(() => {});
+          await remove(tenantId, userId).catch(() => {});
           throw e;
         }
       } finally {
@@ -88,10 +95,6 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
       }
     },
 
-    async remove(tenantId, userId) {
-      const shredded = await custodian.shredUserKey(tenantId, userId);
-      const deleted = await db.withTenant(tenantId, (sql) => deleteTemplate(sql, tenantId, userId));
-      return shredded || deleted;
-    },
+    remove,
   };
 }
