@@ -92,6 +92,20 @@ test('a template left from an earlier key pair yields an error, not a random sco
   await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'custodian.wrong_key' });
 });
 
+test('a re-enrollment that fails after the new key leaves the user cleanly not enrolled', async () => {
+  const userId = await seedUser(db, 'acme');
+  await templates.enroll('acme', userId, randomUnit(128));
+  // The custodian replaces the key, then the encryption step fails (here: an unusable public key).
+  const faulty = createFaceTemplates({
+    db,
+    custodian: { ...custodian, createUserKey: async (t, u) => (await custodian.createUserKey(t, u)).subarray(0, 100) },
+    model: 'test-128',
+  });
+  await assert.rejects(faulty.enroll('acme', userId, randomUnit(128)), { code: 'template.bad_public_key' });
+  assert.equal(await templateRow('acme', userId), undefined, 'the old template, now without its key, is gone');
+  await assert.rejects(templates.match('acme', userId, randomUnit(128)), { code: 'template.not_enrolled' });
+});
+
 test('typed errors: unknown user, not enrolled, other tenant, wrong dimension or model', async () => {
   await assert.rejects(templates.enroll('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', randomUnit(128)), { code: 'template.unknown_user' });
   const userId = await seedUser(db, 'acme');
