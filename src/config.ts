@@ -30,6 +30,8 @@ export type Config = {
   custodianToken: string | undefined;
   /** Port of the separate custodian service. */
   custodianPort: number;
+  /** Address it listens on: loopback unless it runs in its own container or host. */
+  custodianHost: string;
   /** Provider processes sharing the port (node:cluster); > 1 needs Postgres and Redis. */
   workers: number;
   /** Trust X-Forwarded-* (behind a TLS-terminating load balancer). */
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     custodian: custodianUrl ? { mode: 'remote', url: custodianUrl, token: custodianToken! } : { mode: 'inprocess' },
     custodianToken,
     custodianPort: int(env, 'CUSTODIAN_PORT', 3100, 0, 65535),
+    custodianHost: env.CUSTODIAN_HOST || '127.0.0.1',
     workers,
     trustProxy: env.TRUST_PROXY === 'true',
     logLevel,

@@ -1,9 +1,10 @@
 /**
- * `npm run custodian`: the custodian as its own process, on 127.0.0.1:CUSTODIAN_PORT, accepting
+ * `npm run custodian`: the custodian as its own process, on CUSTODIAN_HOST:CUSTODIAN_PORT (loopback by default), accepting
  * CUSTODIAN_TOKEN. It shares the provider's Postgres (DATABASE_URL, ideally as its own role
  * limited to custodian_keys and audit_events), because decryptions are audited in the tenant's
  * log. `npm run custodian -- rewrap` re-seals every key under the first FACEGATE_KEK and exits.
  */
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
@@ -15,11 +16,13 @@ import { createLocalCustodian } from './localCustodian.ts';
 
 export async function main(args: string[]): Promise<void> {
   const config = loadConfig();
-  if (!config.databaseUrl) throw new ConfigError('the separate custodian needs DATABASE_URL (it writes to the tenants\' audit log)');
-  const db = openDatabase({ url: config.databaseUrl });
+  const rewrap = args[0] === 'rewrap';
+  // Rewrapping also works on the embedded database (run it while the provider is stopped).
+  if (!config.databaseUrl && !rewrap) throw new ConfigError('the separate custodian needs DATABASE_URL (it writes to the tenants\' audit log)');
+  const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
   const kv = openKeyValueStore(config.redisUrl, 'facegate-custodian:');
   const custodian = createLocalCustodian({ db, kv, keks: resolveKeks(config) });
-  if (args[0] === 'rewrap') {
+  if (rewrap) {
     const count = await custodian.rewrapAll();
     console.log(`rewrapped ${count} keys under KEK ${resolveKeks(config)[0].id}`);
     await Promise.all([db.close(), kv.close()]);
@@ -29,10 +32,10 @@ export async function main(args: string[]): Promise<void> {
   const server = createCustodianHttpServer(custodian, config.custodianToken, (e) =>
     console.error(`custodian: unexpected error: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown'}`),
   );
-  server.listen(config.custodianPort, '127.0.0.1', () => {
+  server.listen(config.custodianPort, config.custodianHost, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.custodianPort;
-    console.log(`custodian listening on http://127.0.0.1:${port}`);
+    console.log(`custodian listening on http://${config.custodianHost}:${port}`);
   });
   const stop = () => server.close(() => void Promise.all([db.close(), kv.close()]));
   process.once('SIGTERM', stop);
