@@ -24,6 +24,7 @@ async function burstOf(path: string): Promise<Buffer[]> {
 
 export default async function faceBench(): Promise<BenchPart> {
   const bursts = await Promise.all(sources.map(burstOf));
+  const loadBefore = os.loadavg()[0];
   const pipeline = createFacePipeline();
   const totals: number[] = [];
   const byStage: Record<Stage, number[]> = Object.fromEntries(stages.map((s) => [s, []])) as unknown as Record<Stage, number[]>;
@@ -50,7 +51,7 @@ export default async function faceBench(): Promise<BenchPart> {
     .map((s) => `| ${s} | ${round(percentile(byStage[s], 50), 1)} | ${round(percentile(byStage[s], 99), 1)} | ${round((100 * percentile(byStage[s], 50)) / stageSum, 0)}% |`)
     .join('\n');
   const ranked = [...stages].sort((a, b) => percentile(byStage[b], 50) - percentile(byStage[a], 50));
-  const markdown = `Bursts of 3 JPEG frames at 640×480 (${sources.length} real photos from ../shared/faces, cropped to 4:3, each frame offset by 4 px), through \`createFacePipeline()\` with ${os.availableParallelism()} worker threads (frames of a burst run in parallel), ${ITERATIONS} bursts one at a time after ${WARMUP} warm-up bursts. Target: p50 ≤ 150 ms, p99 ≤ 400 ms.
+  const markdown = `Bursts of 3 JPEG frames at 640×480 (${sources.length} real photos from ../shared/faces, cropped to 4:3, each frame offset by 4 px), through \`createFacePipeline()\` with ${os.availableParallelism()} worker threads (each frame is two tasks, analyse then liveness, so both workers stay busy), ${ITERATIONS} bursts one at a time after ${WARMUP} warm-up bursts; 1-minute load average ${round(loadBefore, 2)} when the run started (other processes on the machine inflate these figures). Target: p50 ≤ 150 ms, p99 ≤ 400 ms.
 
 | whole step (3 frames, wall) | p50 | p99 |
 |---|---|---|

@@ -72,12 +72,13 @@ async function prepare(image: RgbImage, inputSize: number, border: number): Prom
   const plane = padW * padH;
   const data = new Float32Array(3 * plane);
   if (rawW < padW || rawH < padH) data.fill(borderColour.r);
+  const bPlane = data.subarray(0, plane), gPlane = data.subarray(plane, 2 * plane), rPlane = data.subarray(2 * plane);
   for (let y = 0; y < rawH; y++) {
-    for (let x = 0; x < rawW; x++) {
-      const i = y * padW + x, j = 3 * (y * rawW + x);
-      data[i] = raw[j + 2];
-      data[plane + i] = raw[j + 1];
-      data[2 * plane + i] = raw[j];
+    let i = y * padW, j = 3 * y * rawW;
+    for (const end = i + rawW; i < end; i++, j += 3) {
+      rPlane[i] = raw[j];
+      gPlane[i] = raw[j + 1];
+      bPlane[i] = raw[j + 2];
     }
   }
   // Border pixels are not part of the image: detections map back through scale and offset.
