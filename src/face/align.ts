@@ -54,23 +54,12 @@ export function invertSimilarity(t: Similarity): Similarity {
   return { a, b, tx: -(a * t.tx - b * t.ty), ty: -(b * t.tx + a * t.ty) };
 }
 
-/** Adds the bilinear sample at (x, y) to acc[0..2]; outside the image counts as black, as cv2.warpAffine does. */
-function addSample(img: RgbImage, x: number, y: number, acc: Float64Array): void {
-  const { width: w, height: h, data } = img;
+/** Bilinear sample of channel c at (x, y) near or outside the border; outside counts as black, as cv2.warpAffine does. */
+function sampleAtBorder(img: RgbImage, x: number, y: number, c: number): number {
   const x0 = Math.floor(x), y0 = Math.floor(y);
   const fx = x - x0, fy = y - y0;
-  const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-  if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
-    const i00 = 3 * (y0 * w + x0), i01 = i00 + 3 * w;
-    for (let c = 0; c < 3; c++) acc[c] += data[i00 + c] * w00 + data[i00 + 3 + c] * w10 + data[i01 + c] * w01 + data[i01 + 3 + c] * w11;
-    return;
-  }
-  const corners: [number, number, number][] = [[x0, y0, w00], [x0 + 1, y0, w10], [x0, y0 + 1, w01], [x0 + 1, y0 + 1, w11]];
-  for (const [cx, cy, wt] of corners) {
-    if (cx < 0 || cy < 0 || cx >= w || cy >= h) continue;
-    const i = 3 * (cy * w + cx);
-    for (let c = 0; c < 3; c++) acc[c] += data[i + c] * wt;
-  }
+  const at = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= img.width || yy >= img.height ? 0 : img.data[3 * (yy * img.width + xx) + c]);
+  return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
 }
 
 /**
@@ -81,20 +70,35 @@ function addSample(img: RgbImage, x: number, y: number, acc: Float64Array): void
 export function warpSimilarity(img: RgbImage, t: Similarity, width: number, height: number): RgbImage {
   const inv = invertSimilarity(t);
   const k = Math.min(4, Math.max(1, Math.ceil(Math.hypot(inv.a, inv.b) - 1e-9)));
+  const { width: w, height: h, data } = img;
   const out = new Uint8Array(width * height * 3);
-  const acc = new Float64Array(3);
+  const kk = k * k;
   for (let v = 0; v < height; v++) {
     for (let u = 0; u < width; u++) {
-      acc.fill(0);
+      let r = 0, g = 0, bl = 0;
       for (let j = 0; j < k; j++) {
         const vv = v + (j + 0.5) / k - 0.5;
         for (let i = 0; i < k; i++) {
           const uu = u + (i + 0.5) / k - 0.5;
-          addSample(img, inv.a * uu - inv.b * vv + inv.tx, inv.b * uu + inv.a * vv + inv.ty, acc);
+          const x = inv.a * uu - inv.b * vv + inv.tx;
+          const y = inv.b * uu + inv.a * vv + inv.ty;
+          const x0 = Math.floor(x), y0 = Math.floor(y);
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+            const fx = x - x0, fy = y - y0;
+            const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            const p = 3 * (y0 * w + x0), q = p + 3 * w;
+            r += data[p] * w00 + data[p + 3] * w10 + data[q] * w01 + data[q + 3] * w11;
+            g += data[p + 1] * w00 + data[p + 4] * w10 + data[q + 1] * w01 + data[q + 4] * w11;
+            bl += data[p + 2] * w00 + data[p + 5] * w10 + data[q + 2] * w01 + data[q + 5] * w11;
+          } else {
+            r += sampleAtBorder(img, x, y, 0);
+            g += sampleAtBorder(img, x, y, 1);
+            bl += sampleAtBorder(img, x, y, 2);
+          }
         }
       }
-      const o = 3 * (v * width + u), kk = k * k;
-      out[o] = Math.round(acc[0] / kk); out[o + 1] = Math.round(acc[1] / kk); out[o + 2] = Math.round(acc[2] / kk);
+      const o = 3 * (v * width + u);
+      out[o] = Math.round(r / kk); out[o + 1] = Math.round(g / kk); out[o + 2] = Math.round(bl / kk);
     }
   }
   return { data: out, width, height };
