@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { InputError } from '../errors.ts';
+import { FacegateError, InputError } from '../errors.ts';
 import { cosine, l2Normalize } from './embed.ts';
 import { requiredModels, stages, type FrameAnalysis, type FrameLivenessResult, type FrameProcessorOptions, type Purpose, type Stage } from './frame.ts';
 import { aggregateLiveness } from './liveness/ensemble.ts';
@@ -20,6 +20,9 @@ export type PipelineOptions = FrameProcessorOptions & {
   threads?: number;
   /** Most frames accepted in one burst. */
   maxFrames?: number;
+  /** Tasks (two per frame) allowed to wait for a worker; beyond that a burst is refused with
+   *  `face.busy` (503) instead of queueing without bound. Default: 8 bursts of 3 frames. */
+  maxQueuedTasks?: number;
 };
 
 export type FrameReport =
@@ -81,7 +84,7 @@ function aggregateEmbedding(outcomes: FrameRun[], used: Extract<FrameRun, { ok: 
 
 /** Starts the pool; a missing or altered model file fails here, naming the file. */
 export function createFacePipeline(options: PipelineOptions = {}): FacePipeline {
-  const { threads = os.availableParallelism(), maxFrames = 10, ...processorOptions } = options;
+  const { threads = os.availableParallelism(), maxFrames = 10, maxQueuedTasks = 48, ...processorOptions } = options;
   const location = 'faceModelsDir' in processorOptions ? { faceModelsDir: processorOptions.faceModelsDir } : {};
   for (const name of requiredModels(processorOptions)) resolveModelPath(name, location);
   const ensemble = processorOptions.liveness ?? loadManifest().defaults.liveness;
@@ -97,6 +100,9 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
     async processBurst(frames, purpose) {
       if (frames.length === 0) throw new InputError('face.no_frames', 'no frames were uploaded');
       if (frames.length > maxFrames) throw new InputError('face.too_many_frames', `at most ${maxFrames} frames are accepted`);
+      if (pool.queueSize + frames.length > maxQueuedTasks) {
+        throw new FacegateError('face.busy', 'face verification is busy; retry in a second', 503);
+      }
       const t0 = performance.now();
       // Two tasks per frame (analyse, then liveness) keep both workers busy: with whole-frame
       // tasks, 3 frames on 2 workers leave one worker idle while the other does a second frame.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { InputError } from '../../src/errors.ts';
+import { FacegateError, InputError } from '../../src/errors.ts';
 import { cosine } from '../../src/face/embed.ts';
 import { stages } from '../../src/face/frame.ts';
 import { createFacePipeline, type FacePipeline } from '../../src/face/pipeline.ts';
@@ -73,6 +73,20 @@ describe('face pipeline (worker pool)', () => {
     const v = await pipeline.processBurst([small], 'verify');
     assert.ok(v.quality.frames[0].used);
     await assert.rejects(pipeline.processBurst([small], 'enroll'), fails('quality.face_too_small'));
+  });
+
+  it('sheds load with face.busy (503) when too many tasks wait, and serves the rest', async () => {
+    const busy = createFacePipeline({ threads: 1, maxQueuedTasks: 3 });
+    try {
+      const face = file('face_recognition/barack_obama_1.jpg');
+      const results = await Promise.allSettled([0, 1, 2, 3].map(() => busy.processBurst([face, face], 'verify')));
+      const refused = results.filter((r) => r.status === 'rejected');
+      assert.ok(results.some((r) => r.status === 'fulfilled'));
+      assert.ok(refused.length > 0);
+      for (const r of refused) assert.ok(r.status === 'rejected' && r.reason instanceof FacegateError && r.reason.code === 'face.busy' && r.reason.status === 503);
+    } finally {
+      await busy.close();
+    }
   });
 
   it('refuses an empty burst', async () => {
