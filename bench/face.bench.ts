@@ -70,7 +70,7 @@ export default async function faceBench(): Promise<BenchPart> {
 |---|---|---|
 | decode → embed | ${results['face.step3_p50_ms'].value} ms | ${results['face.step3_p99_ms'].value} ms |
 
-Sustained: ${results['face.sustained_steps_per_s'].value} face steps/s (${SUSTAINED} bursts, ${CONCURRENT} in flight; DESIGN.md aims for ≥ 15/s).
+Sustained: ${results['face.sustained_steps_per_s'].value} face steps/s (${SUSTAINED} bursts, ${CONCURRENT} in flight; DESIGN.md aims for ≥ 15/s). A burst costs ${round(stageSum, 0)} ms of compute (sum of the stage medians below), so ${os.availableParallelism()} cores cannot do more than ${round((os.availableParallelism() * 1000) / stageSum, 1)} bursts/s; 15/s needs ≤ ${round((os.availableParallelism() * 1000) / 15, 0)} ms per burst.
 
 Per stage, milliseconds of compute summed over the 3 frames (two workers share them, so the wall time is lower than the sum):
 
