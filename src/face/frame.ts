@@ -57,7 +57,7 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
   const location: ModelLocation = 'faceModelsDir' in options ? { faceModelsDir: options.faceModelsDir } : {};
   for (const name of requiredModels(options)) resolveModelPath(name, location);
   const recognizer = await createRecognizer({ ...location, model: options.recognizer });
-  const liveness = await createLivenessEnsemble(options.liveness);
+  const liveness = await createLivenessEnsemble(options.liveness, location);
   const detectOptions: DetectOptions = { ...options.detect, ...location, model: options.detector };
   const limits = options.decodeLimits ?? defaultDecodeLimits;
 

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ConfigError } from '../../errors.ts';
-import { loadManifest, openModelSession } from '../models.ts';
+import { loadManifest, openModelSession, type ModelLocation } from '../models.ts';
 import type { Detection, RgbImage } from '../types.ts';
 import { livenessModelSpecs, type LivenessModelSpec } from './livenessModels.ts';
 
@@ -41,13 +41,14 @@ async function runWith(session: ort.InferenceSession, spec: LivenessModelSpec, i
   return spec.probabilities(out[session.outputNames[0]].data as Float32Array);
 }
 
-export async function createLivenessEnsemble(name?: string): Promise<LivenessEnsemble> {
+/** `location` is where the model files are looked up, as for the other stages. */
+export async function createLivenessEnsemble(name?: string, location: ModelLocation = {}): Promise<LivenessEnsemble> {
   const manifest = loadManifest();
   const ensembleName = name ?? manifest.defaults.liveness;
   const files = manifest.liveness[ensembleName];
   if (!files || files.length === 0) throw new ConfigError(`liveness ensemble "${ensembleName}" is not in models/manifest.json`);
   const members = await Promise.all(
-    files.map(async (file) => ({ file, spec: specOf(file), session: await openModelSession(file) })),
+    files.map(async (file) => ({ file, spec: specOf(file), session: await openModelSession(file, location) })),
   );
   return {
     name: ensembleName,
