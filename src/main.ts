@@ -82,7 +82,12 @@ async function runPrimaryOrWorker(config: Config): Promise<void> {
     return;
   }
   const running = await startServer(config);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.close());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      // A cluster worker's IPC channel would keep it alive after the server closed.
+      void running.close().then(() => cluster.isWorker && process.exit(0));
+    });
+  }
 }
 
 if (import.meta.main) {
