@@ -7,7 +7,7 @@ import path from 'node:path';
 import Koa, { type Context, type Next } from 'koa';
 import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
-import { errors as oidcErrors } from 'oidc-provider';
+import { errors as oidcErrors, type Provider } from 'oidc-provider';
 import type { Config } from './config.ts';
 import { FacegateError, RateLimitError } from './errors.ts';
 import type { Database } from './store/db.ts';
@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps): Koa {
   const { config, db, kv, logger } = deps;
   const views = createViews({ cache: config.production });
   const providers = providerRegistry({ config, db, views });
-  const routers = new Map<string, ReturnType<typeof interactionRouter>>();
+  const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
   const app = new Koa();
   app.keys = config.cookieKeys;
   app.proxy = config.trustProxy;
@@ -103,13 +103,13 @@ export function createApp(deps: AppDeps): Koa {
     const tenantId = m[1];
     const provider = await providers.get(tenantId);
     if (m[2].startsWith('/interaction/')) {
-      // Routers are cached per provider instance: a rebuilt provider gets a fresh router.
-      let router = routers.get(tenantId);
-      if (!router || (router as unknown as { provider: unknown }).provider !== provider) {
-        router = Object.assign(interactionRouter(provider, tenantId, { db, kv, views, cookieKeys: config.cookieKeys }), { provider });
-        routers.set(tenantId, router);
+      // One router per provider instance: a rebuilt provider (key reload) gets a fresh one.
+      let routes = routers.get(provider);
+      if (!routes) {
+        routes = interactionRouter(provider, tenantId, { db, kv, views, cookieKeys: config.cookieKeys }).routes();
+        routers.set(provider, routes);
       }
-      return router.routes()(ctx as never, next);
+      return routes(ctx as never, next);
     }
     // Hand the raw request to the tenant's provider, mounted at /t/<tenant>.
     const original = ctx.req.url!;

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { run } from '../../src/face/cli.ts';
 import { livenessThreshold, matchThreshold } from '../../src/face/thresholds.ts';
+import { FACES_DIR } from '../support/shared.ts';
 
-const faces = '/work/shared/faces';
+const faces = FACES_DIR;
 
 function capture() {
   const out: string[] = [];

@@ -5,8 +5,9 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { InputError } from '../../src/errors.ts';
 import { decodeImage, sniffImageFormat } from '../../src/face/decode.ts';
+import { FACES_DIR } from '../support/shared.ts';
 
-const faces = '/work/shared/faces';
+const faces = FACES_DIR;
 
 function rejects(p: Promise<unknown>, code: string) {
   return assert.rejects(p, (e: unknown) => e instanceof InputError && e.code === code);

@@ -5,8 +5,9 @@ import { ConfigError, InputError } from '../../src/errors.ts';
 import { decodeImage } from '../../src/face/decode.ts';
 import { detectDominantFace, detectFaces, dominantFace, nonMaxSuppression } from '../../src/face/detect.ts';
 import type { Detection } from '../../src/face/types.ts';
+import { FACES_DIR } from '../support/shared.ts';
 
-const faces = '/work/shared/faces';
+const faces = FACES_DIR;
 const load = async (p: string) => decodeImage(readFileSync(`${faces}/${p}`));
 
 function det(x: number, y: number, w: number, h: number, score = 0.9): Detection {

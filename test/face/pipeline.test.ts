@@ -7,8 +7,9 @@ import { cosine } from '../../src/face/embed.ts';
 import { stages } from '../../src/face/frame.ts';
 import { createFacePipeline, type FacePipeline } from '../../src/face/pipeline.ts';
 import { livenessThreshold, matchThreshold } from '../../src/face/thresholds.ts';
+import { FACES_DIR } from '../support/shared.ts';
 
-const faces = '/work/shared/faces';
+const faces = FACES_DIR;
 const file = (p: string) => readFileSync(`${faces}/${p}`);
 const fails = (code: string) => (e: unknown) => e instanceof InputError && e.code === code;
 let pipeline: FacePipeline;

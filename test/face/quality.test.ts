@@ -1,3 +1,4 @@
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
@@ -8,8 +9,9 @@ import { decodeImage } from '../../src/face/decode.ts';
 import { detectDominantFace } from '../../src/face/detect.ts';
 import { assessQuality, estimatePose, laplacianVariance, qualityPresets, requireQuality } from '../../src/face/quality.ts';
 import type { Detection, Point, RgbImage } from '../../src/face/types.ts';
+import { FACES_DIR } from '../support/shared.ts';
 
-const photo = readFileSync('/work/shared/faces/face_recognition/barack_obama_1.jpg');
+const photo = readFileSync(path.join(FACES_DIR, 'face_recognition/barack_obama_1.jpg'));
 let detection: Detection;
 
 before(async () => {

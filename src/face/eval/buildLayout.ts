@@ -1,6 +1,6 @@
 /**
  * Builds the evaluation layout (`identities/<id>/<file>`, `pad/live/<file>`, `pad/<species>/<file>`)
- * from the shared face collection (/work/shared/faces, see its README) as symbolic links, so no photo
+ * from the shared face collection (../shared/faces, see its README) as symbolic links, so no photo
  * is copied. Identities come from labels.csv; PAD species from the file-name prefix in pad/<source>/.
  */
 import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { buildEvalLayout, padSpecies, parseLabels } from '../../../src/face/eval/buildLayout.ts';
+import { FACES_DIR } from '../../support/shared.ts';
 
-const faces = path.resolve(import.meta.dirname, '../../../../shared/faces');
+const faces = FACES_DIR;
 const out = mkdtempSync(path.join(tmpdir(), 'facegate-layout-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 

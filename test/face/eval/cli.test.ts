@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { main } from '../../../src/face/eval/cli.ts';
+import { FACES_DIR } from '../../support/shared.ts';
 
-const faces = path.resolve(import.meta.dirname, '../../../../shared/faces');
+const faces = FACES_DIR;
 const work = mkdtempSync(path.join(tmpdir(), 'facegate-eval-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 

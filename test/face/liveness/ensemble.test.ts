@@ -8,8 +8,9 @@ import { detectDominantFace } from '../../../src/face/detect.ts';
 import { aggregateLiveness, createLivenessEnsemble } from '../../../src/face/liveness/ensemble.ts';
 import { loadManifest } from '../../../src/face/models.ts';
 import { livenessThreshold } from '../../../src/face/thresholds.ts';
+import { FACES_DIR } from '../../support/shared.ts';
 
-const pad = path.resolve(import.meta.dirname, '../../../../shared/faces/pad');
+const pad = path.join(FACES_DIR, 'pad');
 
 async function face(file: string) {
   const image = await decodeImage(new Uint8Array(readFileSync(path.join(pad, file))));

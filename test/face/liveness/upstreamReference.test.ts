@@ -12,8 +12,9 @@ import { test } from 'node:test';
 import { decodeImage } from '../../../src/face/decode.ts';
 import { detectDominantFace } from '../../../src/face/detect.ts';
 import { runLivenessModel } from '../../../src/face/liveness/ensemble.ts';
+import { FACES_DIR } from '../../support/shared.ts';
 
-const dir = path.resolve(import.meta.dirname, '../../../../shared/faces/pad/silentface');
+const dir = path.join(FACES_DIR, 'pad/silentface');
 
 /** Upstream test.py: sum the softmax of both models, label = argmax, value = sum[label] / 2. */
 async function upstreamVerdict(file: string): Promise<{ label: number; value: number; width: number; height: number }> {
