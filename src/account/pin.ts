@@ -10,10 +10,9 @@ import { hash, verify } from '@node-rs/argon2';
 import { appendAudit } from '../audit/log.ts';
 import { InputError, NotFoundError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
-import { lockoutPolicy, type AccountDeps } from './deps.ts';
-import { assertNotLocked, recordFailure, recordSuccess, type LockoutSubject } from './lockout.ts';
+import type { AccountDeps } from './deps.ts';
+import { attemptFactor } from './factorAttempt.ts';
 import { inTenant, validateTenantId } from './tenants.ts';
-import { auditLockout } from './signinAudit.ts';
 import { isUuid } from './users.ts';
 
 /** OWASP Password Storage Cheat Sheet: Argon2id, m = 19 MiB, t = 2, p = 1 (the library's defaults, pinned here). */
@@ -75,24 +74,14 @@ export function verifyPin(deps: AccountDeps, tenantId: string, userId: string, p
  */
 export async function checkPin(deps: AccountDeps, tenantId: string, lockSubject: string, userId: string | null, pin: string): Promise<boolean> {
   validateTenantId(tenantId);
-  const subject: LockoutSubject = { tenantId, subject: lockSubject, factor: 'pin' };
-  await assertNotLocked(deps.kv, subject);
-  const stored = userId === null ? undefined : (
-    await deps.db.withTenant(tenantId, (sql) =>
-      sql.query<{ hash: string }>('SELECT hash FROM pin_credentials WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]),
-    )
-  ).rows[0]?.hash;
-  const candidate = typeof pin === 'string' && pin.length <= PIN_MAX ? pin : '';
-  const matches = await verify(stored ?? (await dummyPinHash()), candidate);
-  if (matches && stored !== undefined) {
-    await recordSuccess(deps.kv, subject);
-    return true;
-  }
-  try {
-    await recordFailure(deps.kv, subject, lockoutPolicy(deps));
-  } catch (e) {
-    await auditLockout(deps.db, tenantId, userId, 'pin', e);
-    throw e;
-  }
-  return false;
+  return attemptFactor(deps, tenantId, lockSubject, userId, 'pin', async () => {
+    const stored = userId === null ? undefined : (
+      await deps.db.withTenant(tenantId, (sql) =>
+        sql.query<{ hash: string }>('SELECT hash FROM pin_credentials WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]),
+      )
+    ).rows[0]?.hash;
+    const candidate = typeof pin === 'string' && pin.length <= PIN_MAX ? pin : '';
+    const matches = await verify(stored ?? (await dummyPinHash()), candidate);
+    return matches && stored !== undefined;
+  });
 }

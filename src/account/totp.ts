@@ -7,9 +7,8 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
-import { lockoutPolicy, nowMs, type AccountDeps } from './deps.ts';
-import { assertNotLocked, recordFailure, recordSuccess, type LockoutSubject } from './lockout.ts';
-import { auditLockout } from './signinAudit.ts';
+import { nowMs, type AccountDeps } from './deps.ts';
+import { attemptFactor } from './factorAttempt.ts';
 import { inTenant, validateTenantId } from './tenants.ts';
 import { isUuid } from './users.ts';
 
@@ -101,20 +100,12 @@ async function acceptCode(deps: AccountDeps, tenantId: string, userId: string | 
  */
 export async function confirmTotpEnrollment(deps: AccountDeps, tenantId: string, userId: string, code: string, actor: string = userId): Promise<void> {
   validateTenantId(tenantId);
-  const subject: LockoutSubject = { tenantId, subject: userId, factor: 'totp' };
-  await assertNotLocked(deps.kv, subject);
-  const result = isUuid(userId) ? await acceptCode(deps, tenantId, userId, code, false) : ({ ok: false, reason: 'no_credential' } as const);
-  if (!result.ok && result.reason === 'no_credential') throw new NotFoundError('totp.no_pending_enrollment', 'no pending TOTP enrollment for this user');
-  if (!result.ok) {
-    try {
-      await recordFailure(deps.kv, subject, lockoutPolicy(deps));
-    } catch (e) {
-      await auditLockout(deps.db, tenantId, userId, 'totp', e);
-      throw e;
-    }
-    throw new InputError('totp.invalid_code', 'the code does not match; check the authenticator app and the device clock');
-  }
-  await recordSuccess(deps.kv, subject);
+  const result = await attemptFactor(deps, tenantId, userId, userId, 'totp', async () => {
+    const r = isUuid(userId) ? await acceptCode(deps, tenantId, userId, code, false) : ({ ok: false, reason: 'no_credential' } as const);
+    if (!r.ok && r.reason === 'no_credential') throw new NotFoundError('totp.no_pending_enrollment', 'no pending TOTP enrollment for this user');
+    return r;
+  });
+  if (!result.ok) throw new InputError('totp.invalid_code', 'the code does not match; check the authenticator app and the device clock');
   await deps.db.withTenant(tenantId, (sql) => appendAudit(sql, tenantId, { type: 'totp.enrolled', actor, subject: userId }));
 }
 
@@ -124,20 +115,9 @@ export async function confirmTotpEnrollment(deps: AccountDeps, tenantId: string,
  */
 export async function checkTotp(deps: AccountDeps, tenantId: string, lockSubject: string, userId: string | null, code: string): Promise<TotpCheck> {
   validateTenantId(tenantId);
-  const subject: LockoutSubject = { tenantId, subject: lockSubject, factor: 'totp' };
-  await assertNotLocked(deps.kv, subject);
-  const result = await acceptCode(deps, tenantId, userId !== null && isUuid(userId) ? userId : null, typeof code === 'string' ? code : '', true);
-  if (result.ok) {
-    await recordSuccess(deps.kv, subject);
-    return result;
-  }
-  try {
-    await recordFailure(deps.kv, subject, lockoutPolicy(deps));
-  } catch (e) {
-    await auditLockout(deps.db, tenantId, userId, 'totp', e);
-    throw e;
-  }
-  return result;
+  return attemptFactor(deps, tenantId, lockSubject, userId, 'totp', () =>
+    acceptCode(deps, tenantId, userId !== null && isUuid(userId) ? userId : null, typeof code === 'string' ? code : '', true),
+  );
 }
 
 /** verifyTotp for a known user id: true when the code is valid and not yet used. */
