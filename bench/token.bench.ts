@@ -10,16 +10,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import * as oidc from 'openid-client';
-import { openDatabase } from '../src/store/db.ts';
-import { migrate } from '../src/store/migrate.ts';
 import { ensureTenant } from '../src/account/tenants.ts';
 import { createClient } from '../src/account/clients.ts';
 import { createUser } from '../src/account/users.ts';
 import { setPin } from '../src/account/pin.ts';
 import { FormDriver, formOf } from '../test/support/browser-less.ts';
 import { freePort } from '../test/support/server.ts';
+import { freshDatabase } from '../test/support/services.ts';
 import { round, type BenchPart } from './harness.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,24 +54,6 @@ const postgresCpuSeconds = () => cpuOf((_pid, comm) => comm === 'postgres');
 /** The provider: the process we started and, in cluster mode, its workers. */
 const providerCpuSeconds = (root: number) => cpuOf((pid, _comm, ppid) => pid === root || ppid === root);
 
-async function freshBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `facegate_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const a = new pg.Client({ connectionString: ADMIN_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
 
 type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; pgCpu: number; seconds: number };
 
@@ -99,19 +79,17 @@ async function load(serverPid: number, opts: autocannon.Options): Promise<Load> 
 type Scenario = { exchange: Load; refresh: Load; mintRps: number };
 
 async function scenario(workers: number): Promise<Scenario> {
-  const database = await freshBenchDatabase();
-  const db = openDatabase({ url: database.url });
-  await migrate(db);
+  // The database stays open here (idle) while the provider uses it; closing drops it.
+  const db = await freshDatabase(ADMIN_URL);
   await ensureTenant(db, { id: 'default', name: 'Bench' }, 'bench');
   const client = await createClient(db, 'default', { name: 'Bench RP', redirectUris: [REDIRECT] }, 'bench');
   const user = await createUser(db, 'default', { username: 'bench' }, 'bench');
   await setPin(db, 'default', user.id, '135790', 'bench');
-  await db.close();
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(root, 'src/main.ts')], {
-    env: { ...process.env, PORT: String(port), PUBLIC_URL: base, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn', COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
+    env: { ...process.env, PORT: String(port), PUBLIC_URL: base, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'warn', COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
@@ -183,7 +161,7 @@ async function scenario(workers: number): Promise<Scenario> {
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
-    await database.drop();
+    await db.close();
   }
 }
 

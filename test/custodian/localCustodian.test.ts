@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import * as custodianModule from '../../src/custodian/custodian.ts';
@@ -6,16 +6,10 @@ import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { bfv, loadCiphertext, serialize } from '../../src/template/bfv.ts';
 import { encryptTemplate, maskedMatch } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
-import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
-import { auditTypes, newKek, seedTenant, seedUser } from '../template/fixtures.ts';
+import { auditTypes, newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
 import { dot, randomUnit } from '../template/vectors.ts';
 
-const db = await freshDatabase();
-const kv = freshKeyValueStore();
-after(async () => {
-  await db.close();
-  await kv.close();
-});
+const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 const k1 = newKek('k1');
 

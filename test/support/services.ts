@@ -12,8 +12,8 @@ import { openKeyValueStore, type KeyValueStore } from '../../src/store/kv.ts';
 
 export type TestDatabase = Database & { url: string | undefined };
 
-export async function freshDatabase(): Promise<TestDatabase> {
-  const base = process.env.DATABASE_URL;
+/** `base` is the server to create the database on (default DATABASE_URL; none → PGlite). */
+export async function freshDatabase(base = process.env.DATABASE_URL): Promise<TestDatabase> {
   if (!base) {
     const db = openDatabase({});
     await migrate(db);

@@ -1,17 +1,11 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
-import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
-import { auditTypes, newKek, seedTenant, seedUser } from './fixtures.ts';
+import { auditTypes, newKek, seedTenant, seedUser, testStores } from './fixtures.ts';
 import { cosine, normalise, randomUnit } from './vectors.ts';
 
-const db = await freshDatabase();
-const kv = freshKeyValueStore();
-after(async () => {
-  await db.close();
-  await kv.close();
-});
+const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 await seedTenant(db, 'globex');
 const k1 = newKek('k1');

@@ -1,5 +1,7 @@
 /** Test rows: a tenant and users inserted directly with SQL (tenants as owner, users under RLS). */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { after } from 'node:test';
+import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
 import type { Database } from '../../src/store/db.ts';
 import type { Kek } from '../../src/custodian/sealedKey.ts';
 
@@ -22,4 +24,15 @@ export async function auditTypes(db: Database, tenantId: string, subject?: strin
     sql.query<{ type: string }>('SELECT type FROM audit_events WHERE tenant_id = $1 AND ($2::text IS NULL OR subject = $2) ORDER BY seq', [tenantId, subject ?? null]),
   );
   return rows.map((r) => r.type);
+}
+
+/** A fresh database and key-value store for one test file, closed after its tests. */
+export async function testStores() {
+  const db = await freshDatabase();
+  const kv = freshKeyValueStore();
+  after(async () => {
+    await db.close();
+    await kv.close();
+  });
+  return { db, kv };
 }
