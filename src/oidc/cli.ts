@@ -14,7 +14,16 @@ import { pruneRetiredKeys, rotateSigningKey } from './keys.ts';
 
 export async function run(args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   const [, command, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, 'older-than-days': { type: 'string' } } });
+  if (command !== 'rotate' && command !== 'prune') {
+    io.err('usage: facegate keys rotate|prune --tenant T [--older-than-days N]');
+    return 2;
+  }
+  let values: { tenant?: string; 'older-than-days'?: string };
+  try {
+    ({ values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, 'older-than-days': { type: 'string' } } }));
+  } catch (e) {
+    throw new InputError('cli.invalid_argument', (e as Error).message);
+  }
   const config = loadConfig(env);
   const tenant = values.tenant ?? config.defaultTenant;
   const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
@@ -26,14 +35,10 @@ export async function run(args: string[], io: CliIo, env: Record<string, string 
       io.out(`new signing key ${await rotateSigningKey(db, tenant)} for tenant ${tenant}; previous keys stay in the JWKS until pruned`);
       return 0;
     }
-    if (command === 'prune') {
-      const days = Number(values['older-than-days'] ?? 'NaN');
-      if (!Number.isInteger(days) || days < 1) throw new InputError('cli.invalid_argument', '--older-than-days must be a whole number ≥ 1');
-      io.out(`removed ${await pruneRetiredKeys(db, tenant, days * 86400)} retired key(s)`);
-      return 0;
-    }
-    io.err('usage: facegate keys rotate|prune --tenant T [--older-than-days N]');
-    return 2;
+    const days = Number(values['older-than-days'] ?? 'NaN');
+    if (!Number.isInteger(days) || days < 1) throw new InputError('cli.invalid_argument', '--older-than-days must be a whole number ≥ 1');
+    io.out(`removed ${await pruneRetiredKeys(db, tenant, days * 86400)} retired key(s)`);
+    return 0;
   } finally {
     await db.close();
   }

@@ -5,8 +5,8 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from './db.ts';
 import { migrate } from './migrate.ts';
 
-export async function run(_args: string[], io: CliIo): Promise<number> {
-  const config = loadConfig();
+export async function run(_args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
+  const config = loadConfig(env);
   const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
   try {
     const applied = await migrate(db);
