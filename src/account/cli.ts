@@ -18,6 +18,7 @@ import { setPin } from './pin.ts';
 import { createTenant, listTenants } from './tenants.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from './totp.ts';
 import { createUser, findUserByUsername, listUsers, type User } from './users.ts';
+import { listConsents, revokeConsent } from './consents.ts';
 
 export type AccountCliOptions = {
   /** Environment for loadConfig; defaults to the process environment. */
@@ -42,6 +43,8 @@ const USAGE: Record<string, string[]> = {
     'user set-pin [--tenant T] --username U [--pin P]   (without --pin, the PIN is read from stdin)',
     'user enroll-totp [--tenant T] --username U [--replace] [--issuer NAME]',
     'user confirm-totp [--tenant T] --username U --code 123456',
+    'user consents [--tenant T] --username U',
+    'user revoke-consent [--tenant T] --username U --client-id ID',
   ],
 };
 
@@ -198,6 +201,25 @@ const COMMANDS: Record<string, Record<string, Command>> = {
           await kv.close();
         }
         c.io.out(`TOTP enrolled for ${user.username}`);
+        return 0;
+      },
+    },
+    consents: {
+      flags: { ...str('tenant'), ...str('username') },
+      async run(c) {
+        const user = await userNamed(c);
+        for (const consent of await listConsents(c.db, tenantOf(c), user.id)) c.io.out(`${consent.clientId}\t${consent.scopes.join(' ')}`);
+        return 0;
+      },
+    },
+    'revoke-consent': {
+      flags: { ...str('tenant'), ...str('username'), ...str('client-id') },
+      async run(c) {
+        const user = await userNamed(c);
+        const clientId = required(c.flags, 'client-id');
+        const removed = await revokeConsent(c.db, tenantOf(c), user.id, clientId, ACTOR);
+        if (removed === 0) throw new NotFoundError('consent.not_found', `${user.username} has no consent for client "${clientId}"`);
+        c.io.out(`consent of ${user.username} to ${clientId} revoked; its tokens no longer work`);
         return 0;
       },
     },

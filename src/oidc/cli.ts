@@ -22,7 +22,7 @@ export async function run(args: string[], io: CliIo, env: Record<string, string 
   try {
     ({ values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, 'older-than-days': { type: 'string' } } }));
   } catch (e) {
-    throw new InputError('cli.invalid_argument', (e as Error).message);
+    throw new InputError('cli.invalid_arguments', (e as Error).message);
   }
   const config = loadConfig(env);
   const tenant = values.tenant ?? config.defaultTenant;
@@ -36,7 +36,7 @@ export async function run(args: string[], io: CliIo, env: Record<string, string 
       return 0;
     }
     const days = Number(values['older-than-days'] ?? 'NaN');
-    if (!Number.isInteger(days) || days < 1) throw new InputError('cli.invalid_argument', '--older-than-days must be a whole number ≥ 1');
+    if (!Number.isInteger(days) || days < 1) throw new InputError('cli.invalid_arguments', '--older-than-days must be a whole number ≥ 1');
     io.out(`removed ${await pruneRetiredKeys(db, tenant, days * 86400)} retired key(s)`);
     return 0;
   } finally {

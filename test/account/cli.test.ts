@@ -111,6 +111,10 @@ describe('facegate tenant|client|user', () => {
     expectError(await cli(['user', 'create', '--tenant', 'acme', '--username', 'bad name']), 'user.invalid_username');
     expectError(await cli(['user', 'set-pin', '--tenant', 'acme', '--username', 'alice', '--pin', '1234']), 'pin.invalid_format');
     expectError(await cli(['user', 'set-pin', '--tenant', 'acme', '--username', 'ghost', '--pin', '482913']), 'user.not_found');
+    const consents = await cli(['user', 'consents', '--tenant', 'acme', '--username', 'alice']);
+    assert.deepEqual([consents.code, consents.out], [0, ''], 'no sign-in yet, so no consent');
+    expectError(await cli(['user', 'revoke-consent', '--tenant', 'acme', '--username', 'alice', '--client-id', 'spa']), 'consent.not_found');
+    expectError(await cli(['user', 'revoke-consent', '--tenant', 'acme', '--username', 'alice']), 'cli.missing_argument');
     assert.equal((await cli(['user', 'frobnicate'])).code, 2);
   });
 

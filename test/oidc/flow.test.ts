@@ -14,6 +14,7 @@ import { createClient, setClientMinAcr } from '../../src/account/clients.ts';
 import { createUser } from '../../src/account/users.ts';
 import { setPin } from '../../src/account/pin.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from '../../src/account/totp.ts';
+import { listConsents, revokeConsent } from '../../src/account/consents.ts';
 
 const TENANT = 'default';
 const REDIRECT = 'http://127.0.0.1:1/callback';
@@ -21,6 +22,7 @@ const POST_LOGOUT = 'http://127.0.0.1:1/logged-out';
 
 let server: RunningServer;
 let rp: oidc.Configuration;
+let rpClientId: string;
 let strictRp: oidc.Configuration;
 let totpSecret: string;
 
@@ -46,7 +48,7 @@ before(async () => {
   const enrollment = await beginTotpEnrollment({ db: server.db, kv: server.kv }, TENANT, bob.id);
   totpSecret = enrollment.secret;
   await confirmTotpEnrollment({ db: server.db, kv: server.kv }, TENANT, bob.id, await totpGenerate(totpSecret, -1));
-  rp = (await registerClient('Demo App')).config;
+  ({ config: rp, clientId: rpClientId } = await registerClient('Demo App'));
   const strict = await registerClient('Bank App');
   await setClientMinAcr(server.db, TENANT, strict.clientId, 'urn:facegate:loa:2', 'test');
   strictRp = strict.config;
@@ -156,6 +158,29 @@ describe('authorization code + PKCE with openid-client', () => {
       const forced = await startAuthorization(rp, extra, started.driver);
       assert.match(forced.page.html, /action="[^"]+\/identify"/, `re-authentication forced by ${JSON.stringify(extra)}`);
     }
+  });
+});
+
+describe('consent', () => {
+  test('revoking consent kills the tokens issued under it, asks again next time, and is audited', async () => {
+    const carol = await createUser(server.db, TENANT, { username: 'carol' }, 'test');
+    await setPin(server.db, TENANT, carol.id, '731904', 'test');
+    const started = await startAuthorization(rp);
+    const tokens = await consentAndExchange(started, await signIn(started, 'carol', 'pin', async () => '731904'));
+    const consents = await listConsents(server.db, TENANT, carol.id);
+    assert.deepEqual(consents.map((c) => c.clientId), [rpClientId]);
+    assert.ok(consents[0].scopes.includes('openid'));
+
+    assert.equal(await revokeConsent(server.db, TENANT, carol.id, rpClientId, 'test'), 1);
+    assert.deepEqual(await listConsents(server.db, TENANT, carol.id), []);
+    await assert.rejects(oidc.refreshTokenGrant(rp, tokens.refresh_token!), (e: { error?: string }) => e.error === 'invalid_grant');
+    const again = await startAuthorization(rp, { prompt: '' }, started.driver);
+    assert.match(again.page.html, /Allow Demo App\?/, 'the still signed-in user is asked for consent again');
+    const { rows } = await server.db.withTenant(TENANT, (sql) =>
+      sql.query<{ type: string; subject: string }>("SELECT type, subject FROM audit_events WHERE type LIKE 'consent.%' ORDER BY seq"),
+    );
+    assert.ok(rows.some((r) => r.type === 'consent.revoked' && r.subject === rpClientId));
+    assert.equal(await revokeConsent(server.db, TENANT, carol.id, rpClientId, 'test'), 0, 'nothing left to revoke');
   });
 });
 
