@@ -15,10 +15,11 @@ import type { KeyValueStore } from './store/kv.ts';
 import { providerRegistry } from './oidc/registry.ts';
 import { interactionRouter } from './interaction/routes.ts';
 import { createViews, VIEWS_DIR, type Views } from './interaction/views.ts';
+import { TENANT_ID_PATTERN } from './ids.ts';
 
 export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; logger: Logger };
 
-const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*|$)/;
+const TENANT_PATH = new RegExp(`^/t/(${TENANT_ID_PATTERN})(/.*|$)`);
 const STYLESHEET = readFileSync(path.join(VIEWS_DIR, 'static', 'facegate.css'));
 
 function wantsHtml(ctx: Context): boolean {

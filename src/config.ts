@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
+import { isTenantId, TENANT_ID_PATTERN } from './ids.ts';
 
 export type Config = {
   /** HTTP port the provider listens on. */
@@ -91,7 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
   const cookieKeys = cookieKeysRaw ? cookieKeysRaw.split(',') : [];
   if (cookieKeys.some((k) => k.length < 32)) throw new ConfigError('each COOKIE_KEYS entry must be at least 32 characters');
   const defaultTenant = env.DEFAULT_TENANT || 'default';
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(defaultTenant)) throw new ConfigError('DEFAULT_TENANT must match [a-z0-9][a-z0-9-]{0,62}');
+  if (!isTenantId(defaultTenant)) throw new ConfigError(`DEFAULT_TENANT must match ${TENANT_ID_PATTERN}`);
   const custodianUrl = url(env, 'CUSTODIAN_URL');
   const custodianToken = env.CUSTODIAN_TOKEN || undefined;
   if (custodianUrl && !custodianToken) throw new ConfigError('CUSTODIAN_URL needs CUSTODIAN_TOKEN');

@@ -13,7 +13,7 @@ import type { Database } from '../store/db.ts';
 import type { AccountDeps } from './deps.ts';
 import { attemptFactor } from './factorAttempt.ts';
 import { inTenant, validateTenantId } from './tenants.ts';
-import { isUuid } from './users.ts';
+import { isUuid } from '../ids.ts';
 
 /** OWASP Password Storage Cheat Sheet: Argon2id, m = 19 MiB, t = 2, p = 1 (the library's defaults, pinned here). */
 const ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };

@@ -5,14 +5,12 @@
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
 import type { Database, Sql } from '../store/db.ts';
+import { isTenantId } from '../ids.ts';
 
 export type Tenant = { id: string; name: string; createdAt: Date };
 
-/** Same rule as the tenants.id CHECK: it appears in issuer URLs (`/t/<id>`). */
-export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 export function validateTenantId(id: string): string {
-  if (!TENANT_ID.test(id)) throw new InputError('tenant.invalid_id', `tenant id must be 1–63 lowercase letters, digits or '-', starting with a letter or digit; got "${id}"`);
+  if (!isTenantId(id)) throw new InputError('tenant.invalid_id', `tenant id must be 1–63 lowercase letters, digits or '-', starting with a letter or digit; got "${id}"`);
   return id;
 }
 

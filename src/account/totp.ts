@@ -10,7 +10,7 @@ import { ConflictError, InputError, NotFoundError } from '../errors.ts';
 import { nowMs, type AccountDeps } from './deps.ts';
 import { attemptFactor } from './factorAttempt.ts';
 import { inTenant, validateTenantId } from './tenants.ts';
-import { isUuid } from './users.ts';
+import { isUuid } from '../ids.ts';
 
 const PERIOD_S = 30;
 const CODE = /^[0-9]{6}$/;

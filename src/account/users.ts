@@ -8,7 +8,6 @@ import { inTenant, validateTenantId } from './tenants.ts';
 export type User = { id: string; username: string; email: string | null; createdAt: Date };
 
 const USERNAME = /^[a-z0-9._@-]{1,128}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
 
 /** Lower-cases and checks a username; throws InputError `user.invalid_username`. */
@@ -18,9 +17,6 @@ export function normalizeUsername(username: string): string {
   return u;
 }
 
-export function isUuid(id: string): boolean {
-  return typeof id === 'string' && UUID.test(id);
-}
 
 type UserRow = { id: string; username: string; email: string | null; created_at: Date };
 const toUser = (r: UserRow): User => ({ id: r.id, username: r.username, email: r.email, createdAt: new Date(r.created_at) });

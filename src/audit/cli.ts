@@ -7,6 +7,7 @@ import { InputError, NotFoundError } from '../errors.ts';
 import { openDatabase } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { verifyAuditChain } from './verify.ts';
+import { isTenantId } from '../ids.ts';
 
 const USAGE = 'usage: facegate audit verify --tenant <id>';
 
@@ -24,7 +25,7 @@ export async function run(args: string[], io: CliIo, env?: Record<string, string
     throw new InputError('cli.invalid_arguments', `${(e as Error).message}; ${USAGE}`);
   }
   if (!tenant) throw new InputError('cli.missing_argument', `--tenant is required; ${USAGE}`);
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) throw new InputError('tenant.invalid_id', `invalid tenant id "${tenant}"`);
+  if (!isTenantId(tenant)) throw new InputError('tenant.invalid_id', `invalid tenant id "${tenant}"`);
   const config = loadConfig(env);
   const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
   try {

@@ -1,11 +1,10 @@
 /** oidc-provider's account lookup: the `sub` is the user id within the tenant. */
 import type { Account } from 'oidc-provider';
 import type { Database } from '../store/db.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { isUuid } from '../ids.ts';
 
 export async function findAccount(db: Database, tenantId: string, sub: string): Promise<Account | undefined> {
-  if (!UUID.test(sub)) return undefined;
+  if (!isUuid(sub)) return undefined;
   const { rows } = await db.statement<{ id: string; username: string; email: string | null }>(
     tenantId,
     'SELECT id, username, email FROM users WHERE id = $1',

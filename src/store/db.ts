@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { TENANT_ID } from '../ids.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -34,8 +35,6 @@ export type Database = {
 };
 
 export const APP_ROLE = 'facegate_app';
-
-const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 type Scope = { role: 'app' | 'owner'; tenantId?: string };
 
