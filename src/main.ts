@@ -4,11 +4,10 @@
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { openDatabase, type Database } from './store/db.ts';
+import { openConfiguredDatabase, type Database } from './store/db.ts';
 import { openKeyValueStore, type KeyValueStore } from './store/kv.ts';
 import { migrate } from './store/migrate.ts';
 import { createLogger } from './logger.ts';
@@ -30,7 +29,7 @@ function withCookieKeys(config: Config): Config {
 export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore } = {}): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
   const logger = createLogger(config);
-  const db = given.db ?? openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const db = given.db ?? openConfiguredDatabase(config);
   const kv = given.kv ?? openKeyValueStore(config.redisUrl);
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -67,7 +66,7 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
 async function runPrimaryOrWorker(config: Config): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) {
     // Migrations run once here so workers do not race on first start.
-    const db = openDatabase({ url: config.databaseUrl });
+    const db = openConfiguredDatabase(config);
     await migrate(db);
     await db.close();
     for (let i = 0; i < config.workers; i++) cluster.fork();

@@ -3,14 +3,13 @@
  * command validates its flags, writes through the account functions (which audit), and prints
  * a short result. `--tenant` defaults to the configured default tenant.
  */
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import QRCode from 'qrcode';
 import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { InputError, NotFoundError } from '../errors.ts';
-import { openDatabase, type Database } from '../store/db.ts';
+import { openConfiguredDatabase, type Database } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
 import { migrate } from '../store/migrate.ts';
 import { createClient, listClients, setClientMinAcr } from './clients.ts';
@@ -241,7 +240,7 @@ export async function run(args: string[], io: CliIo, options: AccountCliOptions 
     throw new InputError('cli.invalid_arguments', `${(e as Error).message}\nusage:\n${USAGE[group].map((l) => `  facegate ${l}`).join('\n')}`);
   }
   const config = loadConfig(options.env);
-  const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const db = openConfiguredDatabase(config);
   try {
     await migrate(db);
     return await command.run({ db, config, io, flags, options });

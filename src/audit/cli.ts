@@ -1,10 +1,9 @@
 /** `facegate audit verify --tenant T`: exit 0 when the tenant's audit chain holds, 1 otherwise. */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig } from '../config.ts';
 import { InputError, NotFoundError } from '../errors.ts';
-import { openDatabase } from '../store/db.ts';
+import { openConfiguredDatabase } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { verifyAuditChain } from './verify.ts';
 import { isTenantId } from '../ids.ts';
@@ -27,7 +26,7 @@ export async function run(args: string[], io: CliIo, env?: Record<string, string
   if (!tenant) throw new InputError('cli.missing_argument', `--tenant is required; ${USAGE}`);
   if (!isTenantId(tenant)) throw new InputError('tenant.invalid_id', `invalid tenant id "${tenant}"`);
   const config = loadConfig(env);
-  const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const db = openConfiguredDatabase(config);
   try {
     await migrate(db);
     const { rows } = await db.transaction((sql) => sql.query('SELECT 1 FROM tenants WHERE id = $1', [tenant]));

@@ -4,11 +4,10 @@
  * limited to custodian_keys and audit_events), because decryptions are audited in the tenant's
  * log. `npm run custodian -- rewrap` re-seals every key under the first FACEGATE_KEK and exits.
  */
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { openDatabase } from '../store/db.ts';
+import { openConfiguredDatabase } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
 import { createCustodianHttpServer } from './httpServer.ts';
 import { resolveKeks } from './kek.ts';
@@ -19,7 +18,7 @@ export async function main(args: string[]): Promise<void> {
   const rewrap = args[0] === 'rewrap';
   // Rewrapping also works on the embedded database (run it while the provider is stopped).
   if (!config.databaseUrl && !rewrap) throw new ConfigError('the separate custodian needs DATABASE_URL (it writes to the tenants\' audit log)');
-  const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const db = openConfiguredDatabase(config);
   const kv = openKeyValueStore(config.redisUrl, 'facegate-custodian:');
   const custodian = createLocalCustodian({ db, kv, keks: resolveKeks(config) });
   if (rewrap) {

@@ -3,12 +3,11 @@
  * it up within a minute); `facegate keys prune --tenant T --older-than-days N` removes keys
  * retired before then.
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { openDatabase } from '../store/db.ts';
+import { openConfiguredDatabase } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { pruneRetiredKeys, rotateSigningKey } from './keys.ts';
 
@@ -26,7 +25,7 @@ export async function run(args: string[], io: CliIo, env: Record<string, string 
   }
   const config = loadConfig(env);
   const tenant = values.tenant ?? config.defaultTenant;
-  const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const db = openConfiguredDatabase(config);
   try {
     await migrate(db);
     const { rows } = await db.transaction((sql) => sql.query('SELECT 1 FROM tenants WHERE id = $1', [tenant]));

@@ -1,13 +1,12 @@
 /** `facegate migrate`: applies pending migrations to DATABASE_URL (or the embedded PGlite). */
-import path from 'node:path';
 import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig } from '../config.ts';
-import { openDatabase } from './db.ts';
+import { openConfiguredDatabase } from './db.ts';
 import { migrate } from './migrate.ts';
 
 export async function run(_args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   const config = loadConfig(env);
-  const db = openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const db = openConfiguredDatabase(config);
   try {
     const applied = await migrate(db);
     io.out(applied.length ? `applied ${applied.join(', ')}` : 'up to date');

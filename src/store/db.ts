@@ -5,8 +5,10 @@
  * where a query forgets its WHERE clause.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import type { Config } from '../config.ts';
 import { TENANT_ID } from '../ids.ts';
 
 export type Row = Record<string, unknown>;
@@ -179,6 +181,11 @@ export function inlineParams(text: string, params: unknown[]): string {
     out += ch;
   }
   return out;
+}
+
+/** The configured database: DATABASE_URL, or the embedded PGlite in `<DATA_DIR>/pglite`. */
+export function openConfiguredDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
+  return openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
 }
 
 /** Opens Postgres at `url`, or PGlite in `dataDir` (in memory when `dataDir` is undefined). */
