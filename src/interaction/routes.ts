@@ -9,7 +9,8 @@ import type Provider from 'oidc-provider';
 import { AuthError, InputError, RateLimitError } from '../errors.ts';
 import { authenticatePin, authenticateTotp, type AccountDeps } from '../account/authenticate.ts';
 import { appendAudit } from '../audit/log.ts';
-import { acrRank, LOA, requiredAcr, type Acr, type Amr } from '../oidc/assurance.ts';
+import { acrRank, LOA, type Acr, type Amr } from '../oidc/assurance.ts';
+import { acrRequirement } from '../oidc/policy.ts';
 import { readForm, field } from './body.ts';
 import { assertCsrf, csrfToken } from './csrf.ts';
 import type { Views } from './views.ts';
@@ -29,20 +30,13 @@ export function achievableAcr(): Acr {
 
 async function requiredFor(provider: Provider, params: Record<string, unknown>) {
   const client = await provider.Client.find(String(params.client_id));
-  let claims: { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } } | undefined;
+  let claims;
   try {
     claims = typeof params.claims === 'string' ? JSON.parse(params.claims) : undefined;
   } catch {
     claims = undefined; // oidc-provider has already rejected malformed claims before we get here
   }
-  return {
-    client,
-    required: requiredAcr({
-      acrValues: typeof params.acr_values === 'string' ? params.acr_values : undefined,
-      essentialAcr: claims?.id_token?.acr,
-      clientMinAcr: (client?.['facegate_min_acr'] as string | undefined) ?? null,
-    }),
-  };
+  return { client, required: acrRequirement(params, claims, client) };
 }
 
 export function interactionRouter(provider: Provider, tenantId: string, deps: InteractionDeps): Router {

@@ -4,16 +4,21 @@
  * binding. A session whose level is below the requirement must authenticate again.
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { requiredAcr, satisfies } from './assurance.ts';
+import { requiredAcr, satisfies, type AcrRequest } from './assurance.ts';
 
-export function acrRequirementOf(ctx: KoaContextWithOIDC) {
-  const { oidc } = ctx;
-  const claims = oidc.claims as { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } } | undefined;
+type ClaimsRequest = { id_token?: { acr?: AcrRequest['essentialAcr'] } };
+
+/** The level an authorization request requires: its `acr_values`, essential `acr` claim and the client's floor. */
+export function acrRequirement(params: Record<string, unknown>, claims: ClaimsRequest | undefined, client: { [key: string]: unknown } | undefined) {
   return requiredAcr({
-    acrValues: typeof oidc.params?.acr_values === 'string' ? oidc.params.acr_values : undefined,
+    acrValues: typeof params.acr_values === 'string' ? params.acr_values : undefined,
     essentialAcr: claims?.id_token?.acr,
-    clientMinAcr: (oidc.client?.['facegate_min_acr'] as string | undefined) ?? null,
+    clientMinAcr: (client?.['facegate_min_acr'] as string | undefined) ?? null,
   });
+}
+
+function acrRequirementOf(ctx: KoaContextWithOIDC) {
+  return acrRequirement(ctx.oidc.params ?? {}, ctx.oidc.claims as ClaimsRequest | undefined, ctx.oidc.client);
 }
 
 export function buildInteractionPolicy() {
