@@ -20,6 +20,7 @@ import type { Detection, RgbImage } from '../types.ts';
 import { clopperPearson, type RateWithInterval } from './binomialInterval.ts';
 import { padMetrics, thresholdAtBpcer, type PadMetrics } from './padMetrics.ts';
 import { areaUnderRoc, countAtLeast, errorTradeoff, FMR_TARGETS, verificationMetrics, type FmrTarget, type VerificationMetrics } from './verificationMetrics.ts';
+import { percentile, round } from '../../stats.ts';
 
 /** A recognizer set-up to measure: a manifest model with an input convention. */
 export interface RecognizerCandidate {
@@ -161,12 +162,6 @@ function listDirs(dir: string): string[] {
     .sort();
 }
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  // nearest rank
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
 
 class Stopwatch {
   readonly samples: Record<string, number[]> = {};
@@ -187,10 +182,6 @@ class Stopwatch {
   }
 }
 
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
 
 function failureCode(e: unknown): string {
   if (isFacegateError(e)) return e.code;
