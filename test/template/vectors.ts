@@ -3,25 +3,16 @@ import fc from 'fast-check';
 import type { SecretKey } from 'node-seal';
 import { bfv, loadCiphertext, serialize, type Bfv } from '../../src/template/bfv.ts';
 import { readCoefficients } from '../../src/template/plaintextCodec.ts';
+import { cosine, l2Normalize } from '../../src/face/embed.ts';
 
-export function normalise(v: Float32Array): Float32Array {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const n = Math.sqrt(s);
-  return v.map((x) => x / n);
-}
+// The embedding layer's own vector math, so tests measure what production computes.
+export { cosine, l2Normalize as normalise };
 
 export function randomUnit(dim: number, random: () => number = Math.random): Float32Array {
   // Box–Muller: Gaussian components give a uniform direction.
   const v = new Float32Array(dim);
   for (let i = 0; i < dim; i++) v[i] = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  return normalise(v);
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
+  return l2Normalize(v);
 }
 
 export function dot(a: Int8Array, b: Int8Array): number {
@@ -52,7 +43,7 @@ export function unitVector(dim: number): fc.Arbitrary<Float32Array> {
   return fc
     .array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: dim, maxLength: dim })
     .filter((xs) => xs.some((x) => Math.abs(x) > 1e-3))
-    .map((xs) => normalise(Float32Array.from(xs)));
+    .map((xs) => l2Normalize(Float32Array.from(xs)));
 }
 
 /** A key pair held by the test itself, to inspect every coefficient of a masked result. */
