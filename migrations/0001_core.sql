@@ -98,15 +98,18 @@ CREATE TABLE audit_events (
   PRIMARY KEY (tenant_id, seq)
 );
 
-DO $$
+-- Every tenant-owned table, in this and later migrations, is isolated by this one rule.
+CREATE FUNCTION isolate_by_tenant(VARIADIC tables text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['clients','users','pin_credentials','totp_credentials','oidc_payloads','signing_keys','audit_events'] LOOP
+  FOREACH t IN ARRAY tables LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
     EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant())', t);
   END LOOP;
 END $$;
+
+SELECT isolate_by_tenant('clients', 'users', 'pin_credentials', 'totp_credentials', 'oidc_payloads', 'signing_keys', 'audit_events');
 
 GRANT USAGE ON SCHEMA public TO facegate_app;
 GRANT SELECT ON tenants TO facegate_app;

@@ -29,14 +29,6 @@ CREATE TABLE custodian_keys (
 );
 CREATE INDEX custodian_keys_kek ON custodian_keys (kek_id);
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['face_templates','custodian_keys'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant())', t);
-  END LOOP;
-END $$;
+SELECT isolate_by_tenant('face_templates', 'custodian_keys');
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON face_templates, custodian_keys TO facegate_app;
