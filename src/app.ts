@@ -12,12 +12,13 @@ import type { Config } from './config.ts';
 import { FacegateError, RateLimitError } from './errors.ts';
 import type { Database } from './store/db.ts';
 import type { KeyValueStore } from './store/kv.ts';
+import type { DataKey } from './store/dataKey.ts';
 import { providerRegistry } from './oidc/registry.ts';
 import { interactionRouter } from './interaction/routes.ts';
 import { createViews, VIEWS_DIR, type Views } from './interaction/views.ts';
 import { TENANT_ID_PATTERN } from './ids.ts';
 
-export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; logger: Logger };
+export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; dataKey: DataKey; logger: Logger };
 
 const TENANT_PATH = new RegExp(`^/t/(${TENANT_ID_PATTERN})(/.*|$)`);
 const STYLESHEET = readFileSync(path.join(VIEWS_DIR, 'static', 'facegate.css'));
@@ -37,9 +38,9 @@ async function renderError(ctx: Context, views: Views, status: number, code: str
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const { config, db, kv, logger } = deps;
+  const { config, db, kv, dataKey, logger } = deps;
   const views = createViews({ cache: config.production });
-  const providers = providerRegistry({ config, db, views });
+  const providers = providerRegistry({ config, db, dataKey, views });
   const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
   const app = new Koa();
   app.keys = config.cookieKeys;
@@ -107,7 +108,7 @@ export function createApp(deps: AppDeps): Koa {
       // One router per provider instance: a rebuilt provider (key reload) gets a fresh one.
       let routes = routers.get(provider);
       if (!routes) {
-        routes = interactionRouter(provider, tenantId, { db, kv, views, cookieKeys: config.cookieKeys }).routes();
+        routes = interactionRouter(provider, tenantId, { db, kv, dataKey, views, cookieKeys: config.cookieKeys }).routes();
         routers.set(provider, routes);
       }
       return routes(ctx as never, next);

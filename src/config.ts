@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
 import { isTenantId, TENANT_ID_PATTERN } from './ids.ts';
+import { parseRootKeys, type RootKey } from './store/dataKey.ts';
 
 export type Config = {
   /** HTTP port the provider listens on. */
@@ -25,6 +26,8 @@ export type Config = {
   faceModelsDir: string | undefined;
   /** Key-encryption keys for custodian secret keys: id → 32-byte key; first is current. */
   kek: { id: string; key: Buffer }[];
+  /** Root keys for the provider's own secrets at rest and keyed hashes (store/dataKey.ts); empty → embedded key in dataDir. */
+  dataKeys: RootKey[];
   /** 'inprocess' or the URL of a separate custodian service. */
   custodian: { mode: 'inprocess' } | { mode: 'remote'; url: string; token: string };
   /** Shared secret a separate custodian accepts (only read by the custodian service). */
@@ -93,6 +96,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (cookieKeys.some((k) => k.length < 32)) throw new ConfigError('each COOKIE_KEYS entry must be at least 32 characters');
   const defaultTenant = env.DEFAULT_TENANT || 'default';
   if (!isTenantId(defaultTenant)) throw new ConfigError(`DEFAULT_TENANT must match ${TENANT_ID_PATTERN}`);
+  if (production && !env.FACEGATE_DATA_KEY) throw new ConfigError('FACEGATE_DATA_KEY is required in production (id:base64-32-bytes[,…])');
+  const dataKeys = env.FACEGATE_DATA_KEY ? parseRootKeys(env.FACEGATE_DATA_KEY) : [];
   const custodianUrl = url(env, 'CUSTODIAN_URL');
   const custodianToken = env.CUSTODIAN_TOKEN || undefined;
   if (custodianUrl && !custodianToken) throw new ConfigError('CUSTODIAN_URL needs CUSTODIAN_TOKEN');
@@ -114,6 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     faceModelsDir: env.FACE_MODELS_DIR || undefined,
     // The provider needs no KEK when a separate custodian holds the secret keys.
     kek: parseKek(env.FACEGATE_KEK, production && !custodianUrl),
+    dataKeys,
     custodian: custodianUrl ? { mode: 'remote', url: custodianUrl, token: custodianToken! } : { mode: 'inprocess' },
     custodianToken,
     custodianPort: int(env, 'CUSTODIAN_PORT', 3100, 0, 65535),

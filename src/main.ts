@@ -15,8 +15,9 @@ import { createApp } from './app.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { ensureTenant } from './account/tenants.ts';
 import { readOrCreateLocalSecret } from './store/localSecret.ts';
+import { resolveDataKey, type DataKey } from './store/dataKey.ts';
 
-export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; close(): Promise<void> };
+export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; close(): Promise<void> };
 
 /** Starts the provider; tests pass their own database and store, otherwise config decides. */
 /** Cookie keys from config, or the embedded default's generated ones. */
@@ -26,15 +27,16 @@ function withCookieKeys(config: Config): Config {
   return { ...config, cookieKeys: [key] };
 }
 
-export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore } = {}): Promise<RunningServer> {
+export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey } = {}): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
   const logger = createLogger(config);
   const db = given.db ?? openConfiguredDatabase(config);
   const kv = given.kv ?? openKeyValueStore(config.redisUrl);
+  const dataKey = given.dataKey ?? resolveDataKey(config);
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
-  const app = createApp({ config, db, kv, logger });
+  const app = createApp({ config, db, kv, dataKey, logger });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -52,6 +54,7 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
     url: `http://127.0.0.1:${port}`,
     db,
     kv,
+    dataKey,
     async close() {
       clearInterval(sweep);
       server.closeAllConnections();

@@ -30,12 +30,15 @@ test('invalid values fail at startup naming the variable', () => {
 test('production requires explicit secrets', () => {
   assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /COOKIE_KEYS/);
   const keys = 'k'.repeat(40);
-  assert.throws(() => loadConfig({ NODE_ENV: 'production', COOKIE_KEYS: keys }), /FACEGATE_KEK/);
+  assert.throws(() => loadConfig({ NODE_ENV: 'production', COOKIE_KEYS: keys }), /FACEGATE_DATA_KEY/);
+  const dk = `d1:${Buffer.alloc(32, 9).toString('base64')}`;
+  assert.throws(() => loadConfig({ NODE_ENV: 'production', COOKIE_KEYS: keys, FACEGATE_DATA_KEY: dk }), /FACEGATE_KEK/);
   const kek = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
-  const c = loadConfig({ NODE_ENV: 'production', COOKIE_KEYS: keys, FACEGATE_KEK: kek });
+  const c = loadConfig({ NODE_ENV: 'production', COOKIE_KEYS: keys, FACEGATE_KEK: kek, FACEGATE_DATA_KEY: dk });
   assert.equal(c.kek[0].id, 'k1');
+  assert.equal(c.dataKeys[0].id, 'd1');
   // A provider that uses a separate custodian holds no secret keys, so needs no KEK.
-  const remote = loadConfig({ NODE_ENV: 'production', COOKIE_KEYS: keys, CUSTODIAN_URL: 'http://127.0.0.1:3100', CUSTODIAN_TOKEN: 't'.repeat(32) });
+  const remote = loadConfig({ NODE_ENV: 'production', COOKIE_KEYS: keys, FACEGATE_DATA_KEY: dk, CUSTODIAN_URL: 'http://127.0.0.1:3100', CUSTODIAN_TOKEN: 't'.repeat(32) });
   assert.equal(remote.custodian.mode, 'remote');
   assert.deepEqual(remote.kek, []);
 });

@@ -12,6 +12,7 @@ import { InputError, NotFoundError } from '../errors.ts';
 import { openConfiguredDatabase, type Database } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
 import { migrate } from '../store/migrate.ts';
+import { resolveDataKey } from '../store/dataKey.ts';
 import { createClient, listClients, setClientMinAcr } from './clients.ts';
 import { setPin } from './pin.ts';
 import { createTenant, listTenants } from './tenants.ts';
@@ -195,7 +196,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
         const user = await userNamed(c);
         const kv = openKeyValueStore(c.config.redisUrl);
         try {
-          await confirmTotpEnrollment({ db: c.db, kv }, tenantOf(c), user.id, required(c.flags, 'code'), ACTOR);
+          await confirmTotpEnrollment({ db: c.db, kv, dataKey: resolveDataKey(c.config) }, tenantOf(c), user.id, required(c.flags, 'code'), ACTOR);
         } finally {
           await kv.close();
         }

@@ -5,6 +5,7 @@
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.ts';
 import type { Database } from '../store/db.ts';
+import type { DataKey } from '../store/dataKey.ts';
 import { adapterFactory } from './adapter.ts';
 import { ACR_VALUES, isAcr } from './assurance.ts';
 import { loadSigningKeys } from './keys.ts';
@@ -12,7 +13,7 @@ import { buildInteractionPolicy } from './policy.ts';
 import { findAccount } from './account.ts';
 import type { Views } from '../interaction/views.ts';
 
-export type ProviderDeps = { config: Config; db: Database; views: Views };
+export type ProviderDeps = { config: Config; db: Database; dataKey: DataKey; views: Views };
 
 export function issuerFor(config: Config, tenantId: string): string {
   return `${config.publicUrl}/t/${tenantId}`;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generate } from 'otplib';
 import { authenticatePin, authenticateTotp } from '../../src/account/authenticate.ts';
+import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 import type { AccountDeps } from '../../src/account/deps.ts';
 import { setPin } from '../../src/account/pin.ts';
 import { createTenant } from '../../src/account/tenants.ts';
@@ -42,7 +43,7 @@ const locked = (e: unknown) => e instanceof RateLimitError && e.code === 'factor
 before(async () => {
   db = await freshDatabase();
   kv = freshKeyValueStore();
-  deps = { db, kv, lockout: { lockMs: LOCK_MS }, now: () => clock };
+  deps = { db, kv, dataKey: ephemeralDataKey(), lockout: { lockMs: LOCK_MS }, now: () => clock };
   await createTenant(db, { id: T, name: 'Acme' }, 'test');
 });
 after(async () => {

@@ -5,6 +5,7 @@ import { createTenant } from '../../src/account/tenants.ts';
 import { createUser } from '../../src/account/users.ts';
 import type { KeyValueStore } from '../../src/store/kv.ts';
 import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support/services.ts';
+import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 
 describe('validatePin', () => {
   it('accepts 6–12 digits', () => {
@@ -22,6 +23,7 @@ describe('validatePin', () => {
 describe('setPin / verifyPin', () => {
   let db: TestDatabase;
   let kv: KeyValueStore;
+  const dataKey = ephemeralDataKey();
   let userId: string;
   before(async () => {
     db = await freshDatabase();
@@ -42,7 +44,7 @@ describe('setPin / verifyPin', () => {
   });
 
   it('verifies the PIN and replaces it', async () => {
-    const deps = { db, kv };
+    const deps = { db, kv, dataKey };
     assert.equal(await verifyPin(deps, 'acme', userId, '482913'), true);
     assert.equal(await verifyPin(deps, 'acme', userId, '482914'), false);
     await setPin(db, 'acme', userId, '570126', 'test');
@@ -53,6 +55,6 @@ describe('setPin / verifyPin', () => {
   it('refuses weak PINs and unknown users without writing', async () => {
     await assert.rejects(setPin(db, 'acme', userId, '123456', 'test'), { code: 'pin.too_weak' });
     await assert.rejects(setPin(db, 'acme', '00000000-0000-4000-8000-000000000000', '570126', 'test'), { code: 'user.not_found' });
-    assert.equal(await verifyPin({ db, kv }, 'acme', userId, '570126'), true);
+    assert.equal(await verifyPin({ db, kv, dataKey }, 'acme', userId, '570126'), true);
   });
 });

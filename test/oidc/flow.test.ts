@@ -45,9 +45,9 @@ before(async () => {
   const alice = await createUser(server.db, TENANT, { username: 'alice' }, 'test');
   await setPin(server.db, TENANT, alice.id, '482913', 'test');
   const bob = await createUser(server.db, TENANT, { username: 'bob' }, 'test');
-  const enrollment = await beginTotpEnrollment({ db: server.db, kv: server.kv }, TENANT, bob.id);
+  const enrollment = await beginTotpEnrollment({ db: server.db, kv: server.kv, dataKey: server.dataKey }, TENANT, bob.id);
   totpSecret = enrollment.secret;
-  await confirmTotpEnrollment({ db: server.db, kv: server.kv }, TENANT, bob.id, await totpGenerate(totpSecret, -1));
+  await confirmTotpEnrollment({ db: server.db, kv: server.kv, dataKey: server.dataKey }, TENANT, bob.id, await totpGenerate(totpSecret, -1));
   ({ config: rp, clientId: rpClientId } = await registerClient('Demo App'));
   const strict = await registerClient('Bank App');
   await setClientMinAcr(server.db, TENANT, strict.clientId, 'urn:facegate:loa:2', 'test');

@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createDataKey, parseRootKeys, resolveDataKey } from '../../src/store/dataKey.ts';
+
+const root = (id: string) => ({ id, key: randomBytes(32) });
+
+describe('data key', () => {
+  it('seals and opens a value bound to its context; another context or key does not open it', () => {
+    const k = createDataKey([root('a')]);
+    const sealed = k.seal('JBSWY3DPEHPK3PXP', 'totp:acme:u1');
+    assert.ok(k.isSealed(sealed));
+    assert.ok(!sealed.includes('JBSWY3DPEHPK3PXP'));
+    assert.equal(k.open(sealed, 'totp:acme:u1').toString(), 'JBSWY3DPEHPK3PXP');
+    assert.throws(() => k.open(sealed, 'totp:acme:u2'), { code: 'data_key.unseal_failed' });
+    assert.throws(() => createDataKey([root('a')]).open(sealed, 'totp:acme:u1'), { code: 'data_key.unseal_failed' });
+  });
+
+  it('refuses a truncated tag or a tampered body', () => {
+    const k = createDataKey([root('a')]);
+    const sealed = k.seal('secret', 'c');
+    const [p, id, b64] = sealed.split(':');
+    const bytes = Buffer.from(b64, 'base64url');
+    assert.throws(() => k.open(`${p}:${id}:${bytes.subarray(0, 12 + 4).toString('base64url')}`, 'c'), { code: 'data_key.unseal_failed' });
+    bytes[bytes.length - 1] ^= 1;
+    assert.throws(() => k.open(`${p}:${id}:${bytes.toString('base64url')}`, 'c'), { code: 'data_key.unseal_failed' });
+    assert.throws(() => k.open('plain text', 'c'), { code: 'data_key.unseal_failed' });
+  });
+
+  it('opens values sealed under an older key after rotation; seals with the new one', () => {
+    const old = root('old');
+    const before = createDataKey([old]).seal('v', 'c');
+    const rotated = createDataKey([root('new'), old]);
+    assert.equal(rotated.open(before, 'c').toString(), 'v');
+    assert.match(rotated.seal('v', 'c'), /^dk1:new:/);
+  });
+
+  it('MACs are keyed per purpose and per key', () => {
+    const r = root('a');
+    const k = createDataKey([r]);
+    assert.equal(k.mac('token', 'x'), createDataKey([r]).mac('token', 'x'));
+    assert.notEqual(k.mac('token', 'x'), k.mac('lockout', 'x'));
+    assert.notEqual(k.mac('token', 'x'), createDataKey([root('a')]).mac('token', 'x'));
+  });
+
+  it('parses FACEGATE_DATA_KEY and refuses malformed entries', () => {
+    const b64 = randomBytes(32).toString('base64');
+    assert.deepEqual(parseRootKeys(`k1:${b64}`).map((r) => r.id), ['k1']);
+    assert.throws(() => parseRootKeys('k1:c2hvcnQ='), /32 bytes/);
+    assert.throws(() => parseRootKeys('nocolon'), /id:base64key/);
+  });
+
+  it('the embedded default generates one key in DATA_DIR, private, and reuses it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fg-dk-'));
+    const a = resolveDataKey({ dataKeys: [], dataDir: dir });
+    const b = resolveDataKey({ dataKeys: [], dataDir: dir });
+    assert.equal(a.mac('p', 'x'), b.mac('p', 'x'));
+    assert.equal(statSync(path.join(dir, 'data-key')).mode & 0o077, 0);
+  });
+});
