@@ -47,8 +47,13 @@ export function interactionRouter(provider: Provider, tenantId: string, deps: In
     return provider.interactionDetails(ctx.req, ctx.res);
   }
 
+  /**
+   * Ends this step. A consent is merged with the login submitted earlier in the same
+   * interaction: dropping that login would make prompt=login or max_age ask for it again forever.
+   * A login or an error replaces whatever was submitted before.
+   */
   async function finish(ctx: Context, result: Record<string, unknown>) {
-    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: 'consent' in result });
     ctx.status = 303;
     ctx.redirect(redirectTo);
   }

@@ -161,6 +161,22 @@ describe('authorization code + PKCE with openid-client', () => {
   });
 });
 
+describe('re-authentication and consent in one interaction', () => {
+  // login → consent → back to the client: the consent submission must not drop the login the
+  // same interaction just did, or prompt=login / max_age=0 ask for the login again forever.
+  for (const extra of [{ prompt: 'login consent' }, { prompt: 'consent', max_age: '0' }] as Record<string, string>[]) {
+    test(`${JSON.stringify(extra)} finishes after login and consent`, async () => {
+      const started = await startAuthorization(rp, extra);
+      const page = await signIn(started, 'alice', 'pin', async () => '482913');
+      assert.match(page.html, /Allow Demo App\?/, 'consent is asked after the login');
+      const tokens = await consentAndExchange(started, page);
+      const claims = tokens.claims()!;
+      assert.equal(claims.acr, 'urn:facegate:loa:1');
+      assert.ok(Math.abs(claims.auth_time! - Date.now() / 1000) < 60, 'auth_time is this sign-in');
+    });
+  }
+});
+
 describe('consent', () => {
   test('revoking consent kills the tokens issued under it, asks again next time, and is audited', async () => {
     const carol = await createUser(server.db, TENANT, { username: 'carol' }, 'test');
