@@ -7,9 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -17,7 +15,6 @@ import { decodeImage } from '../../src/face/decode.ts';
 import { detectDominantFace } from '../../src/face/detect.ts';
 import { addVirtualAuthenticator, chromiumMissing, launchBrowser } from '../support/browser.ts';
 import { FACES_DIR } from '../support/shared.ts';
-import { writeY4m } from '../support/y4m.ts';
 
 /** Runs on load: camera → 3 JPEGs → SHA-256 each → passkey create, then get over their hash → upload. */
 const PAGE = `<!doctype html>
@@ -104,9 +101,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
 
 describe('Chromium with a fake camera and a virtual authenticator', { skip: chromiumMissing() }, () => {
   test('three captured JPEGs show the face, and the passkey signed exactly their hash', async () => {
-    const photo = readFileSync(path.join(FACES_DIR, 'face_recognition/barack_obama_1.jpg'));
-    const y4m = await writeY4m(photo, path.join(tmpdir(), `facegate-camera-${process.pid}.y4m`), { focus: { x: 0.54, y: 0.24 } });
-    const browser = await launchBrowser({ camera: { y4m } });
+    const browser = await launchBrowser({ camera: { photo: path.join(FACES_DIR, 'face_recognition/barack_obama_1.jpg'), focus: { x: 0.54, y: 0.24 } } });
     try {
       const authenticator = await addVirtualAuthenticator(browser.page);
       uploads = [];

@@ -5,10 +5,11 @@
  * user verification). Screenshots go to test/artifacts/ for a human to look at.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { writeY4m, type ClipOptions } from './y4m.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '..', 'artifacts');
@@ -21,9 +22,10 @@ export function chromiumMissing(): string | false {
   return `${CHROMIUM} is not installed (apt-get install chromium)`;
 }
 
-/** What getUserMedia finds: a camera playing this Y4M clip, granted without a prompt; or a
- *  camera the user refuses (no fake permission UI, camera permission denied). */
-export type Camera = { y4m: string } | 'denied';
+/** What getUserMedia finds: a camera filming this photo (a path; see y4m.ts for the clip
+ *  options), granted without a prompt; or a camera the user refuses (no fake permission UI,
+ *  camera permission denied). */
+export type Camera = ({ photo: string } & ClipOptions) | 'denied';
 
 const BASE_ARGS = [
   '--headless',
@@ -44,13 +46,17 @@ export type BrowserSession = {
   close(): Promise<void>;
 };
 
-/** Starts Chromium on a fresh, throw-away profile with one page open. */
+/** Starts Chromium on a fresh, throw-away profile (which also holds the camera clip) with one page open. */
 export async function launchBrowser({ camera = 'denied' }: { camera?: Camera } = {}): Promise<BrowserSession> {
+  const profile = await mkdtemp(path.join(tmpdir(), 'facegate-chromium-'));
   const cameraArgs =
     camera === 'denied'
       ? ['--use-fake-device-for-media-stream']
-      : ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera.y4m}`];
-  const profile = await mkdtemp(path.join(tmpdir(), 'facegate-chromium-'));
+      : [
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-video-capture=${await writeY4m(await readFile(camera.photo), path.join(profile, 'camera.y4m'), camera)}`,
+        ];
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
