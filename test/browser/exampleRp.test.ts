@@ -61,7 +61,7 @@ describe('example RP in Chromium', { skip }, () => {
     await page.click('button:has-text("Continue")');
     await page.fill('#pin', '482913');
     await page.click('button:has-text("Sign in")');
-    assert.match(await page.textContent('h1') ?? '', /Allow Example RP\?/);
+    await page.waitForSelector('h1:has-text("Allow Example RP?")');
     await browser.screenshot('rp-3-consent');
     await page.click('button:has-text("Allow")');
     await page.waitForURL(`${rp.url}/`);
