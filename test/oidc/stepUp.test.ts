@@ -31,6 +31,7 @@ let rp: oidc.Configuration;
 let payments: { url: string; config: oidc.Configuration };
 let ledger: { url: string; config: oidc.Configuration };
 const apis: Server[] = [];
+let lastConsentPage = '';
 
 async function listen(app: Awaited<ReturnType<typeof resourceServer>>): Promise<string> {
   const http = app.listen(0, '127.0.0.1');
@@ -98,6 +99,7 @@ async function complete(started: Started, maxAge?: number) {
     page = await driver.follow(await driver.post(pin.action, { ...pin.fields, pin: '482913' }));
   }
   if (page.html.includes('/consent')) {
+    lastConsentPage = page.html;
     const consent = formOf(page.html, '/consent');
     page = await driver.follow(await driver.post(consent.action, consent.fields));
   }
@@ -143,6 +145,7 @@ describe('access tokens for a registered resource server', () => {
   test('resource=<registered uri> yields an RFC 9068 JWT for that audience with the sign-in acr, amr and auth_time', async () => {
     const tokens = await complete(await authorize({ scope: 'openid transfers', resource: PAYMENTS }));
     const idToken = tokens.claims()!;
+    assert.match(lastConsentPage, /use https:\/\/payments\.example\.com on your behalf: transfers/, 'the user sees which API the RP will use');
     assert.equal(decodeProtectedHeader(tokens.access_token).typ, 'at+jwt');
     const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${issuer}/jwks`)), { issuer, audience: PAYMENTS, typ: 'at+jwt' });
     assert.equal(payload.sub, idToken.sub);
