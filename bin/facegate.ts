@@ -16,6 +16,7 @@ const groups: Record<string, { module: string; help: string }> = {
   migrate: { module: 'src/store/cli.ts', help: 'apply database migrations' },
   tenant: { module: 'src/account/cli.ts', help: 'create | list tenants' },
   client: { module: 'src/account/cli.ts', help: 'create | list | set-min-acr clients' },
+  resource: { module: 'src/account/cli.ts', help: 'create | list resource servers (APIs that read acr from access tokens)' },
   user: { module: 'src/account/cli.ts', help: 'create | list | set-pin | enroll-totp users' },
   audit: { module: 'src/audit/cli.ts', help: 'verify the hash chain of a tenant audit log' },
   keys: { module: 'src/oidc/cli.ts', help: 'rotate signing keys' },

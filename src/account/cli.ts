@@ -1,5 +1,6 @@
 /**
- * Admin CLI for tenants, clients and users (`facegate tenant|client|user <command>`). Every
+ * Admin CLI for tenants, clients, resource servers and users (`facegate tenant|client|resource|user
+ * <command>`). Every
  * command validates its flags, writes through the account functions (which audit), and prints
  * a short result. `--tenant` defaults to the configured default tenant.
  */
@@ -19,6 +20,7 @@ import { createTenant, listTenants } from './tenants.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from './totp.ts';
 import { createUser, findUserByUsername, listUsers, type User } from './users.ts';
 import { listConsents, revokeConsent } from './consents.ts';
+import { createResourceServer, listResourceServers } from './resourceServers.ts';
 
 export type AccountCliOptions = {
   /** Environment for loadConfig; defaults to the process environment. */
@@ -36,6 +38,10 @@ const USAGE: Record<string, string[]> = {
     '              [--public] [--grant-types authorization_code,refresh_token] [--min-acr urn:facegate:loa:N] [--name N] [--client-id ID]',
     'client list [--tenant T]',
     'client set-min-acr [--tenant T] --client-id ID --min-acr urn:facegate:loa:N|none',
+  ],
+  resource: [
+    'resource create [--tenant T] --uri https://api.example.com [--scope read …] [--audience AUD] [--token-format jwt|opaque]',
+    'resource list [--tenant T]',
   ],
   user: [
     'user create [--tenant T] --username U [--email E]',
@@ -147,6 +153,39 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       },
     },
   },
+  resource: {
+    create: {
+      flags: { ...str('tenant'), ...str('uri'), ...many('scope'), ...str('audience'), ...str('token-format') },
+      async run(c) {
+        const f = c.flags;
+        const { resourceServer: rs, clientSecret } = await createResourceServer(
+          c.db,
+          tenantOf(c),
+          {
+            uri: required(f, 'uri'),
+            audience: f.audience as string | undefined,
+            scopes: f.scope as string[] | undefined,
+            tokenFormat: f['token-format'] as string | undefined,
+          },
+          ACTOR,
+        );
+        c.io.out(`resource server ${rs.uri} (audience ${rs.audience}, ${rs.tokenFormat} access tokens, scopes: ${rs.scopes.join(' ') || '-'})`);
+        c.io.out(`introspection client_id: ${rs.clientId}`);
+        c.io.out(`introspection client_secret: ${clientSecret}`);
+        c.io.out('(the secret is shown only now: it lets the resource server introspect its own tokens, nothing else)');
+        return 0;
+      },
+    },
+    list: {
+      flags: str('tenant'),
+      async run(c) {
+        for (const rs of await listResourceServers(c.db, tenantOf(c))) {
+          c.io.out([rs.uri, rs.audience, rs.tokenFormat, rs.scopes.join(' ') || '-', rs.clientId].join('\t'));
+        }
+        return 0;
+      },
+    },
+  },
   user: {
     create: {
       flags: { ...str('tenant'), ...str('username'), ...str('email') },
@@ -226,7 +265,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
   },
 };
 
-/** `args[0]` is the group (tenant | client | user), `args[1]` the command. */
+/** `args[0]` is the group (tenant | client | resource | user), `args[1]` the command. */
 export async function run(args: string[], io: CliIo, options: AccountCliOptions = {}): Promise<number> {
   const [group = '', name = '', ...rest] = args;
   const command = COMMANDS[group]?.[name];

@@ -7,7 +7,7 @@ import { ACR_VALUES, isAcr, type Acr } from '../oidc/assurance.ts';
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
-import type { Database } from '../store/db.ts';
+import type { Database, Sql } from '../store/db.ts';
 import { inTenant } from './tenants.ts';
 
 /** The levels of DESIGN.md §4 an operator may require of a client. */
@@ -152,6 +152,27 @@ export async function createClient(
     });
   });
   return { clientId, ...(clientSecret ? { clientSecret } : {}), metadata, minAcr: valid.minAcr };
+}
+
+/**
+ * The credential of a resource server (account/resourceServers.ts): a confidential client with
+ * no redirect URI, response type or grant type, so it authenticates at the introspection
+ * endpoint and nowhere else. Written in the caller's transaction, beside the resource server.
+ */
+export async function insertResourceServerClient(sql: Sql, tenantId: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
+  const clientId = randomBytes(16).toString('base64url');
+  const clientSecret = randomBytes(32).toString('base64url');
+  const metadata = {
+    client_id: clientId,
+    client_secret: clientSecret,
+    client_name: name,
+    redirect_uris: [],
+    response_types: [],
+    grant_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  };
+  await sql.query('INSERT INTO clients (tenant_id, client_id, metadata) VALUES ($1, $2, $3::jsonb)', [tenantId, clientId, JSON.stringify(metadata)]);
+  return { clientId, clientSecret };
 }
 
 type ClientRow = { client_id: string; metadata: ClientMetadata; min_acr: MinAcr | null; created_at: Date };

@@ -17,6 +17,11 @@ import type { Views } from './views.ts';
 
 export type InteractionDeps = AccountDeps & { views: Views; cookieKeys: string[] };
 
+/** What the consent prompt asks for: OpenID scopes and claims, and scopes per resource server (RFC 8707). */
+type ConsentDetails = { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+// A list, not the map: resource URIs are data, never keys (the audit log screens keys).
+const resourcesOf = (d: ConsentDetails) => Object.entries(d.missingResourceScopes ?? {}).map(([uri, scopes]) => ({ uri, scopes }));
+
 type Factor = 'pin' | 'otp';
 const FACTORS: Record<Factor, { amr: Amr; acr: Acr; path: 'pin' | 'totp' }> = {
   pin: { amr: 'pin', acr: LOA.pinOrOtp, path: 'pin' },
@@ -93,7 +98,7 @@ export function interactionRouter(provider: Provider, tenantId: string, deps: In
       return render(ctx, 'login', { ...base(uid), clientName, error: '', username: String(params.login_hint ?? '') });
     }
     if (prompt.name === 'consent') {
-      const d = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+      const d = prompt.details as ConsentDetails;
       const { rows } = await deps.db.withTenant(tenantId, (sql) =>
         sql.query<{ username: string }>('SELECT username FROM users WHERE id = $1', [session?.accountId]),
       );
@@ -103,6 +108,7 @@ export function interactionRouter(provider: Provider, tenantId: string, deps: In
         username: rows[0]?.username ?? '',
         scopes: (d.missingOIDCScope ?? []).filter((s) => s !== 'openid'),
         claims: (d.missingOIDCClaims ?? []).filter((c) => !['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss'].includes(c)),
+        resources: resourcesOf(d),
       });
     }
     throw new InputError('interaction.unknown_prompt', `unsupported prompt ${prompt.name}`);
@@ -163,7 +169,7 @@ export function interactionRouter(provider: Provider, tenantId: string, deps: In
       ? await provider.Grant.find(grantId)
       : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
     if (!grant) throw new InputError('interaction.grant_missing', 'the grant to extend no longer exists');
-    const d = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const d = prompt.details as ConsentDetails;
     if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
     if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
@@ -171,7 +177,7 @@ export function interactionRouter(provider: Provider, tenantId: string, deps: In
     await appendAuditFor(tenantId, deps, 'consent.given', {
       actor: session.accountId,
       subject: String(params.client_id),
-      data: { scopes: d.missingOIDCScope ?? [] },
+      data: { scopes: d.missingOIDCScope ?? [], resources: resourcesOf(d) },
     });
     return finish(ctx, { consent: grantId ? {} : { grantId: savedId } });
   });

@@ -11,6 +11,7 @@ import { ACR_VALUES, isAcr } from './assurance.ts';
 import { loadSigningKeys } from './keys.ts';
 import { buildInteractionPolicy } from './policy.ts';
 import { findAccount } from './account.ts';
+import { resourceServerSettings } from './resourceServerConfig.ts';
 import type { Views } from '../interaction/views.ts';
 
 export type ProviderDeps = { config: Config; db: Database; dataKey: DataKey; views: Views };
@@ -28,6 +29,7 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
   const keys = await loadSigningKeys(db, tenantId);
   const secure = config.publicUrl.startsWith('https:');
   const cookieFlags = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
+  const resourceServers = resourceServerSettings(db, tenantId);
   const configuration: Configuration = {
     adapter: adapterFactory(db, tenantId),
     jwks: { keys: keys as never },
@@ -45,7 +47,9 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     responseTypes: ['code'],
     pkce: { required: () => true },
+    extraTokenClaims: resourceServers.extraTokenClaims,
     features: {
+      ...resourceServers.features,
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
       revocation: { enabled: true },

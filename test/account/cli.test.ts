@@ -127,6 +127,31 @@ describe('facegate tenant|client|user', () => {
   });
 });
 
+describe('facegate resource', () => {
+  it('creates a resource server, printing its introspection secret once, and lists it', async () => {
+    const r = await cli(['resource', 'create', '--tenant', 'acme', '--uri', 'https://api.acme.example', '--scope', 'read', '--scope', 'payments:write']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^resource server https:\/\/api\.acme\.example \(audience https:\/\/api\.acme\.example, jwt access tokens, scopes: read payments:write\)$/m);
+    const clientId = /introspection client_id: (\S+)/.exec(r.out)![1];
+    const secret = /introspection client_secret: (\S+)/.exec(r.out)![1];
+    assert.equal((await cli(['resource', 'create', '--tenant', 'acme', '--uri', 'https://ledger.acme.example', '--audience', 'ledger', '--token-format', 'opaque'])).code, 0);
+    const list = (await cli(['resource', 'list', '--tenant', 'acme'])).out;
+    assert.equal(list, [`https://api.acme.example\thttps://api.acme.example\tjwt\tread payments:write\t${clientId}`, /^https:\/\/ledger\.acme\.example\tledger\topaque\t-\t\S+$/m.exec(list)![0]].join('\n'));
+    assert.ok(!list.includes(secret));
+  });
+
+  it('rejects bad input with stable codes', async () => {
+    expectError(await cli(['resource', 'create', '--tenant', 'acme']), 'cli.missing_argument');
+    expectError(await cli(['resource', 'create', '--tenant', 'acme', '--uri', 'http://api.acme.example']), 'resource.invalid_uri');
+    expectError(await cli(['resource', 'create', '--tenant', 'acme', '--uri', 'https://x.acme.example', '--scope', 'openid']), 'resource.invalid_scope');
+    expectError(await cli(['resource', 'create', '--tenant', 'acme', '--uri', 'https://x.acme.example', '--token-format', 'paseto']), 'resource.invalid_token_format');
+    expectError(await cli(['resource', 'create', '--tenant', 'acme', '--uri', 'https://api.acme.example']), 'resource.exists');
+    expectError(await cli(['resource', 'create', '--tenant', 'nope', '--uri', 'https://api.acme.example']), 'tenant.not_found');
+    expectError(await cli(['resource', 'list', '--bogus']), 'cli.invalid_arguments');
+    assert.equal((await cli(['resource', 'delete'])).code, 2);
+  });
+});
+
 describe('bin/facegate.ts dispatch', () => {
   it('renders a typed error once as "error <code>: …" with exit code 1', async () => {
     const err: string[] = [];
