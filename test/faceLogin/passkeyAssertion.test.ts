@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { listUserCredentials } from '../../src/faceLogin/credentialStore.ts';
+import { listUserCredentials, recordCredentialUse } from '../../src/faceLogin/credentialStore.ts';
 import { verifyBoundAssertion } from '../../src/faceLogin/passkeyAssertion.ts';
 import { parseAssertionJson } from '../../src/faceLogin/webauthnJson.ts';
 import type { User } from '../../src/account/users.ts';
@@ -71,6 +71,11 @@ describe('verifyBoundAssertion', () => {
     assert.equal((await refusal(verify(w.alice, forged))).code, 'webauthn.unknown_credential');
   });
 
+  it('refuses another user\u2019s passkey that names no user (non-discoverable)', async () => {
+    const e = await refusal(verify(w.alice, bobsKey.assert(CHALLENGE, { userHandle: '' })));
+    assert.equal(e.code, 'webauthn.unknown_credential');
+  });
+
   it('refuses a user handle that names someone else', async () => {
     const e = await refusal(verify(w.alice, alicesKey.assert(CHALLENGE, { userHandle: Buffer.from(w.bob.id).toString('base64url') })));
     assert.equal(e.code, 'webauthn.unknown_credential');
@@ -120,6 +125,18 @@ describe('verifyBoundAssertion', () => {
     const results = await Promise.allSettled([verify(w.alice, a), verify(w.alice, b)]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     assert.equal((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.code, 'webauthn.counter_regressed');
+  });
+});
+
+describe('recordCredentialUse', () => {
+  it('moves the counter only forward, so of two writers of one value only the first wins', async () => {
+    const use = (signCount: number) => w.db.withTenant(TENANT, (sql) => recordCredentialUse(sql, TENANT, bobsKey.id, { signCount, backupState: false }));
+    assert.equal(await use(0), true);
+    assert.equal(await use(7), true);
+    assert.equal(await use(7), false);
+    assert.equal(await use(6), false);
+    assert.equal(await use(0), false);
+    assert.equal((await stored(w.bob, bobsKey)).signCount, 7);
   });
 });
 
