@@ -13,6 +13,7 @@ import { loadSigningKeys } from './keys.ts';
 import { buildInteractionPolicy } from './policy.ts';
 import { findAccount } from './account.ts';
 import { sendPage, type Views } from '../interaction/views.ts';
+import { CLIENT_ASSERTION_ALGS, CLIENT_AUTH_METHODS } from './clientAuth.ts';
 import { logServerError, requestIdOf } from '../requestId.ts';
 
 export type ProviderDeps = { config: Config; db: Database; dataKey: DataKey; views: Views; logger: Logger };
@@ -54,8 +55,12 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     responseTypes: ['code'],
     pkce: { required: () => true },
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    enabledJWA: { clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGS as never },
     features: {
       devInteractions: { enabled: false },
+      // No client is registered to push requests; advertise only what works.
+      pushedAuthorizationRequests: { enabled: false },
       claimsParameter: { enabled: true },
       revocation: { enabled: true },
       rpInitiatedLogout: {
