@@ -48,8 +48,11 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.keys = config.cookieKeys;
   app.proxy = config.trustProxy;
-  // Errors thrown past the boundary below (e.g. while rendering the error page itself).
-  app.on('error', (err, ctx: Context) => logServerError(logger, ctx, err));
+  // Errors thrown past the boundary below (e.g. while rendering the error page itself); like
+  // Koa's default, client errors (exposed, < 500) are not server errors.
+  app.on('error', (err: { status?: number; expose?: boolean }, ctx: Context) => {
+    if (!err.expose && !(err.status && err.status < 500)) logServerError(logger, ctx, err);
+  });
 
   app.use(async (ctx: Context, next: Next) => {
     const requestId = assignRequestId(ctx.req);

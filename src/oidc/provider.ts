@@ -111,6 +111,7 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
   // or behind a TLS proxy it sees http and refuses to set its Secure cookies.
   provider.proxy = config.trustProxy;
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => logServerError(logger, ctx, err, tenantId));
+  // After each response: cache headers for discovery/JWKS, the request id in a JSON server_error.
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.status === 200 && CACHEABLE_ROUTES.has(ctx.oidc?.route) && !ctx.response.get('Cache-Control')) ctx.set('Cache-Control', CACHEABLE);
