@@ -7,19 +7,27 @@
  * session and interaction id, uid, user code) is stored only as a keyed hash, and payloads,
  * which repeat such values, are sealed to their row. Grants are the exception: their ids are
  * not bearer values, tokens reference them in `grant_id`, and consents (account/consents.ts)
- * read their payloads.
+ * read their payloads. Single-use rows are consumed with a conditional UPDATE, so of parallel
+ * uses exactly one wins.
  */
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database, Sql } from '../store/db.ts';
 import type { DataKey } from '../store/dataKey.ts';
 import { clientSecretContext } from '../account/clients.ts';
 
-type PayloadRow = { payload: AdapterPayload | string; consumed_at: Date | null };
+type PayloadRow = { id: string; payload: AdapterPayload | string; consumed_at: Date | null };
 
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
 /** Models stored in clear: ids referenced by other rows, payloads with no bearer value. */
 const CLEAR_MODELS = new Set(['Grant']);
+
+/** The error a request gets when it loses the race to consume a single-use row. */
+function alreadyConsumed(model: string): Error {
+  return model === 'PushedAuthorizationRequest'
+    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+    : new errors.InvalidGrant(`${model} already consumed`);
+}
 
 function payloadContext(tenantId: string, model: string, key: string): string {
   return `oidc:${tenantId}:${model}:${key}`;
@@ -95,7 +103,7 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
 
     private async findBy(column: 'id' | 'uid' | 'user_code', key: string | null): Promise<AdapterPayload | undefined> {
       if (key === null) return undefined;
-      const { rows } = await db.statement<PayloadRow & { id: string }>(
+      const { rows } = await db.statement<PayloadRow>(
         tenantId,
         `SELECT id, payload, consumed_at FROM oidc_payloads
          WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
@@ -109,10 +117,15 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
       return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
     }
 
+    /** Marks a single-use row used; a second (or concurrent) use fails instead of succeeding again. */
     async consume(id: string): Promise<void> {
       const key = this.key(id);
-      if (key === null) return;
-      await db.statement(tenantId, 'UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2', [this.model, key]);
+      const { rowCount } = key === null ? { rowCount: 0 } : await db.statement(
+        tenantId,
+        'UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL',
+        [this.model, key],
+      );
+      if (rowCount !== 1) throw alreadyConsumed(this.model);
     }
 
     async destroy(id: string): Promise<void> {
