@@ -17,6 +17,7 @@ import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { ensureTenant } from './account/tenants.ts';
 import { readOrCreateLocalSecret } from './store/localSecret.ts';
 import { resolveDataKey, type DataKey } from './store/dataKey.ts';
+import { sealLegacyRows } from './store/sealLegacyRows.ts';
 
 export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; close(): Promise<void> };
 
@@ -36,6 +37,8 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
   const dataKey = given.dataKey ?? resolveDataKey(config);
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
+  const sealed = await sealLegacyRows(db, dataKey);
+  if (sealed) logger.info({ rows: sealed }, 'secrets stored in clear before this version sealed');
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
   const app = createApp({ config, db, kv, dataKey, logger });
   const server = app.listen(config.port);
