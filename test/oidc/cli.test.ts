@@ -7,6 +7,7 @@ import { run as keys } from '../../src/oidc/cli.ts';
 import { run as migrateCli } from '../../src/store/cli.ts';
 import { loadSigningKeys } from '../../src/oidc/keys.ts';
 import { openDatabase } from '../../src/store/db.ts';
+import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 import { freshDatabase } from '../support/services.ts';
 
 function capture() {
@@ -28,7 +29,7 @@ test('facegate migrate and keys rotate|prune on the configured database', async 
     const missing = capture();
     await assert.rejects(keys(['keys', 'rotate', '--tenant', 'nobody'], missing.io, env), (e: { code?: string }) => e.code === 'tenant.not_found');
 
-    const db = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite') });
+    const db = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite'), dataKey: ephemeralDataKey() });
     await db.asOwner((sql) => sql.query("INSERT INTO tenants (id, name) VALUES ('acme', 'Acme')"));
     const before = (await loadSigningKeys(db, 'acme'))[0].kid;
     if (!fresh) await db.close(); // PGlite is single-process: let the CLI open it
@@ -37,7 +38,7 @@ test('facegate migrate and keys rotate|prune on the configured database', async 
     assert.equal(await keys(['keys', 'rotate', '--tenant', 'acme'], rotated.io, env), 0);
     const kid = /new signing key (\S+)/.exec(rotated.out[0])![1];
 
-    const check = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite') });
+    const check = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite'), dataKey: ephemeralDataKey() });
     assert.deepEqual((await loadSigningKeys(check, 'acme')).map((k) => k.kid), [kid, before]);
     if (!fresh) await check.close();
 
