@@ -48,8 +48,12 @@ export function readAnchoredHead(dir: string, tenant: string): AnchoredHead | un
 
 /** A head listener that writes each tenant's newest head into `dir`. */
 export function anchorToDirectory(dir: string): HeadListener {
-  mkdirSync(dir, { recursive: true });
+  let made = false;
   return (head: AuditHead) => {
+    if (!made) {
+      mkdirSync(dir, { recursive: true });
+      made = true;
+    }
     const file = headFile(dir, head.tenant);
     const current = readAnchoredHead(dir, head.tenant);
     if (current && current.seq >= head.seq) return;

@@ -9,7 +9,8 @@ import { migrate } from './migrate.ts';
 
 export async function run(_args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   const config = loadConfig(env);
-  const db = openConfiguredDatabase({ ...config, databaseUrl: config.databaseOwnerUrl ?? config.databaseUrl });
+  // Migrations append no audit rows: no anchor directory.
+  const db = openConfiguredDatabase({ ...config, databaseUrl: config.databaseOwnerUrl ?? config.databaseUrl, auditAnchorDir: undefined });
   try {
     const applied = await migrate(db);
     io.out(applied.length ? `applied ${applied.join(', ')}` : 'up to date');

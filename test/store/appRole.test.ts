@@ -22,6 +22,7 @@ import { sweepExpiredPayloads } from '../../src/oidc/adapter.ts';
 import { auditRewritePowers } from '../../src/store/connectionRole.ts';
 import { openDatabase, type Database } from '../../src/store/db.ts';
 import { migrate, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
+import { run as migrateCli } from '../../src/store/cli.ts';
 import { freshDatabase, freshKeyValueStore, TEST_APP_LOGIN, type TestDatabase } from '../support/services.ts';
 import { freePort } from '../support/server.ts';
 
@@ -62,6 +63,31 @@ describe('the server as the app login role', { skip }, () => {
       await assert.rejects(migrate(app, dir), { name: 'ConfigError', message: /npm run migrate.*DATABASE_OWNER_URL/ });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`facegate migrate` applies the schema as DATABASE_OWNER_URL; the app login alone may not', async () => {
+    const name = `facegate_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: owner.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const at = (user?: string) => {
+      const u = new URL(owner.url!);
+      u.pathname = `/${name}`;
+      if (user) u.username = user;
+      return u.toString();
+    };
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) };
+    const env = { DATABASE_URL: at(TEST_APP_LOGIN), FACEGATE_DATA_KEY: `k1:${randomBytes(32).toString('base64')}`, DATA_DIR: '/nonexistent' };
+    try {
+      await assert.rejects(migrateCli(['migrate'], io, env), { name: 'ConfigError', message: /npm run migrate/ });
+      assert.equal(await migrateCli(['migrate'], io, { ...env, DATABASE_OWNER_URL: at() }), 0);
+      assert.match(out.join(), /applied 0001_core\.sql, .*0003_/);
+      assert.equal(await migrateCli(['migrate'], io, env), 0, 'the app login finds it up to date');
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
     }
   });
 
