@@ -41,7 +41,7 @@ export type Database = {
    * trip (parameters are sent as escaped literals in a single script): the OIDC adapter's hot path.
    */
   statement<T extends Row = Row>(tenantId: string, text: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
-  /** Runs a multi-statement SQL script (no parameters) as owner. */
+  /** Runs a multi-statement SQL script (no parameters) as the connecting role. */
   exec(script: string): Promise<void>;
   readonly kind: 'postgres' | 'pglite';
   /** The audit chain's key, and where committed heads go (`onHead`). */
