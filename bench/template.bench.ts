@@ -10,6 +10,7 @@ import { createLocalCustodian } from '../src/custodian/localCustodian.ts';
 import { openKey, sealKey } from '../src/custodian/sealedKey.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openDatabase } from '../src/store/db.ts';
+import { ephemeralDataKey } from '../src/store/dataKey.ts';
 import { memoryStore } from '../src/store/kv.ts';
 import { bfv, loadCiphertext, plaintextOf, serialize } from '../src/template/bfv.ts';
 import { probeCoefficients, scoreIndex } from '../src/template/encoding.ts';
@@ -134,7 +135,7 @@ export default async function (): Promise<BenchPart> {
   if (Number.isNaN(sink)) throw new Error('unreachable');
 
   // End to end through the public API: Postgres in WASM, in-process custodian, audit included.
-  const db = openDatabase({});
+  const db = openDatabase({ dataKey: ephemeralDataKey() });
   await migrate(db);
   await db.asOwner((sql) => sql.query("INSERT INTO tenants (id, name) VALUES ('bench', 'bench')"));
   await db.withTenant('bench', (sql) => sql.query("INSERT INTO users (tenant_id, id, username) VALUES ('bench', $1, 'bench')", [user]));

@@ -12,8 +12,12 @@ export type Config = {
   port: number;
   /** Public base URL; tenant issuers are `${publicUrl}/t/<tenant>`. */
   publicUrl: string;
-  /** Postgres connection string; absent → embedded PGlite in `dataDir`. */
+  /** Postgres connection string; absent → embedded PGlite in `dataDir`. Production: a login role in facegate_app, not the owner. */
   databaseUrl: string | undefined;
+  /** The schema owner's connection string, used only by `facegate migrate`; absent → databaseUrl. */
+  databaseOwnerUrl: string | undefined;
+  /** Directory where each tenant's newest audit head is anchored (audit/anchor.ts); embedded default `<dataDir>/audit-head`. */
+  auditAnchorDir: string | undefined;
   /** Redis connection string; absent → in-process store. */
   redisUrl: string | undefined;
   /** Where embedded data (PGlite, generated secrets) lives. */
@@ -108,12 +112,16 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL invalid: ${logLevel}`);
+  const databaseUrl = url(env, 'DATABASE_URL');
+  const dataDir = path.resolve(env.DATA_DIR || 'data');
   return {
     port,
     publicUrl,
-    databaseUrl: url(env, 'DATABASE_URL'),
+    databaseUrl,
+    databaseOwnerUrl: url(env, 'DATABASE_OWNER_URL'),
+    auditAnchorDir: env.AUDIT_ANCHOR_DIR ? path.resolve(env.AUDIT_ANCHOR_DIR) : databaseUrl ? undefined : path.join(dataDir, 'audit-head'),
     redisUrl: url(env, 'REDIS_URL'),
-    dataDir: path.resolve(env.DATA_DIR || 'data'),
+    dataDir,
     cookieKeys,
     defaultTenant,
     faceModelsDir: env.FACE_MODELS_DIR || undefined,

@@ -18,6 +18,7 @@ import { ensureTenant } from './account/tenants.ts';
 import { readOrCreateLocalSecret } from './store/localSecret.ts';
 import { resolveDataKey, type DataKey } from './store/dataKey.ts';
 import { sealLegacyRows } from './store/sealLegacyRows.ts';
+import { auditRewritePowers } from './store/connectionRole.ts';
 
 export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; close(): Promise<void> };
 
@@ -32,13 +33,20 @@ function withCookieKeys(config: Config): Config {
 export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; logger?: Logger } = {}): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
   const logger = given.logger ?? createLogger(config);
-  const db = given.db ?? openConfiguredDatabase(config);
-  const kv = given.kv ?? openKeyValueStore(config.redisUrl);
   const dataKey = given.dataKey ?? resolveDataKey(config);
+  const db = given.db ?? openConfiguredDatabase(config, dataKey);
+  const kv = given.kv ?? openKeyValueStore(config.redisUrl);
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const sealed = await sealLegacyRows(db, dataKey);
   if (sealed) logger.info({ rows: sealed }, 'secrets stored in clear before this version sealed');
+  const powers = await auditRewritePowers(db);
+  if (powers.length && config.production) {
+    throw new ConfigError(`DATABASE_URL must connect as a login role in facegate_app, not one that can rewrite the audit log (${powers.join('; ')}); run migrations with DATABASE_OWNER_URL`);
+  }
+  if (powers.length) logger.warn({ powers }, 'the database connection can rewrite the audit log: in production connect as a login role in facegate_app');
+  // Each committed audit head, outside the database: `facegate audit verify --expect-head` checks it.
+  const stopHeadLog = db.audit.onHead((head) => logger.info({ tenant: head.tenant, seq: head.seq, hash: head.hash }, 'audit.head'));
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
   const app = createApp({ config, db, kv, dataKey, logger });
   const server = app.listen(config.port);
@@ -61,6 +69,7 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
     dataKey,
     async close() {
       clearInterval(sweep);
+      stopHeadLog();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await kv.close();

@@ -1,6 +1,6 @@
 /**
- * Tenants: each has its own issuer, clients, users, keys and audit chain. The tenants table is
- * not writable by the app role, so creating one runs as the database owner.
+ * Tenants: each has its own issuer, clients, users, keys and audit chain. The app role may add
+ * tenants but never rename or delete them (a deletion would cascade to the audit log).
  */
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
@@ -31,8 +31,6 @@ async function insertTenant(sql: Sql, id: string, name: string, actor: string): 
     [id, name],
   );
   if (!rows[0]) return undefined;
-  // The owner is subject to row-level security too (FORCE), so the audit row needs the tenant scope.
-  await sql.query(`SELECT set_config('app.tenant_id', $1, true)`, [id]);
   await appendAudit(sql, id, { type: 'tenant.created', actor, subject: id, data: { name } });
   return toTenant(rows[0]);
 }
@@ -40,7 +38,7 @@ async function insertTenant(sql: Sql, id: string, name: string, actor: string): 
 export async function createTenant(db: Database, input: { id: string; name: string }, actor: string): Promise<Tenant> {
   const id = validateTenantId(input.id);
   const name = validateName(input.name);
-  const tenant = await db.asOwner((sql) => insertTenant(sql, id, name, actor));
+  const tenant = await db.withTenant(id, (sql) => insertTenant(sql, id, name, actor));
   if (!tenant) throw new ConflictError('tenant.exists', `tenant "${id}" already exists`);
   return tenant;
 }
@@ -49,7 +47,7 @@ export async function createTenant(db: Database, input: { id: string; name: stri
 export async function ensureTenant(db: Database, input: { id: string; name: string }, actor: string): Promise<boolean> {
   const id = validateTenantId(input.id);
   const name = validateName(input.name);
-  return Boolean(await db.asOwner((sql) => insertTenant(sql, id, name, actor)));
+  return Boolean(await db.withTenant(id, (sql) => insertTenant(sql, id, name, actor)));
 }
 
 export async function listTenants(db: Database): Promise<Tenant[]> {

@@ -1,11 +1,16 @@
 /**
- * The hash that chains audit rows: SHA-256 over a canonical JSON encoding (keys sorted at every
- * level, no whitespace), so the same event always hashes the same whatever order jsonb returns.
+ * The hash that chains audit rows: HMAC-SHA256 under the data key's `audit-chain` subkey over a
+ * canonical JSON encoding (keys sorted at every level, no whitespace), so the same event always
+ * hashes the same whatever order jsonb returns, and whoever can write the database but does not
+ * hold the data key cannot recompute a consistent chain after editing rows. Each row names the
+ * data key id it was chained with, so rotating the data key keeps older rows verifiable.
  */
-import { createHash } from 'node:crypto';
+import type { DataKey } from '../store/dataKey.ts';
 
 /** First `prev_hash` of every tenant's chain. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+export const CHAIN_PURPOSE = 'audit-chain';
 
 export type ChainedEvent = {
   tenant_id: string;
@@ -17,6 +22,8 @@ export type ChainedEvent = {
   subject: string | null;
   data: Record<string, unknown>;
   prev_hash: string;
+  /** Id of the data key whose `audit-chain` subkey MACs this row. */
+  key_id: string;
 };
 
 /** JSON with object keys sorted recursively; `undefined` members are dropped like JSON.stringify does. */
@@ -30,6 +37,7 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
-export function eventHash(event: ChainedEvent): string {
-  return createHash('sha256').update(canonicalJson(event)).digest('hex');
+/** The row's hash under the key it names; throws ConfigError when that key id is not configured. */
+export function eventHash(dataKey: DataKey, event: ChainedEvent): string {
+  return dataKey.mac(CHAIN_PURPOSE, canonicalJson(event), event.key_id);
 }

@@ -1,10 +1,11 @@
 /**
- * Appends one event to a tenant's hash-chained audit log. Runs inside the caller's tenant
- * transaction, so the event commits or rolls back with the change it records.
+ * Appends one event to a tenant's keyed, hash-chained audit log. Runs inside the caller's tenant
+ * transaction, so the event commits or rolls back with the change it records; the key and the
+ * head's anchoring come with the transaction (`sql.audit`), so callers pass neither.
  */
 import type { Sql } from '../store/db.ts';
 import { FacegateError } from '../errors.ts';
-import { eventHash, GENESIS_HASH, type ChainedEvent } from './hash.ts';
+import { GENESIS_HASH, type ChainedEvent } from './hash.ts';
 
 export type AuditEvent = {
   /** Dotted event name, e.g. `signin.success`, `factor.locked`, `client.created`. */
@@ -89,10 +90,13 @@ export async function appendAudit(sql: Sql, tenantId: string, event: AuditEvent)
     subject: event.subject ?? null,
     data,
     prev_hash: last.rows.length ? last.rows[0].hash : GENESIS_HASH,
+    key_id: sql.audit.chain.keyId,
   };
+  const hash = sql.audit.chain.hash(row);
   await sql.query(
-    `INSERT INTO audit_events (tenant_id, seq, at, type, actor, subject, data, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`,
-    [row.tenant_id, row.seq, row.at, row.type, row.actor, row.subject, JSON.stringify(row.data), row.prev_hash, eventHash(row)],
+    `INSERT INTO audit_events (tenant_id, seq, at, type, actor, subject, data, prev_hash, key_id, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)`,
+    [row.tenant_id, row.seq, row.at, row.type, row.actor, row.subject, JSON.stringify(row.data), row.prev_hash, row.key_id, hash],
   );
+  sql.audit.appended({ tenant: tenantId, seq: row.seq, hash });
 }

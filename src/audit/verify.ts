@@ -1,14 +1,27 @@
 /**
  * Walks a tenant's audit chain from the genesis row and reports the first row that does not
  * hold: a missing seq (deleted or reordered row), a prev_hash that is not the previous row's
- * hash (inserted/removed row or re-hashed edit), or a hash that does not match the row's content
- * (edited row). A removed tail is not detectable from the chain alone.
+ * hash (inserted/removed row), a MAC that does not match the row's content under the data key it
+ * names (edited row, or a chain recomputed without the key), or a row with no key at all. A
+ * removed tail leaves a consistent shorter chain, so it is caught only against an anchored head
+ * (audit/anchor.ts): the anchored seq must exist and carry the anchored hash.
  */
 import type { Database } from '../store/db.ts';
-import { eventHash, GENESIS_HASH } from './hash.ts';
+import { ConfigError } from '../errors.ts';
+import { GENESIS_HASH } from './hash.ts';
+import type { AnchoredHead } from './anchor.ts';
 
-export type AuditProblem = { seq: number; reason: 'hash_mismatch' | 'broken_link' | 'gap' };
-export type AuditVerification = { ok: boolean; checked: number; problem?: AuditProblem };
+export type AuditProblem = {
+  seq: number;
+  reason: 'hash_mismatch' | 'broken_link' | 'gap' | 'unkeyed' | 'unknown_key' | 'truncated' | 'anchor_mismatch';
+};
+export type AuditVerification = {
+  ok: boolean;
+  checked: number;
+  /** When ok, the newest row (absent for an empty log): anchor it (`seq:hash`) to catch a later truncation. */
+  head?: AnchoredHead;
+  problem?: AuditProblem;
+};
 
 type AuditRow = {
   seq: string | number;
@@ -18,21 +31,28 @@ type AuditRow = {
   subject: string | null;
   data: Record<string, unknown>;
   prev_hash: string;
+  key_id: string | null;
   hash: string;
 };
 
 const BATCH = 1000;
 
-export async function verifyAuditChain(db: Database, tenantId: string): Promise<AuditVerification> {
+/** `expectHeads`: heads anchored earlier, which the chain must still contain. */
+export async function verifyAuditChain(db: Database, tenantId: string, expectHeads: AnchoredHead[] = []): Promise<AuditVerification> {
+  const anchoredAt = new Map<number, string[]>();
+  for (const h of expectHeads) anchoredAt.set(h.seq, [...(anchoredAt.get(h.seq) ?? []), h.hash]);
+  const highestAnchored = Math.max(0, ...expectHeads.map((h) => h.seq));
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
+  let head: AnchoredHead | undefined;
+  const fail = (problem: AuditProblem): AuditVerification => ({ ok: false, checked, problem });
   for (;;) {
     // Keyset pages keep memory flat on long logs; each page is its own short transaction.
     const rows = await db.withTenant(tenantId, async (sql) =>
       (
         await sql.query<AuditRow>(
-          `SELECT seq, at, type, actor, subject, data, prev_hash, hash FROM audit_events
+          `SELECT seq, at, type, actor, subject, data, prev_hash, key_id, hash FROM audit_events
            WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT ${BATCH}`,
           [tenantId, expectedSeq],
         )
@@ -40,23 +60,35 @@ export async function verifyAuditChain(db: Database, tenantId: string): Promise<
     );
     for (const row of rows) {
       const seq = Number(row.seq);
-      if (seq !== expectedSeq) return { ok: false, checked, problem: { seq: expectedSeq, reason: 'gap' } };
-      if (row.prev_hash !== prevHash) return { ok: false, checked, problem: { seq, reason: 'broken_link' } };
-      const hash = eventHash({
-        tenant_id: tenantId,
-        seq,
-        at: new Date(row.at).toISOString(),
-        type: row.type,
-        actor: row.actor,
-        subject: row.subject,
-        data: row.data,
-        prev_hash: row.prev_hash,
-      });
-      if (hash !== row.hash) return { ok: false, checked, problem: { seq, reason: 'hash_mismatch' } };
+      if (seq !== expectedSeq) return fail({ seq: expectedSeq, reason: 'gap' });
+      if (row.prev_hash !== prevHash) return fail({ seq, reason: 'broken_link' });
+      if (row.key_id === null) return fail({ seq, reason: 'unkeyed' });
+      let hash: string;
+      try {
+        hash = db.audit.hash({
+          tenant_id: tenantId,
+          seq,
+          at: new Date(row.at).toISOString(),
+          type: row.type,
+          actor: row.actor,
+          subject: row.subject,
+          data: row.data,
+          prev_hash: row.prev_hash,
+          key_id: row.key_id,
+        });
+      } catch (e) {
+        if (e instanceof ConfigError) return fail({ seq, reason: 'unknown_key' });
+        throw e;
+      }
+      if (hash !== row.hash) return fail({ seq, reason: 'hash_mismatch' });
+      if (anchoredAt.get(seq)?.some((h) => h !== hash)) return fail({ seq, reason: 'anchor_mismatch' });
       checked++;
       expectedSeq++;
       prevHash = row.hash;
+      head = { seq, hash };
     }
-    if (rows.length < BATCH) return { ok: true, checked };
+    if (rows.length < BATCH) break;
   }
+  if (checked < highestAnchored) return fail({ seq: checked + 1, reason: 'truncated' });
+  return { ok: true, checked, ...(head && { head }) };
 }

@@ -1,6 +1,7 @@
 /**
- * `facegate migrate`: applies pending migrations to DATABASE_URL (or the embedded PGlite), then
- * seals rows written in clear by earlier versions (which needs the data key).
+ * `facegate migrate`: applies pending migrations as the schema owner, DATABASE_OWNER_URL (else
+ * DATABASE_URL, or the embedded PGlite), then seals rows written in clear by earlier versions
+ * (which needs the data key). The server itself connects as the app role and only checks.
  */
 import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig } from '../config.ts';
@@ -11,7 +12,8 @@ import { sealLegacyRows } from './sealLegacyRows.ts';
 
 export async function run(_args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   const config = loadConfig(env);
-  const db = openConfiguredDatabase(config);
+  // Migrations append no audit rows: no anchor directory.
+  const db = openConfiguredDatabase({ ...config, databaseUrl: config.databaseOwnerUrl ?? config.databaseUrl, auditAnchorDir: undefined });
   try {
     const applied = await migrate(db);
     io.out(applied.length ? `applied ${applied.join(', ')}` : 'up to date');

@@ -2,7 +2,10 @@
  * Durable storage: Postgres through `pg`, or PGlite (Postgres in WASM) when no DATABASE_URL is
  * set. Both run the same SQL. Tenant-scoped work runs as the unprivileged `facegate_app` role
  * with `app.tenant_id` set for the transaction, so row-level security isolates tenants even
- * where a query forgets its WHERE clause.
+ * where a query forgets its WHERE clause. In production the connection itself is a login role
+ * with only the app role's privileges (DATABASE_URL); the owner connects only to migrate
+ * (DATABASE_OWNER_URL), so the server cannot delete or rewrite audit rows. A handle is opened
+ * with the data key that MACs the audit chain, and publishes each committed audit head.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -10,12 +13,17 @@ import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../config.ts';
 import { TENANT_ID } from '../ids.ts';
+import { createAuditChain, type AuditChain, type AuditChainHandle, type AuditTransaction } from '../audit/chain.ts';
+import { anchorToDirectory } from '../audit/anchor.ts';
+import { resolveDataKey, type DataKey } from './dataKey.ts';
 
 export type Row = Record<string, unknown>;
 
 /** A query runner bound to one connection/transaction. */
 export type Sql = {
   query<T extends Row = Row>(text: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /** The audit chain as this transaction sees it (`appendAudit` keys and reports rows here). */
+  readonly audit: AuditTransaction;
 };
 
 export type Database = {
@@ -23,16 +31,21 @@ export type Database = {
   withTenant<T>(tenantId: string, fn: (sql: Sql) => Promise<T>): Promise<T>;
   /** Runs `fn` in a transaction as the app role with no tenant (sees only unscoped tables). */
   transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
-  /** Runs `fn` in a transaction as the connecting (owner) role: migrations and admin only. */
+  /**
+   * Runs `fn` in a transaction as the connecting role: the owner only where the handle was opened
+   * with the owner's URL (migrations, tests); the server's production connection is not.
+   */
   asOwner<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
   /**
    * One statement in a tenant scope, as its own transaction. On Postgres it costs one round
    * trip (parameters are sent as escaped literals in a single script): the OIDC adapter's hot path.
    */
   statement<T extends Row = Row>(tenantId: string, text: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
-  /** Runs a multi-statement SQL script (no parameters) as owner. */
+  /** Runs a multi-statement SQL script (no parameters) as the connecting role. */
   exec(script: string): Promise<void>;
   readonly kind: 'postgres' | 'pglite';
+  /** The audit chain's key, and where committed heads go (`onHead`). */
+  readonly audit: AuditChain;
   close(): Promise<void>;
 };
 
@@ -56,17 +69,19 @@ function beginScript(scope: Scope): string {
   return script;
 }
 
-function postgres(url: string): Database {
+function postgres(url: string, chain: AuditChainHandle): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
   async function run<T>(scope: Scope, fn: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    const tx = chain.begin();
     const sql: Sql = {
       query: async (text, params) => {
         const r = await client.query(text, params as unknown[]);
         return { rows: r.rows, rowCount: r.rowCount ?? 0 };
       },
+      audit: tx.audit,
     };
     try {
       // One round trip to open the transaction and enter the scope: the tenant id is inlined
@@ -74,6 +89,7 @@ function postgres(url: string): Database {
       await client.query(beginScript(scope));
       const result = await fn(sql);
       await client.query('COMMIT');
+      tx.committed();
       return result;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
@@ -84,6 +100,7 @@ function postgres(url: string): Database {
   }
   return {
     kind: 'postgres',
+    audit: chain,
     async statement(tenantId, text, params = []) {
       const script = `${beginScript({ role: 'app', tenantId })} ${inlineParams(text, params)}; COMMIT;`;
       const client = await pool.connect();
@@ -108,24 +125,29 @@ function postgres(url: string): Database {
   };
 }
 
-function pglite(dataDir: string | undefined): Database {
+function pglite(dataDir: string | undefined, chain: AuditChainHandle): Database {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = dataDir ? new PGlite(dataDir) : new PGlite();
   async function run<T>(scope: Scope, fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return db.transaction(async (tx) => {
+    const audit = chain.begin();
+    const result = await db.transaction(async (tx) => {
       const sql: Sql = {
         query: async (text, params) => {
           const r = await tx.query(text, params as unknown[]);
           // PGlite reports affectedRows 0 for a SELECT: count returned rows then, like pg's rowCount.
           return { rows: r.rows as never[], rowCount: r.rows.length > 0 ? r.rows.length : (r.affectedRows ?? 0) };
         },
+        audit: audit.audit,
       };
       await enterScope(sql, scope);
       return fn(sql);
     });
+    audit.committed();
+    return result;
   }
   return {
     kind: 'pglite',
+    audit: chain,
     statement: (tenantId, text, params) => run({ role: 'app', tenantId }, (sql) => sql.query(text, params)),
     withTenant: (tenantId, fn) => run({ role: 'app', tenantId }, fn),
     transaction: (fn) => run({ role: 'app' }, fn),
@@ -183,12 +205,23 @@ export function inlineParams(text: string, params: unknown[]): string {
   return out;
 }
 
-/** The configured database: DATABASE_URL, or the embedded PGlite in `<DATA_DIR>/pglite`. */
-export function openConfiguredDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
-  return openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+/**
+ * The configured database: DATABASE_URL, or the embedded PGlite in `<DATA_DIR>/pglite`; audit
+ * rows chained with the data key and their heads anchored in AUDIT_ANCHOR_DIR when there is one.
+ */
+export function openConfiguredDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dataKeys' | 'auditAnchorDir'>,
+  dataKey: DataKey = resolveDataKey(config),
+): Database {
+  return openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite'), dataKey, anchorDir: config.auditAnchorDir });
 }
 
-/** Opens Postgres at `url`, or PGlite in `dataDir` (in memory when `dataDir` is undefined). */
-export function openDatabase(opts: { url?: string; dataDir?: string }): Database {
-  return opts.url ? postgres(opts.url) : pglite(opts.dataDir);
+/**
+ * Opens Postgres at `url`, or PGlite in `dataDir` (in memory when `dataDir` is undefined), with
+ * `dataKey` keying the audit chain and committed heads written to `anchorDir` if given.
+ */
+export function openDatabase(opts: { url?: string; dataDir?: string; dataKey: DataKey; anchorDir?: string }): Database {
+  const chain = createAuditChain(opts.dataKey);
+  if (opts.anchorDir) chain.onHead(anchorToDirectory(opts.anchorDir));
+  return opts.url ? postgres(opts.url, chain) : pglite(opts.dataDir, chain);
 }

@@ -1,11 +1,13 @@
 /**
- * Applies the plain SQL files in `migrations/` in name order, each once, each in its own
- * transaction, recorded in `schema_migrations`. Safe to run concurrently: an advisory lock
- * serialises runners on the same database.
+ * Applies the plain SQL files in `migrations/` in name order, each once, recorded in
+ * `schema_migrations`. Safe to run concurrently: an advisory lock serialises runners on the same
+ * database. A connection that may not change the schema (the server's app role in production)
+ * passes when nothing is pending and otherwise fails with what to run instead.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.ts';
 import type { Database } from './db.ts';
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
@@ -14,19 +16,29 @@ const LOCK_ID = 7_461_001;
 export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = readdirSync(dir).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
   const applied: string[] = [];
-  await db.asOwner(async (sql) => {
-    await sql.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
-    await sql.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const done = new Set((await sql.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
-    for (const file of files) {
-      if (done.has(file)) continue;
-      // Statements run one by one so both pg (simple protocol) and PGlite accept the script
-      // inside the surrounding transaction.
-      for (const statement of splitStatements(readFileSync(path.join(dir, file), 'utf8'))) await sql.query(statement);
-      await sql.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
-      applied.push(file);
+  try {
+    await db.asOwner(async (sql) => {
+      await sql.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
+      // Not CREATE … IF NOT EXISTS: that needs CREATE on the schema even when the table exists.
+      const { rows } = await sql.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+      if (rows[0].t === null) await sql.query('CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      const done = new Set((await sql.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+      for (const file of files) {
+        if (done.has(file)) continue;
+        // Statements run one by one so both pg (simple protocol) and PGlite accept the script
+        // inside the surrounding transaction.
+        for (const statement of splitStatements(readFileSync(path.join(dir, file), 'utf8'))) await sql.query(statement);
+        await sql.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        applied.push(file);
+      }
+    });
+  } catch (e) {
+    // insufficient_privilege: the app role met a pending migration (or a schema it cannot read).
+    if ((e as { code?: string }).code === '42501') {
+      throw new ConfigError('the database schema is not up to date and this connection may not migrate it: run `npm run migrate` with DATABASE_OWNER_URL (the schema owner) first');
     }
-  });
+    throw e;
+  }
   return applied;
 }
 

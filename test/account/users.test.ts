@@ -23,8 +23,11 @@ describe('tenants', () => {
     assert.deepEqual((await listTenants(db)).map((t) => [t.id, t.name]), [['acme', 'Acme Corp'], ['default', 'Default']]);
   });
 
-  it('cannot be created by the app role', async () => {
-    await assert.rejects(db.transaction((sql) => sql.query(`INSERT INTO tenants (id, name) VALUES ('x', 'x')`)), /permission denied/);
+  it('may be added by the app role, never renamed or deleted (a deletion would cascade to the audit log)', async () => {
+    await db.transaction((sql) => sql.query(`INSERT INTO tenants (id, name) VALUES ('x', 'x')`));
+    await assert.rejects(db.transaction((sql) => sql.query(`INSERT INTO tenants (id, name, created_at) VALUES ('y', 'y', now())`)), /permission denied/);
+    await assert.rejects(db.transaction((sql) => sql.query(`UPDATE tenants SET name = 'y' WHERE id = 'x'`)), /permission denied/);
+    await assert.rejects(db.transaction((sql) => sql.query(`DELETE FROM tenants WHERE id = 'x'`)), /permission denied/);
   });
 });
 

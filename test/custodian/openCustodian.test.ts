@@ -8,9 +8,10 @@ import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import { openCustodian } from '../../src/custodian/openCustodian.ts';
 import { memoryStore } from '../../src/store/kv.ts';
 import { openDatabase } from '../../src/store/db.ts';
+import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'facegate-custodian-'));
-const db = openDatabase({});
+const db = openDatabase({ dataKey: ephemeralDataKey() });
 const kv = memoryStore();
 after(async () => {
   await db.close();

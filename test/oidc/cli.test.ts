@@ -32,7 +32,7 @@ test('facegate migrate and keys rotate|prune on the configured database', async 
     const missing = capture();
     await assert.rejects(keys(['keys', 'rotate', '--tenant', 'nobody'], missing.io, env), (e: { code?: string }) => e.code === 'tenant.not_found');
 
-    const db = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite') });
+    const db = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite'), dataKey });
     await db.asOwner((sql) => sql.query("INSERT INTO tenants (id, name) VALUES ('acme', 'Acme')"));
     const before = (await loadSigningKeys(db, dataKey, 'acme'))[0].kid;
     if (!fresh) await db.close(); // PGlite is single-process: let the CLI open it
@@ -41,7 +41,7 @@ test('facegate migrate and keys rotate|prune on the configured database', async 
     assert.equal(await keys(['keys', 'rotate', '--tenant', 'acme'], rotated.io, env), 0);
     const kid = /new signing key (\S+)/.exec(rotated.out[0])![1];
 
-    const check = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite') });
+    const check = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite'), dataKey });
     assert.deepEqual((await loadSigningKeys(check, dataKey, 'acme')).map((k) => k.kid), [kid, before]);
     if (!fresh) await check.close();
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase } from '../../src/store/db.ts';
+import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 import { migrate, splitStatements } from '../../src/store/migrate.ts';
 import { freshDatabase } from '../support/services.ts';
 
@@ -10,7 +11,7 @@ test('splitStatements keeps dollar-quoted bodies and strings whole', () => {
 });
 
 test('migrations apply once on PGlite and on the configured database', async () => {
-  const lite = openDatabase({});
+  const lite = openDatabase({ dataKey: ephemeralDataKey() });
   try {
     const first = await migrate(lite);
     assert.ok(first.includes('0001_core.sql'));

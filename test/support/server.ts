@@ -5,7 +5,6 @@ import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
 import { freshDatabase, freshKeyValueStore } from './services.ts';
-import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -21,5 +20,5 @@ export async function startTestServer(env: Record<string, string> = {}, logger?:
   const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...env });
   const db = await freshDatabase();
   const kv = freshKeyValueStore();
-  return startServer(config, { db, kv, dataKey: ephemeralDataKey(), logger });
+  return startServer(config, { db, kv, dataKey: db.dataKey, logger });
 }

@@ -1,7 +1,9 @@
 /**
  * Test access to the real services. With DATABASE_URL set, each caller gets a fresh database
  * on that server (dropped by `close`), so test files can run in parallel; without it, an
- * in-memory PGlite. With REDIS_URL set, a real Redis under a unique key prefix; otherwise the
+ * in-memory PGlite. The handle connects as the schema owner (tests set up and tamper with rows);
+ * `appUrl` connects as production's server does, a login role with only facegate_app's
+ * privileges. With REDIS_URL set, a real Redis under a unique key prefix; otherwise the
  * in-process store.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,15 +11,25 @@ import pg from 'pg';
 import { openDatabase, type Database } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openKeyValueStore, type KeyValueStore } from '../../src/store/kv.ts';
+import { ephemeralDataKey, type DataKey } from '../../src/store/dataKey.ts';
 
-export type TestDatabase = Database & { url: string | undefined };
+/** The login role tests connect as, like production's server (created once per Postgres cluster). */
+export const TEST_APP_LOGIN = 'facegate_test_server';
+
+export type TestDatabase = Database & {
+  url: string | undefined;
+  /** The same database as the app's login role (Postgres only). */
+  appUrl: string | undefined;
+  /** The data key the handle chains audit rows with. */
+  dataKey: DataKey;
+};
 
 /** `base` is the server to create the database on (default DATABASE_URL; none → PGlite). */
-export async function freshDatabase(base = process.env.DATABASE_URL): Promise<TestDatabase> {
+export async function freshDatabase(base = process.env.DATABASE_URL, dataKey = ephemeralDataKey()): Promise<TestDatabase> {
   if (!base) {
-    const db = openDatabase({});
+    const db = openDatabase({ dataKey });
     await migrate(db);
-    return Object.assign(db, { url: undefined });
+    return Object.assign(db, { url: undefined, appUrl: undefined, dataKey });
   }
   const name = `facegate_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
@@ -26,11 +38,21 @@ export async function freshDatabase(base = process.env.DATABASE_URL): Promise<Te
   await admin.end();
   const u = new URL(base);
   u.pathname = `/${name}`;
-  const db = openDatabase({ url: u.toString() });
+  const db = openDatabase({ url: u.toString(), dataKey });
   await migrate(db);
+  // Roles are per cluster: parallel test files may race to create it.
+  await db.exec(`DO $$ BEGIN
+    CREATE ROLE ${TEST_APP_LOGIN} LOGIN IN ROLE facegate_app;
+  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+  END $$`);
+  const app = new URL(u);
+  app.username = TEST_APP_LOGIN;
+  app.password = '';
   const close = db.close;
   return Object.assign(db, {
     url: u.toString(),
+    appUrl: app.toString(),
+    dataKey,
     close: async () => {
       await close();
       const a = new pg.Client({ connectionString: base });
