@@ -7,6 +7,7 @@ import { cosine } from '../../src/face/embed.ts';
 import { stages } from '../../src/face/frame.ts';
 import { createFacePipeline, frontalMaxYawDeg, minFrontalFrames, type FacePipeline } from '../../src/face/pipeline.ts';
 import { livenessThreshold, matchThreshold } from '../../src/face/thresholds.ts';
+import { checkHeadTurns } from '../../src/faceLogin/headTurn.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const faces = FACES_DIR;
@@ -112,8 +113,9 @@ describe('face pipeline (worker pool)', () => {
       assert.equal(r.quality.usedFrames, 3);
       assert.equal(r.liveness.perFrame.length, 3);
       assert.deepEqual(r.quality.frames.map((f) => (f.used ? 'used' : f.code)), ['used', 'face.turned', 'used', 'face.turned', 'used']);
-      const [y0, y1, , y3] = r.quality.frames.map((f) => f.yawDeg);
-      assert.ok(y0 !== null && Math.abs(y0) <= frontalMaxYawDeg && y1 !== null && y1 > 15 && y3 !== null && y3 < -15);
+      const yaws = r.quality.frames.map((f) => f.yawDeg);
+      assert.deepEqual(checkHeadTurns(['left', 'right'], yaws), { ok: true });
+      assert.deepEqual(checkHeadTurns(['right', 'left'], yaws), { ok: false, reason: 'wrong_turns' });
       // The embedding is the frontal frames' alone: the same as a frontal-only burst's.
       const plain = await pipeline.processBurst([frontal, frontal, frontal], 'verify');
       assert.ok(cosine(r.embedding, plain.embedding) > 0.9999);
