@@ -58,6 +58,51 @@ export class ConflictError extends FacegateError {
   }
 }
 
+/**
+ * The face sign-in's codes (src/faceLogin/), each with its status, in one closed list: the
+ * boundary renders them and the browser branches on them. 4xx only: each is something the
+ * caller sent or a check that refused it.
+ */
+export const FACE_LOGIN_ERRORS = {
+  /** The upload is not frames + nonce + assertion of the expected types. */
+  'capture.malformed': 400,
+  'capture.no_frames': 400,
+  'capture.too_many_frames': 413,
+  'capture.too_large': 413,
+  /** The capture nonce was already used, has expired, or was never issued. */
+  'capture.replayed': 409,
+  /** The nonce was issued for another tenant, interaction, user or purpose. */
+  'capture.nonce_mismatch': 403,
+  /** A WebAuthn response that is not the JSON shape browsers send (wrong types, oversized fields). */
+  'webauthn.malformed': 400,
+  /** The assertion's challenge is not the one computed from this nonce and these frames. */
+  'webauthn.challenge_mismatch': 401,
+  /** Not a passkey registered to this user (unknown, or another user's). */
+  'webauthn.unknown_credential': 401,
+  /** Origin, RP ID, user verification, type or signature refused by the verifier. */
+  'webauthn.assertion_invalid': 401,
+  /** The signature counter did not increase: a cloned authenticator or a replayed assertion. */
+  'webauthn.counter_regressed': 401,
+  /** No pending registration for this challenge (used, expired, or for someone else). */
+  'webauthn.registration_expired': 400,
+  'webauthn.registration_invalid': 400,
+  'webauthn.credential_exists': 409,
+  'webauthn.invalid_name': 400,
+  'consent.required': 403,
+  /** The consent form showed a text version that is no longer current. */
+  'consent.outdated_text': 409,
+} as const satisfies Record<string, 400 | 401 | 403 | 409 | 413>;
+
+export type FaceLoginCode = keyof typeof FACE_LOGIN_ERRORS;
+
+/** A face sign-in error with its listed status: AuthError when a check refused, else InputError. */
+export function faceLoginError(code: FaceLoginCode, message: string, cause?: unknown): InputError | AuthError {
+  const status = FACE_LOGIN_ERRORS[code];
+  const error = status === 401 || status === 403 ? new AuthError(code, message, status) : new InputError(code, message, status);
+  if (cause !== undefined) error.cause = cause;
+  return error;
+}
+
 /** Startup misconfiguration: missing/invalid config, missing or altered model file. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -7,7 +7,7 @@ import { AuthError, RateLimitError } from '../errors.ts';
 import type { AccountDeps } from './deps.ts';
 
 export type { AccountDeps } from './deps.ts';
-import type { Factor } from './lockout.ts';
+import type { Factor } from './attemptLimits.ts';
 import { checkPin } from './pin.ts';
 import { auditSignin } from './signinAudit.ts';
 import { checkTotp } from './totp.ts';

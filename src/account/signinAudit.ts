@@ -1,8 +1,7 @@
 /** Audit events of sign-in attempts and lockouts, in their own short transaction. */
 import { appendAudit } from '../audit/log.ts';
-import { RateLimitError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
-import type { Factor } from './lockout.ts';
+import type { Factor, Refusal } from './attemptLimits.ts';
 
 export type SigninOutcome =
   | { ok: true; userId: string }
@@ -20,14 +19,13 @@ export async function auditSignin(db: Database, tenantId: string, factor: Factor
   );
 }
 
-/** Records that `factor` just locked; `error` is the RateLimitError recordFailure threw. */
-export async function auditLockout(db: Database, tenantId: string, userId: string | null, factor: Factor, error: unknown): Promise<void> {
-  if (!(error instanceof RateLimitError)) return;
+/** Records, once, that a failure just locked `factor` (pin, totp) or disabled it (face). */
+export async function auditLockout(db: Database, tenantId: string, userId: string | null, factor: Factor, limit: Refusal): Promise<void> {
   await db.withTenant(tenantId, (sql) =>
     appendAudit(sql, tenantId, {
-      type: 'factor.locked',
+      type: limit.reason === 'disabled' ? 'factor.disabled' : 'factor.locked',
       subject: userId ?? undefined,
-      data: { factor, locked_seconds: error.retryAfterSeconds, known_user: userId !== null },
+      data: { factor, known_user: userId !== null, ...(limit.reason === 'disabled' ? {} : { locked_seconds: Math.ceil(limit.waitMs / 1000) }) },
     }),
   );
 }

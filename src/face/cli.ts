@@ -1,6 +1,7 @@
 /**
  * `facegate face verify A.jpg B.jpg`: runs both photos through the real pipeline and prints the
- * match score, each photo's liveness score and the decision (match AND both live).
+ * match score, each photo's liveness score and the decision of the face step's own rule
+ * (faceLogin/decide.ts: match AND live, here the less live of the two photos).
  * Exit 0 when accepted, 1 when rejected.
  */
 import { readFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig } from '../config.ts';
 import { cosine } from './embed.ts';
 import { isFacegateError } from '../errors.ts';
+import { decideFace, isLive, isMatch } from '../faceLogin/decide.ts';
 import { createFacePipeline, type BurstResult } from './pipeline.ts';
 import { livenessThreshold, matchThreshold } from './thresholds.ts';
 
@@ -40,13 +42,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     if (failed) return 1;
     const [ra, rb] = settled.map((r) => (r as PromiseFulfilledResult<BurstResult>).value);
     const match = cosine(ra.embedding, rb.embedding);
-    const isMatch = match >= matchThreshold;
-    const live = [ra.liveness.aggregate, rb.liveness.aggregate].map((s) => s >= livenessThreshold);
-    io.out(`match     ${match.toFixed(3)}  (threshold ${matchThreshold}) ${isMatch ? 'same person' : 'different people'}`);
+    const live = [ra.liveness.aggregate, rb.liveness.aggregate].map(isLive);
+    // Both photos must be live: the decision takes the less live one.
+    const decision = decideFace({ match, liveness: Math.min(ra.liveness.aggregate, rb.liveness.aggregate) });
+    const matched = isMatch(match);
+    io.out(`match     ${match.toFixed(3)}  (threshold ${matchThreshold}) ${matched ? 'same person' : 'different people'}`);
     io.out(`liveness  A ${ra.liveness.aggregate.toFixed(3)} ${live[0] ? 'live' : 'attack'}, B ${rb.liveness.aggregate.toFixed(3)} ${live[1] ? 'live' : 'attack'}  (threshold ${livenessThreshold}, ${ra.liveness.ensemble})`);
-    const accepted = isMatch && live[0] && live[1];
-    io.out(`decision  ${accepted ? 'accept' : `reject (${[!isMatch && 'no match', !live[0] && 'A not live', !live[1] && 'B not live'].filter(Boolean).join(', ')})`}`);
-    return accepted ? 0 : 1;
+    io.out(`decision  ${decision.accepted ? 'accept' : `reject (${[!matched && 'no match', !live[0] && 'A not live', !live[1] && 'B not live'].filter(Boolean).join(', ')})`}`);
+    return decision.accepted ? 0 : 1;
   } finally {
     await pipeline.close();
   }

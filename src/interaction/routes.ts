@@ -13,7 +13,7 @@ import { acrRank, LOA, type Acr, type Amr } from '../oidc/assurance.ts';
 import { acrRequirement } from '../oidc/policy.ts';
 import { readForm, field } from './body.ts';
 import { assertCsrf, csrfToken } from './csrf.ts';
-import type { Views } from './views.ts';
+import { sendPage, type Views } from './views.ts';
 
 export type InteractionDeps = AccountDeps & { views: Views; cookieKeys: string[] };
 
@@ -65,8 +65,7 @@ export function interactionRouter(provider: Provider, tenantId: string, deps: In
 
   async function render(ctx: Context, view: string, data: Record<string, unknown>, status = 200) {
     ctx.status = status;
-    ctx.type = 'html';
-    ctx.body = await views.render(view, data);
+    await sendPage(ctx, views, view, data);
   }
 
   async function postedForm(ctx: Context, uid: string) {

@@ -15,15 +15,41 @@ export type KeyValueStore = {
   take(key: string): Promise<string | null>;
   /** Adds 1 and returns the new count; the TTL is set when the key is created. */
   increment(key: string, ttlMs: number): Promise<number>;
-  /** Remaining lifetime in ms, or null when the key is absent. */
+  /**
+   * Replaces the value under `key` only if it still is `expected` (null: absent), in one atomic
+   * step; `value` null deletes, `ttlMs` Infinity keeps it until replaced. True when replaced.
+   * Lets a caller read, decide, and write without a concurrent writer slipping in between.
+   */
+  compareAndSet(key: string, expected: string | null, value: string | null, ttlMs: number): Promise<boolean>;
+  /** Remaining lifetime in ms (Infinity when it does not expire), or null when the key is absent. */
   ttl(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;
   close(): Promise<void>;
 };
 
+// ARGV: expected present (1/0), expected, value present (1/0), value, ttl ms (0: none).
+const COMPARE_AND_SET = `
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current then
+  return 0
+end
+if ARGV[3] == '0' then
+  redis.call('DEL', KEYS[1])
+elseif ARGV[5] == '0' then
+  redis.call('SET', KEYS[1], ARGV[4])
+else
+  redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
+end
+return 1`;
+
+type CompareAndSet = { compareAndSet(key: string, ...args: string[]): Promise<number> };
+
 export function redisStore(url: string, prefix = 'facegate:'): KeyValueStore {
   const redis = new Redis(url, { keyPrefix: prefix, maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', () => {});
+  redis.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
   return {
     async setIfAbsent(key, value, ttlMs) {
       return (await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK';
@@ -37,9 +63,14 @@ export function redisStore(url: string, prefix = 'facegate:'): KeyValueStore {
       const [[, count]] = (await redis.multi().incr(key).pexpire(key, ttlMs, 'NX').exec()) as [[null, number]];
       return count;
     },
+    async compareAndSet(key, expected, value, ttlMs) {
+      const ttl = Number.isFinite(ttlMs) ? String(Math.max(1, Math.ceil(ttlMs))) : '0';
+      const args = [expected === null ? '0' : '1', expected ?? '', value === null ? '0' : '1', value ?? '', ttl];
+      return (await (redis as unknown as CompareAndSet).compareAndSet(key, ...args)) === 1;
+    },
     async ttl(key) {
       const ms = await redis.pttl(key);
-      return ms < 0 ? null : ms;
+      return ms === -2 ? null : ms === -1 ? Infinity : ms;
     },
     async delete(key) {
       await redis.del(key);
@@ -87,6 +118,12 @@ export function memoryStore(now: () => number = Date.now): KeyValueStore {
       const count = e ? Number(e.value) + 1 : 1;
       map.set(key, { value: String(count), expires: e ? e.expires : now() + ttlMs });
       return count;
+    },
+    async compareAndSet(key, expected, value, ttlMs) {
+      if ((live(key)?.value ?? null) !== expected) return false;
+      if (value === null) map.delete(key);
+      else map.set(key, { value, expires: now() + ttlMs });
+      return true;
     },
     async ttl(key) {
       const e = live(key);

@@ -21,3 +21,23 @@ test('key-value store: one-time take, set-if-absent, counters with expiry', asyn
     await kv.close();
   }
 });
+
+test('key-value store: compare-and-set replaces only the expected value, one writer wins', async () => {
+  const kv = freshKeyValueStore();
+  try {
+    assert.equal(await kv.compareAndSet('s', 'x', 'y', 10_000), false, 'absent is not "x"');
+    assert.equal(await kv.compareAndSet('s', null, 'a', 10_000), true);
+    assert.equal(await kv.compareAndSet('s', null, 'b', 10_000), false, 'present is not absent');
+    assert.equal(await kv.compareAndSet('s', 'a', 'b', Infinity), true);
+    assert.equal(await kv.get('s'), 'b');
+    assert.equal(await kv.ttl('s'), Infinity, 'kept until replaced');
+    const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => kv.compareAndSet('s', 'b', `c${i}`, 150)));
+    assert.equal(wins.filter(Boolean).length, 1, 'one concurrent writer wins');
+    const ttl = await kv.ttl('s');
+    assert.ok(ttl !== null && ttl <= 150 && ttl > 0);
+    assert.equal(await kv.compareAndSet('s', await kv.get('s'), null, 0), true, 'null deletes');
+    assert.equal(await kv.get('s'), null);
+  } finally {
+    await kv.close();
+  }
+});

@@ -1,0 +1,54 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideFace } from '../../src/faceLogin/decide.ts';
+import { faceAssurance } from '../../src/faceLogin/faceAssurance.ts';
+import { captureChallenge } from '../../src/faceLogin/captureChallenge.ts';
+import { issueCaptureNonce, type CaptureBinding } from '../../src/faceLogin/captureNonce.ts';
+import { parseCaptureUpload } from '../../src/faceLogin/captureUpload.ts';
+import { verifyCapture, type VerifiedCapture } from '../../src/faceLogin/verifyCapture.ts';
+import { livenessThreshold, matchThreshold } from '../../src/face/thresholds.ts';
+import { openWorld, TENANT, type World } from './world.ts';
+
+describe('decideFace', () => {
+  it('accepts at or above both thresholds', () => {
+    assert.deepEqual(decideFace({ match: matchThreshold, liveness: livenessThreshold }), { accepted: true });
+    assert.deepEqual(decideFace({ match: 0.99, liveness: 0.99 }), { accepted: true });
+  });
+
+  it('judges match and liveness separately and says which failed, with no score in the result', () => {
+    assert.deepEqual(decideFace({ match: matchThreshold - 0.001, liveness: 0.99 }), { accepted: false, failed: ['no_match'] });
+    assert.deepEqual(decideFace({ match: 0.99, liveness: livenessThreshold - 0.001 }), { accepted: false, failed: ['not_live'] });
+    assert.deepEqual(decideFace({ match: 0.1, liveness: 0.1 }), { accepted: false, failed: ['no_match', 'not_live'] });
+  });
+
+  it('fails a layer whose score is not a number', () => {
+    assert.deepEqual(decideFace({ match: Number.NaN, liveness: Number.NaN }), { accepted: false, failed: ['no_match', 'not_live'] });
+  });
+});
+
+describe('faceAssurance', () => {
+  let w: World;
+  let verified: (purpose: CaptureBinding['purpose']) => Promise<VerifiedCapture>;
+  before(async () => {
+    w = await openWorld();
+    const key = await w.registerPasskey(w.alice);
+    verified = async (purpose) => {
+      const binding: CaptureBinding = { tenantId: TENANT, interactionUid: 'i-1', userId: w.alice.id, purpose };
+      const { nonce } = await issueCaptureNonce(w.deps.kv, binding);
+      const frames = [new Uint8Array([1, 2, 3])];
+      return verifyCapture(w.deps, parseCaptureUpload({ nonce, frames, assertion: key.assert(captureChallenge(nonce, frames)) }), binding);
+    };
+  });
+  after(async () => {
+    await w.close();
+  });
+
+  it('gives loa 2 with face, hardware key, user verification and mfa for an accepted verification', async () => {
+    assert.deepEqual(faceAssurance({ accepted: true }, await verified('verify')), { acr: 'urn:facegate:loa:2', amr: ['face', 'hwk', 'user', 'mfa'] });
+  });
+
+  it('gives nothing for a rejected decision or an enrollment capture', async () => {
+    assert.equal(faceAssurance({ accepted: false, failed: ['not_live'] }, await verified('verify')), undefined);
+    assert.equal(faceAssurance({ accepted: true }, await verified('enroll')), undefined);
+  });
+});
