@@ -4,16 +4,14 @@
  * head pose, not biometric data), that the burst shows them in order — frontal, each turn, back
  * to frontal. A replayed video cannot follow a sequence chosen after it was made. A printed
  * photo swung about its axis can read as turned (the landmarks drift on a narrowed face): prints
- * are liveness's job, on the frontal frames. The loa 3 decision adds the strict match threshold.
+ * are liveness's job, on the frontal frames. decide.ts's loa 3 rule adds the strict match threshold.
  *
  * Sign: `left` is the person's own left. In the frames as the camera records them (the page
  * uploads them unmirrored; only its preview is mirrored, so there the face turns toward the
  * screen's left) the nose moves to the image's right, and quality.ts's yaw is positive.
  */
 import { frontalMaxYawDeg, minFrontalFrames } from '../face/pipeline.ts';
-import { livenessThreshold, strictMatchThreshold } from '../face/thresholds.ts';
-
-export type HeadTurn = 'left' | 'right';
+import type { HeadTurn } from './captureNonce.ts';
 
 /**
  * Smallest |yaw| (degrees) that counts as a turn: 3.5 σ of the estimate's noise (σ ≈ 4°, see
@@ -52,21 +50,4 @@ export function checkHeadTurns(expected: readonly HeadTurn[], yaws: readonly (nu
     return { ok: false, reason: 'no_return_to_frontal' };
   }
   return { ok: true };
-}
-
-export type ActiveFaceFailure = 'no_match' | 'not_live' | HeadTurnFailure;
-export type ActiveFaceDecision = { accepted: true } | { accepted: false; failed: ActiveFaceFailure[] };
-
-/**
- * The loa 3 accept rule: the frontal frames' embedding matches at the strict threshold, they are
- * live, and the head turns were made. Which layer failed is said, never by how much.
- * `match`: cosine with the enrolled template; `liveness`: the burst's aggregate P(live).
- */
-export function decideActiveFace(scores: { match: number; liveness: number }, headTurns: HeadTurnCheck): ActiveFaceDecision {
-  // NaN (a broken score) compares false: it fails its layer rather than passing.
-  const failed: ActiveFaceFailure[] = [];
-  if (!(scores.match >= strictMatchThreshold)) failed.push('no_match');
-  if (!(scores.liveness >= livenessThreshold)) failed.push('not_live');
-  if (!headTurns.ok) failed.push(headTurns.reason);
-  return failed.length === 0 ? { accepted: true } : { accepted: false, failed };
 }

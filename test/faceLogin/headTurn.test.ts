@@ -7,8 +7,8 @@ import { decodeImage } from '../../src/face/decode.ts';
 import { detectDominantFace } from '../../src/face/detect.ts';
 import { frontalMaxYawDeg } from '../../src/face/pipeline.ts';
 import { estimatePose } from '../../src/face/quality.ts';
-import { matchThreshold, strictMatchThreshold } from '../../src/face/thresholds.ts';
-import { checkHeadTurns, decideActiveFace, turnMinYawDeg, type HeadTurn } from '../../src/faceLogin/headTurn.ts';
+import type { HeadTurn } from '../../src/faceLogin/captureNonce.ts';
+import { checkHeadTurns, turnMinYawDeg } from '../../src/faceLogin/headTurn.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const leftRight: HeadTurn[] = ['left', 'right'];
@@ -62,18 +62,6 @@ describe('checkHeadTurns on yaw sequences', () => {
 
   it('refuses a mirrored upload: every turn reads as the other direction', () => {
     assert.deepEqual(checkHeadTurns(leftRight, goodBurst.map((y) => -y)), { ok: false, reason: 'wrong_turns' });
-  });
-});
-
-describe('decideActiveFace (loa 3)', () => {
-  const turned = { ok: true } as const;
-  it('accepts at the strict threshold only, and says which layer failed', () => {
-    assert.ok(strictMatchThreshold > matchThreshold);
-    assert.deepEqual(decideActiveFace({ match: strictMatchThreshold, liveness: 0.99 }, turned), { accepted: true });
-    // A score loa 2 accepts is not enough for loa 3.
-    assert.deepEqual(decideActiveFace({ match: (matchThreshold + strictMatchThreshold) / 2, liveness: 0.99 }, turned), { accepted: false, failed: ['no_match'] });
-    assert.deepEqual(decideActiveFace({ match: 0.9, liveness: 0.2 }, { ok: false, reason: 'wrong_turns' }), { accepted: false, failed: ['not_live', 'wrong_turns'] });
-    assert.deepEqual(decideActiveFace({ match: Number.NaN, liveness: Number.NaN }, turned), { accepted: false, failed: ['no_match', 'not_live'] });
   });
 });
 
