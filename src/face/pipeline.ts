@@ -1,8 +1,9 @@
 /**
  * The face step for one capture: the frames of a burst run through the stages in a worker pool
  * (one worker per core, sessions loaded once per worker), and come back as one L2-normalised
- * embedding, per-frame and aggregate liveness, per-frame quality and per-stage timings.
- * The plaintext embedding is returned to the caller (the template layer) and nowhere else.
+ * embedding, per-frame and aggregate liveness, per-frame quality and head pose (yaw), and
+ * per-stage timings. The plaintext embedding is returned to the caller (the template layer) and
+ * nowhere else; the yaw of each frame is a head pose, not biometric data.
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
@@ -25,9 +26,26 @@ export type PipelineOptions = FrameProcessorOptions & {
   maxQueuedTasks?: number;
 };
 
+/**
+ * `verify-active`: a verification whose burst also shows head turns (the loa 3 challenge). Its
+ * turned frames are expected: they are matched against the others (one person throughout) but
+ * left out of the embedding and of liveness, which use the frontal frames only.
+ */
+export type BurstPurpose = Purpose | 'verify-active';
+
+/** Largest |yaw| (degrees, quality.ts's estimate) of a frontal frame in a `verify-active` burst:
+ *  about 2 σ of the estimate's noise. σ ≈ 4°: on the 241 labelled faces of ../shared/faces, a
+ *  photo's yaw and its mirror image's should cancel and their sum is 6° rms (= σ·√2). */
+export const frontalMaxYawDeg = 8;
+/** Frontal frames a `verify-active` burst must keep for the embedding and liveness. */
+export const minFrontalFrames = 3;
+
+/** `yawDeg`: the head pose of the frame's face (positive: turned to the person's own left, see
+ *  quality.ts's estimatePose), or null when no face was measured. `face.turned`: a frame of a
+ *  `verify-active` burst past the frontal limit, matched with the others but not aggregated. */
 export type FrameReport =
-  | { index: number; used: true; quality: QualityReport; livenessPerModel: Record<string, number> }
-  | { index: number; used: false; code: string };
+  | { index: number; used: true; yawDeg: number; quality: QualityReport; livenessPerModel: Record<string, number> }
+  | { index: number; used: false; code: string; yawDeg: number | null };
 
 export type BurstResult = {
   /** Mean of the used frames' embeddings, L2-normalised. Plaintext biometric: hand it to the template layer only. */
@@ -41,11 +59,13 @@ export type BurstResult = {
 };
 
 export type FacePipeline = {
-  processBurst(frames: Uint8Array[], purpose: Purpose): Promise<BurstResult>;
+  processBurst(frames: Uint8Array[], purpose: BurstPurpose): Promise<BurstResult>;
   close(): Promise<void>;
 };
 
-type FrameRun = { ok: true; analysis: FrameAnalysis; liveness: FrameLivenessResult } | FrameFailure;
+/** `liveness` is null for a turned frame of a `verify-active` burst: it is not scored. */
+type FrameRun = { ok: true; analysis: FrameAnalysis; liveness: FrameLivenessResult | null } | FrameFailure;
+type Embedded = Extract<FrameRun, { ok: true }>;
 
 /**
  * Codes that reject the whole burst: a malformed upload, or a second person in view. A frame
@@ -53,23 +73,34 @@ type FrameRun = { ok: true; analysis: FrameAnalysis; liveness: FrameLivenessResu
  */
 const burstFatal = (code: string) => code.startsWith('image.') || code === 'face.multiple';
 
+/** Frames a `verify-active` burst expects to lose: a head turned past the pose gate, or so far
+ *  that no face is found. They do not count against the burst. */
+const expectedLoss = (purpose: BurstPurpose, code: string) => purpose === 'verify-active' && (code === 'quality.pose' || code === 'face.none');
+
 /**
- * The burst's embedding after the frame policy: fatal codes reject the burst, most frames must
- * remain, and every pair of frames must match. Per-frame embeddings are wiped, whatever the
+ * The burst's embedding after the frame policy: fatal codes reject the burst, most frames that
+ * are not expected to be lost must remain (in a `verify-active` burst, at least minFrontalFrames
+ * frontal ones), and every pair of embedded frames — turned ones included — must match. The
+ * embedding is the mean of the used frames. Per-frame embeddings are wiped, whatever the
  * outcome: only the aggregate leaves the pipeline.
  */
-function aggregateEmbedding(outcomes: FrameRun[], used: Extract<FrameRun, { ok: true }>[], frameCount: number): Float32Array {
+function aggregateEmbedding(outcomes: FrameRun[], purpose: BurstPurpose): Float32Array {
+  const embedded = outcomes.filter((o): o is Embedded => o.ok);
+  const used = embedded.filter((r) => r.liveness !== null);
   try {
     const fatal = outcomes.find((o) => !o.ok && burstFatal(o.code));
     if (fatal && !fatal.ok) throw new InputError(fatal.code, fatal.message, fatal.status);
-    if (used.length * 2 <= frameCount) {
-      const first = outcomes.find((o) => !o.ok);
+    const lost = outcomes.filter((o) => !o.ok && expectedLoss(purpose, o.code)).length;
+    const counted = outcomes.length - lost - (embedded.length - used.length);
+    if (used.length * 2 <= counted || used.length < (purpose === 'verify-active' ? minFrontalFrames : 1)) {
+      const first = outcomes.find((o) => !o.ok && !expectedLoss(purpose, o.code));
       if (first && !first.ok) throw new InputError(first.code, first.message, first.status);
+      throw new InputError('face.too_few_frontal', `at least ${minFrontalFrames} frames must show the face looking straight at the camera`, 422);
     }
     // Frames of one capture show one person: a spliced-in photo of someone else is refused.
-    for (let i = 0; i < used.length; i++) {
-      for (let j = i + 1; j < used.length; j++) {
-        if (cosine(used[i].analysis.embedding, used[j].analysis.embedding) < matchThreshold) {
+    for (let i = 0; i < embedded.length; i++) {
+      for (let j = i + 1; j < embedded.length; j++) {
+        if (cosine(embedded[i].analysis.embedding, embedded[j].analysis.embedding) < matchThreshold) {
           throw new InputError('face.inconsistent', 'the frames do not show the same face', 422);
         }
       }
@@ -78,7 +109,7 @@ function aggregateEmbedding(outcomes: FrameRun[], used: Extract<FrameRun, { ok: 
     for (const r of used) for (let k = 0; k < sum.length; k++) sum[k] += r.analysis.embedding[k];
     return l2Normalize(sum);
   } finally {
-    for (const r of used) r.analysis.embedding.fill(0);
+    for (const r of embedded) r.analysis.embedding.fill(0);
   }
 }
 
@@ -106,31 +137,35 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
       const t0 = performance.now();
       // Two tasks per frame (analyse, then liveness) keep both workers busy: with whole-frame
       // tasks, 3 frames on 2 workers leave one worker idle while the other does a second frame.
+      // The quality gates of an active burst are verify's: its turned frames pass them.
+      const preset: Purpose = purpose === 'verify-active' ? 'verify' : purpose;
       const runFrame = async (bytes: Uint8Array): Promise<FrameRun> => {
-        const a = (await pool.run({ step: 'analyse', bytes, purpose })) as AnalyseOutcome;
+        const a = (await pool.run({ step: 'analyse', bytes, purpose: preset })) as AnalyseOutcome;
         if (!a.ok) return a;
+        const yawDeg = a.result.quality.pose.yawDeg;
+        if (purpose === 'verify-active' && Math.abs(yawDeg) > frontalMaxYawDeg) return { ok: true, analysis: a.result, liveness: null };
         const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.detection })) as LivenessOutcome;
-        return l.ok ? { ok: true, analysis: a.result, liveness: l.result } : l;
+        return l.ok ? { ok: true, analysis: a.result, liveness: l.result } : { ...l, yawDeg };
       };
       const outcomes = await Promise.all(frames.map(runFrame));
       const total = performance.now() - t0;
 
-      const used = outcomes.flatMap((o) => (o.ok ? [o] : []));
-      const embedding = aggregateEmbedding(outcomes, used, frames.length);
+      const embedding = aggregateEmbedding(outcomes, purpose);
+      const embedded = outcomes.filter((o): o is Embedded => o.ok);
       const timingsMs = { total } as Record<Stage | 'total', number>;
-      for (const s of stages) timingsMs[s] = used.reduce((acc, r) => acc + (s === 'liveness' ? r.liveness.ms : r.analysis.timingsMs[s]), 0);
-      const perFrame = used.map((r) => r.liveness.score);
-      let u = 0;
+      for (const s of stages) timingsMs[s] = embedded.reduce((acc, r) => acc + (s === 'liveness' ? (r.liveness?.ms ?? 0) : r.analysis.timingsMs[s]), 0);
+      const perFrame = embedded.flatMap((r) => (r.liveness ? [r.liveness.score] : []));
       return {
         embedding,
         liveness: { ensemble, perFrame, aggregate: aggregateLiveness(perFrame) },
         quality: {
           frames: outcomes.map((o, index): FrameReport => {
-            if (!o.ok) return { index, used: false, code: o.code };
-            const r = used[u++];
-            return { index, used: true, quality: r.analysis.quality, livenessPerModel: r.liveness.perModel };
+            if (!o.ok) return { index, used: false, code: o.code, yawDeg: o.yawDeg };
+            const yawDeg = o.analysis.quality.pose.yawDeg;
+            if (!o.liveness) return { index, used: false, code: 'face.turned', yawDeg };
+            return { index, used: true, yawDeg, quality: o.analysis.quality, livenessPerModel: o.liveness.perModel };
           }),
-          usedFrames: used.length,
+          usedFrames: perFrame.length,
         },
         timingsMs,
       };

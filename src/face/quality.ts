@@ -153,7 +153,19 @@ export function assessQuality(d: Detection, aligned: RgbImage, t: QualityThresho
   return { pass: reasons.length === 0, reasons, faceSize, pose, blur, exposure };
 }
 
-/** Throws the first failed gate's code as a 422 InputError. */
+/**
+ * A failed quality gate, as a 422. It carries the face's yaw — a head pose, not biometric data —
+ * so a burst can still report the pose of a frame it left out (the head-turn challenge reads it).
+ */
+export class QualityError extends InputError {
+  readonly yawDeg: number;
+  constructor(code: QualityCode, message: string, yawDeg: number) {
+    super(code, message, 422);
+    this.yawDeg = yawDeg;
+  }
+}
+
+/** Throws the first failed gate's code as a QualityError. */
 export function requireQuality(report: QualityReport): void {
   if (report.pass) return;
   const messages: Record<QualityCode, string> = {
@@ -163,5 +175,5 @@ export function requireQuality(report: QualityReport): void {
     'quality.exposure': 'the face is too dark or too bright',
   };
   const code = report.reasons[0];
-  throw new InputError(code, messages[code], 422);
+  throw new QualityError(code, messages[code], report.pose.yawDeg);
 }

@@ -7,10 +7,12 @@ import sharp from 'sharp';
 import { workerData } from 'piscina';
 import { isFacegateError } from '../errors.ts';
 import { createFrameProcessor, type FrameAnalysis, type FrameLivenessResult, type FrameProcessorOptions, type Purpose } from './frame.ts';
+import { QualityError } from './quality.ts';
 import type { Detection, RgbImage } from './types.ts';
 
 export type FrameTask = { step: 'analyse'; bytes: Uint8Array; purpose: Purpose } | { step: 'liveness'; image: RgbImage; detection: Detection };
-export type FrameFailure = { ok: false; code: string; message: string; status: number };
+/** `yawDeg`: the head pose of a face that failed a quality gate; null when no face was measured. */
+export type FrameFailure = { ok: false; code: string; message: string; status: number; yawDeg: number | null };
 export type AnalyseOutcome = { ok: true; result: FrameAnalysis } | FrameFailure;
 export type LivenessOutcome = { ok: true; result: FrameLivenessResult } | FrameFailure;
 export type FrameOutcome = AnalyseOutcome | LivenessOutcome;
@@ -24,7 +26,7 @@ export default async function processFrameTask(task: FrameTask): Promise<FrameOu
     if (task.step === 'analyse') return { ok: true, result: await processor.analyse(task.bytes, task.purpose) };
     return { ok: true, result: await processor.liveness(task.image, task.detection) };
   } catch (e) {
-    if (isFacegateError(e)) return { ok: false, code: e.code, message: e.message, status: e.status };
+    if (isFacegateError(e)) return { ok: false, code: e.code, message: e.message, status: e.status, yawDeg: e instanceof QualityError ? e.yawDeg : null };
     throw e;
   }
 }

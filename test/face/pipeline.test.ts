@@ -5,8 +5,9 @@ import sharp from 'sharp';
 import { FacegateError, InputError } from '../../src/errors.ts';
 import { cosine } from '../../src/face/embed.ts';
 import { stages } from '../../src/face/frame.ts';
-import { createFacePipeline, type FacePipeline } from '../../src/face/pipeline.ts';
+import { createFacePipeline, frontalMaxYawDeg, minFrontalFrames, type FacePipeline } from '../../src/face/pipeline.ts';
 import { livenessThreshold, matchThreshold } from '../../src/face/thresholds.ts';
+import { checkHeadTurns } from '../../src/faceLogin/headTurn.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const faces = FACES_DIR;
@@ -51,7 +52,7 @@ describe('face pipeline (worker pool)', () => {
     const face = file('face_recognition/barack_obama_1.jpg');
     const r = await pipeline.processBurst([face, blank, face], 'verify');
     assert.equal(r.quality.usedFrames, 2);
-    assert.deepEqual(r.quality.frames[1], { index: 1, used: false, code: 'face.none' });
+    assert.deepEqual(r.quality.frames[1], { index: 1, used: false, code: 'face.none', yawDeg: null });
     assert.equal(r.liveness.perFrame.length, 2);
     await assert.rejects(pipeline.processBurst([blank, face], 'verify'), fails('face.none'));
   });
@@ -88,6 +89,57 @@ describe('face pipeline (worker pool)', () => {
     } finally {
       await busy.close();
     }
+  });
+
+  it('reports each frame\'s yaw, also for a frame a quality gate left out', async () => {
+    const frontal = file('face_recognition/barack_obama_1.jpg');
+    // Johnny Galecki, turned about 57° to his left: past verify's 45° pose limit.
+    const r = await pipeline.processBurst([frontal, file('face_recognition_js/johnny_galecki_12.png'), frontal], 'verify');
+    const [a, turned] = r.quality.frames;
+    assert.ok(a.used && Math.abs(a.yawDeg) <= frontalMaxYawDeg);
+    assert.equal(turned.used, false);
+    assert.ok(!turned.used && turned.code === 'quality.pose' && turned.yawDeg !== null && turned.yawDeg > 45, JSON.stringify(turned));
+  });
+
+  describe('verify-active (head turns, loa 3)', () => {
+    const frontal = file('face_recognition/barack_obama_1.jpg');
+    const left = file('face_recognition/barack_obama_3.jpg'); // turned ~27° to his own left
+    const right = file('face_recognition/barack_obama_2.jpg'); // ~22° to his right
+    const blank = () => sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
+
+    it('keeps the turned frames out of the embedding and liveness, reporting their yaw for the challenge', async () => {
+      const frames = [frontal, left, frontal, right, frontal];
+      const r = await pipeline.processBurst(frames, 'verify-active');
+      assert.equal(r.quality.usedFrames, 3);
+      assert.equal(r.liveness.perFrame.length, 3);
+      assert.deepEqual(r.quality.frames.map((f) => (f.used ? 'used' : f.code)), ['used', 'face.turned', 'used', 'face.turned', 'used']);
+      const yaws = r.quality.frames.map((f) => f.yawDeg);
+      assert.deepEqual(checkHeadTurns(['left', 'right'], yaws), { ok: true });
+      assert.deepEqual(checkHeadTurns(['right', 'left'], yaws), { ok: false, reason: 'wrong_turns' });
+      // The embedding is the frontal frames' alone: the same as a frontal-only burst's.
+      const plain = await pipeline.processBurst([frontal, frontal, frontal], 'verify');
+      assert.ok(cosine(r.embedding, plain.embedding) > 0.9999);
+      // The same burst as a plain verification aggregates every frame (the turns pass its 45° gate).
+      assert.equal((await pipeline.processBurst(frames, 'verify')).quality.usedFrames, 5);
+    });
+
+    it('does not refuse a burst for its turned or faceless frames, but needs enough frontal ones', async () => {
+      const empty = await blank();
+      const r = await pipeline.processBurst([frontal, left, empty, frontal, right, empty, frontal], 'verify-active');
+      assert.equal(r.quality.usedFrames, minFrontalFrames);
+      assert.deepEqual(r.quality.frames[2], { index: 2, used: false, code: 'face.none', yawDeg: null });
+      const halfEmpty = [frontal, empty, frontal, empty, frontal, empty];
+      assert.equal((await pipeline.processBurst(halfEmpty, 'verify-active')).quality.usedFrames, 3);
+      await assert.rejects(pipeline.processBurst(halfEmpty, 'verify'), fails('face.none'));
+      await assert.rejects(pipeline.processBurst([frontal, left, frontal, right, empty], 'verify-active'), fails('face.too_few_frontal'));
+      await assert.rejects(pipeline.processBurst([left, right, left], 'verify-active'), fails('face.too_few_frontal'));
+    });
+
+    it('refuses a turn made by someone else: turned frames must match the frontal ones', async () => {
+      // Simon Helberg, turned ~42° to his left, spliced between Obama's frontal frames.
+      const other = file('face_recognition_js/simon_helberg_3.png');
+      await assert.rejects(pipeline.processBurst([frontal, other, frontal, right, frontal], 'verify-active'), fails('face.inconsistent'));
+    });
   });
 
   it('refuses an empty burst', async () => {

@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideFace } from '../../src/faceLogin/decide.ts';
+import { decideActiveFace, decideFace } from '../../src/faceLogin/decide.ts';
 import { faceAssurance } from '../../src/faceLogin/faceAssurance.ts';
 import { captureChallenge } from '../../src/faceLogin/captureChallenge.ts';
 import { issueCaptureNonce, type CaptureBinding } from '../../src/faceLogin/captureNonce.ts';
 import { parseCaptureUpload } from '../../src/faceLogin/captureUpload.ts';
 import { verifyCapture, type VerifiedCapture } from '../../src/faceLogin/verifyCapture.ts';
-import { livenessThreshold, matchThreshold } from '../../src/face/thresholds.ts';
+import { livenessThreshold, matchThreshold, strictMatchThreshold } from '../../src/face/thresholds.ts';
 import { openWorld, TENANT, type World } from './world.ts';
 
 describe('decideFace', () => {
@@ -23,6 +23,20 @@ describe('decideFace', () => {
 
   it('fails a layer whose score is not a number', () => {
     assert.deepEqual(decideFace({ match: Number.NaN, liveness: Number.NaN }), { accepted: false, failed: ['no_match', 'not_live'] });
+  });
+});
+
+describe('decideActiveFace (loa 3)', () => {
+  const turned = { ok: true } as const;
+  it('accepts at the strict threshold only, and says which layer failed', () => {
+    assert.ok(strictMatchThreshold > matchThreshold);
+    assert.deepEqual(decideActiveFace({ match: strictMatchThreshold, liveness: 0.99 }, turned), { accepted: true });
+    // A score loa 2 accepts is not enough for loa 3.
+    const between = (matchThreshold + strictMatchThreshold) / 2;
+    assert.deepEqual(decideFace({ match: between, liveness: 0.99 }), { accepted: true });
+    assert.deepEqual(decideActiveFace({ match: between, liveness: 0.99 }, turned), { accepted: false, failed: ['no_match'] });
+    assert.deepEqual(decideActiveFace({ match: 0.9, liveness: 0.2 }, { ok: false, reason: 'wrong_turns' }), { accepted: false, failed: ['not_live', 'wrong_turns'] });
+    assert.deepEqual(decideActiveFace({ match: Number.NaN, liveness: Number.NaN }, turned), { accepted: false, failed: ['no_match', 'not_live'] });
   });
 });
 
