@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { openConfiguredDatabase, type Database } from './store/db.ts';
@@ -28,9 +29,12 @@ function withCookieKeys(config: Config): Config {
   return { ...config, cookieKeys: [key] };
 }
 
-export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; face?: FaceServices } = {}): Promise<RunningServer> {
+export async function startServer(
+  baseConfig: Config,
+  given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; logger?: Logger; face?: FaceServices } = {},
+): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
-  const logger = createLogger(config);
+  const logger = given.logger ?? createLogger(config);
   const db = given.db ?? openConfiguredDatabase(config);
   const kv = given.kv ?? openKeyValueStore(config.redisUrl);
   const dataKey = given.dataKey ?? resolveDataKey(config);

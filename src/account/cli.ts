@@ -35,7 +35,9 @@ const USAGE: Record<string, string[]> = {
   tenant: ['tenant create --id <id> --name <name>', 'tenant list'],
   client: [
     'client create [--tenant T] --redirect-uri URL [--redirect-uri URL …] [--post-logout-redirect-uri URL …]',
-    '              [--public] [--grant-types authorization_code,refresh_token] [--min-acr urn:facegate:loa:N] [--name N] [--client-id ID]',
+    '              [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none] [--jwks-uri URL] [--public]',
+    '              [--grant-types authorization_code,refresh_token] [--min-acr urn:facegate:loa:N] [--name N] [--client-id ID]',
+    '              (--public is --auth-method none; private_key_jwt needs --jwks-uri)',
     'client list [--tenant T]',
     'client set-min-acr [--tenant T] --client-id ID --min-acr urn:facegate:loa:N|none',
   ],
@@ -108,7 +110,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
   },
   client: {
     create: {
-      flags: { ...str('tenant'), ...many('redirect-uri'), ...many('post-logout-redirect-uri'), ...bool('public'), ...str('grant-types'), ...str('min-acr'), ...str('name'), ...str('client-id') },
+      flags: { ...str('tenant'), ...many('redirect-uri'), ...many('post-logout-redirect-uri'), ...bool('public'), ...str('auth-method'), ...str('jwks-uri'), ...str('grant-types'), ...str('min-acr'), ...str('name'), ...str('client-id') },
       async run(c) {
         const f = c.flags;
         const grants = f['grant-types'] as string | undefined;
@@ -121,6 +123,8 @@ const COMMANDS: Record<string, Record<string, Command>> = {
             redirectUris: (f['redirect-uri'] as string[] | undefined) ?? [],
             postLogoutRedirectUris: f['post-logout-redirect-uri'] as string[] | undefined,
             public: f.public === true,
+            authMethod: f['auth-method'] as string | undefined,
+            jwksUri: f['jwks-uri'] as string | undefined,
             grantTypes: grants === undefined ? undefined : grants.split(',').map((g) => g.trim()).filter(Boolean),
             minAcr: f['min-acr'] as string | undefined,
           },

@@ -4,6 +4,7 @@
  * `clients.min_acr`, out of reach of anything the RP sends.
  */
 import { ACR_VALUES, isAcr, type Acr } from '../oidc/assurance.ts';
+import { CLIENT_AUTH_METHODS, isClientAuthMethod, usesClientSecret, type ClientAuthMethod } from '../oidc/clientAuth.ts';
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
@@ -22,8 +23,12 @@ export type ClientInput = {
   name?: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
-  /** Public client (SPA, native app): no secret, PKCE only. */
+  /** Public client (SPA, native app): no secret, PKCE only. Same as authMethod 'none'. */
   public?: boolean;
+  /** Token endpoint authentication; defaults to client_secret_basic ('none' when public). */
+  authMethod?: string;
+  /** Where the client publishes its keys; required for (and only for) private_key_jwt. */
+  jwksUri?: string;
   /** Defaults to both authorization_code and refresh_token. */
   grantTypes?: string[];
   minAcr?: string | null;
@@ -38,7 +43,8 @@ export type ClientMetadata = {
   post_logout_redirect_uris: string[];
   grant_types: GrantType[];
   response_types: ['code'];
-  token_endpoint_auth_method: 'client_secret_basic' | 'none';
+  token_endpoint_auth_method: ClientAuthMethod;
+  jwks_uri?: string;
 };
 
 export type ClientSummary = {
@@ -60,19 +66,40 @@ function invalid(code: string, message: string): never {
 }
 
 /** An absolute https URL, or http on a loopback host (local development); no fragment, no credentials. */
-export function validateRedirectUri(raw: string, field = 'redirect_uri'): string {
+function validateClientUrl(raw: string, field: string, code: string): string {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    invalid('client.invalid_redirect_uri', `${field} "${raw}" is not an absolute URL`);
+    invalid(code, `${field} "${raw}" is not an absolute URL`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') invalid('client.invalid_redirect_uri', `${field} "${raw}" must use https`);
-  if (u.protocol === 'http:' && !LOOPBACK.has(u.hostname)) invalid('client.invalid_redirect_uri', `${field} "${raw}" may use http only for localhost`);
-  if (u.hash || raw.includes('#')) invalid('client.invalid_redirect_uri', `${field} "${raw}" must not contain a fragment`);
-  if (u.username || u.password) invalid('client.invalid_redirect_uri', `${field} "${raw}" must not contain credentials`);
-  if (raw.length > 2000) invalid('client.invalid_redirect_uri', `${field} is longer than 2000 characters`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') invalid(code, `${field} "${raw}" must use https`);
+  if (u.protocol === 'http:' && !LOOPBACK.has(u.hostname)) invalid(code, `${field} "${raw}" may use http only for localhost`);
+  if (u.hash || raw.includes('#')) invalid(code, `${field} "${raw}" must not contain a fragment`);
+  if (u.username || u.password) invalid(code, `${field} "${raw}" must not contain credentials`);
+  if (raw.length > 2000) invalid(code, `${field} is longer than 2000 characters`);
   return raw;
+}
+
+export function validateRedirectUri(raw: string, field = 'redirect_uri'): string {
+  return validateClientUrl(raw, field, 'client.invalid_redirect_uri');
+}
+
+/** The auth method (`public` is a synonym of 'none') and, for private_key_jwt, the jwks_uri. */
+function validateAuthMethod(input: ClientInput): { token_endpoint_auth_method: ClientAuthMethod; jwks_uri?: string } {
+  const method = input.authMethod ?? (input.public ? 'none' : 'client_secret_basic');
+  if (!isClientAuthMethod(method)) invalid('client.invalid_auth_method', `auth method "${method}" is not supported (use ${CLIENT_AUTH_METHODS.join(', ')})`);
+  if (input.public && method !== 'none') invalid('client.conflicting_auth_method', `a public client authenticates with none, not ${method}`);
+  if (method !== 'private_key_jwt') {
+    if (input.jwksUri !== undefined) invalid('client.unexpected_jwks_uri', 'a jwks_uri is used only with private_key_jwt');
+    return { token_endpoint_auth_method: method };
+  }
+  if (!input.jwksUri) invalid('client.missing_jwks_uri', 'private_key_jwt needs the URL of the client\'s JWKS (jwks_uri)');
+  const jwksUri = validateClientUrl(input.jwksUri, 'jwks_uri', 'client.invalid_jwks_uri');
+  // The provider fetches it and refuses local and private addresses (oidc-provider's SSRF guard).
+  const { protocol, hostname } = new URL(jwksUri);
+  if (protocol !== 'https:' || LOOPBACK.has(hostname)) invalid('client.invalid_jwks_uri', `jwks_uri "${jwksUri}" must be a public https URL`);
+  return { token_endpoint_auth_method: method, jwks_uri: jwksUri };
 }
 
 export function validateMinAcr(value: string | null | undefined): MinAcr | null {
@@ -115,7 +142,7 @@ export function validateClientInput(input: ClientInput): { metadata: Omit<Client
       post_logout_redirect_uris: [...new Set(post.map((u) => validateRedirectUri(u, 'post_logout_redirect_uri')))],
       grant_types: validateGrantTypes(input.grantTypes),
       response_types: ['code'],
-      token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
+      ...validateAuthMethod(input),
     },
   };
 }
@@ -130,7 +157,7 @@ export async function createClient(
   const valid = validateClientInput(input);
   const clientId = valid.clientId ?? randomBytes(16).toString('base64url');
   // 256 bits: also long enough to be an HS256 key, which oidc-provider may derive from it.
-  const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
+  const clientSecret = usesClientSecret(valid.metadata.token_endpoint_auth_method) ? randomBytes(32).toString('base64url') : undefined;
   const metadata: ClientMetadata = { client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}), ...valid.metadata };
   await inTenant(db, tenantId, async (sql) => {
     const { rowCount } = await sql.query(
@@ -147,6 +174,7 @@ export async function createClient(
         redirect_uris: metadata.redirect_uris,
         grant_types: metadata.grant_types,
         auth_method: metadata.token_endpoint_auth_method,
+        ...(metadata.jwks_uri ? { jwks_uri: metadata.jwks_uri } : {}),
         min_acr: valid.minAcr,
       },
     });

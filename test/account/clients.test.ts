@@ -34,6 +34,21 @@ describe('validateClientInput', () => {
     rejects({ ...base, minAcr: 'loa2' }, 'client.invalid_min_acr');
   });
 
+  it('rejects unknown or conflicting auth methods and a jwks_uri that cannot be used', () => {
+    rejects({ ...base, authMethod: 'client_secret_jwt' }, 'client.invalid_auth_method');
+    rejects({ ...base, authMethod: 'private_key_jwt' }, 'client.missing_jwks_uri');
+    for (const uri of ['http://keys.example/jwks', 'https://localhost/jwks', 'not a url']) rejects({ ...base, authMethod: 'private_key_jwt', jwksUri: uri }, 'client.invalid_jwks_uri');
+    rejects({ ...base, jwksUri: 'https://keys.example/jwks' }, 'client.unexpected_jwks_uri');
+    rejects({ ...base, public: true, authMethod: 'client_secret_post' }, 'client.conflicting_auth_method');
+  });
+
+  it('keeps the chosen auth method and, for private_key_jwt, the jwks_uri', () => {
+    assert.equal(validateClientInput({ ...base, authMethod: 'client_secret_post' }).metadata.token_endpoint_auth_method, 'client_secret_post');
+    assert.equal(validateClientInput({ ...base, public: true, authMethod: 'none' }).metadata.token_endpoint_auth_method, 'none');
+    const { metadata } = validateClientInput({ ...base, authMethod: 'private_key_jwt', jwksUri: 'https://keys.example/jwks' });
+    assert.deepEqual([metadata.token_endpoint_auth_method, metadata.jwks_uri], ['private_key_jwt', 'https://keys.example/jwks']);
+  });
+
   it('rejects a malformed client_id', () => {
     rejects({ ...base, clientId: 'a b' }, 'client.invalid_client_id');
   });

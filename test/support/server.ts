@@ -1,5 +1,6 @@
 /** Starts a real provider on a free loopback port against the test database and store. */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
@@ -21,6 +22,8 @@ export type TestServerOptions = {
    * custodian; the default 127.0.0.1 leaves it off. `url` then names that host.
    */
   host?: '127.0.0.1' | 'localhost';
+  /** Lets a test read the log lines (see createLogger's destination). */
+  logger?: Logger;
 };
 
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<RunningServer> {
@@ -30,6 +33,6 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...face, ...env });
   const db = await freshDatabase();
   const kv = freshKeyValueStore();
-  const running = await startServer(config, { db, kv, dataKey: ephemeralDataKey() });
+  const running = await startServer(config, { db, kv, dataKey: ephemeralDataKey(), logger: options.logger });
   return host === 'localhost' ? Object.assign(running, { url: `http://localhost:${port}` }) : running;
 }
