@@ -17,6 +17,7 @@ import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { ensureTenant } from './account/tenants.ts';
 import { readOrCreateLocalSecret } from './store/localSecret.ts';
 import { resolveDataKey, type DataKey } from './store/dataKey.ts';
+import { sealLegacyRows } from './store/sealLegacyRows.ts';
 import { openFaceServices, type FaceServices } from './faceLogin/faceServices.ts';
 
 export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; face: FaceServices | undefined; close(): Promise<void> };
@@ -40,6 +41,8 @@ export async function startServer(
   const dataKey = given.dataKey ?? resolveDataKey(config);
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
+  const sealed = await sealLegacyRows(db, dataKey);
+  if (sealed) logger.info({ rows: sealed }, 'secrets stored in clear before this version sealed');
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
   const face = given.face ?? openFaceServices(config, { db, kv });
   if (!face) logger.warn({ publicUrl: config.publicUrl }, 'face sign-in is off: passkeys need PUBLIC_URL on https or http://localhost');

@@ -1,7 +1,8 @@
 /**
  * OIDC clients (relying parties) of a tenant. `clients.metadata` holds exactly the
  * oidc-provider client metadata object; the operator's minimum acr lives beside it in
- * `clients.min_acr`, out of reach of anything the RP sends.
+ * `clients.min_acr`, out of reach of anything the RP sends. The client secret in it is sealed
+ * with the data key to its tenant and client; the OIDC adapter opens it for oidc-provider.
  */
 import { ACR_VALUES, isAcr, type Acr } from '../oidc/assurance.ts';
 import { CLIENT_AUTH_METHODS, isClientAuthMethod, usesClientSecret, type ClientAuthMethod } from '../oidc/clientAuth.ts';
@@ -9,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
 import type { Database, Sql } from '../store/db.ts';
+import type { DataKey } from '../store/dataKey.ts';
 import { inTenant } from './tenants.ts';
 
 /** The levels of DESIGN.md §4 an operator may require of a client. */
@@ -56,6 +58,11 @@ export type ClientSummary = {
   minAcr: MinAcr | null;
   createdAt: Date;
 };
+
+/** The data-key context a client secret is sealed to. */
+export function clientSecretContext(tenantId: string, clientId: string): string {
+  return `client-secret:${tenantId}:${clientId}`;
+}
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{3,128}$/;
 const MAX_URIS = 20;
@@ -149,7 +156,7 @@ export function validateClientInput(input: ClientInput): { metadata: Omit<Client
 
 /** Creates a client; the returned secret (confidential clients) is shown once by the caller. */
 export async function createClient(
-  db: Database,
+  { db, dataKey }: { db: Database; dataKey: DataKey },
   tenantId: string,
   input: ClientInput,
   actor: string,
@@ -160,10 +167,11 @@ export async function createClient(
   const clientSecret = usesClientSecret(valid.metadata.token_endpoint_auth_method) ? randomBytes(32).toString('base64url') : undefined;
   const metadata: ClientMetadata = { client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}), ...valid.metadata };
   await inTenant(db, tenantId, async (sql) => {
+    const stored = clientSecret ? { ...metadata, client_secret: dataKey.seal(clientSecret, clientSecretContext(tenantId, clientId)) } : metadata;
     const { rowCount } = await sql.query(
       `INSERT INTO clients (tenant_id, client_id, metadata, min_acr) VALUES ($1, $2, $3::jsonb, $4)
        ON CONFLICT (tenant_id, client_id) DO NOTHING`,
-      [tenantId, clientId, JSON.stringify(metadata), valid.minAcr],
+      [tenantId, clientId, JSON.stringify(stored), valid.minAcr],
     );
     if (rowCount !== 1) throw new ConflictError('client.exists', `client "${clientId}" already exists in tenant "${tenantId}"`);
     await appendAudit(sql, tenantId, {
@@ -187,12 +195,12 @@ export async function createClient(
  * no redirect URI, response type or grant type, so it authenticates at the introspection
  * endpoint and nowhere else. Written in the caller's transaction, beside the resource server.
  */
-export async function insertResourceServerClient(sql: Sql, tenantId: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
+export async function insertResourceServerClient(sql: Sql, dataKey: DataKey, tenantId: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
   const clientId = randomBytes(16).toString('base64url');
   const clientSecret = randomBytes(32).toString('base64url');
   const metadata = {
     client_id: clientId,
-    client_secret: clientSecret,
+    client_secret: dataKey.seal(clientSecret, clientSecretContext(tenantId, clientId)),
     client_name: name,
     redirect_uris: [],
     response_types: [],
@@ -229,4 +237,20 @@ export async function setClientMinAcr(db: Database, tenantId: string, clientId: 
     await appendAudit(sql, tenantId, { type: 'client.min_acr_set', actor, subject: clientId, data: { min_acr: value } });
   });
   return value;
+}
+
+/** Seals client secrets stored in clear before sealing; returns how many. */
+export async function sealLegacyClientSecrets(sql: Sql, dataKey: DataKey, tenantId: string): Promise<number> {
+  const { rows } = await sql.query<{ client_id: string; secret: string }>(
+    "SELECT client_id, metadata->>'client_secret' AS secret FROM clients WHERE metadata ? 'client_secret'",
+  );
+  const clear = rows.filter((r) => !dataKey.isSealed(r.secret));
+  for (const r of clear) {
+    await sql.query(
+      `UPDATE clients SET metadata = jsonb_set(metadata, '{client_secret}', to_jsonb($3::text))
+       WHERE tenant_id = $1 AND client_id = $2 AND metadata->>'client_secret' = $4`,
+      [tenantId, r.client_id, dataKey.seal(r.secret, clientSecretContext(tenantId, r.client_id)), r.secret],
+    );
+  }
+  return clear.length;
 }

@@ -36,12 +36,12 @@ export function tenantBasePath(tenantId: string): string {
 
 export async function createTenantProvider(deps: ProviderDeps, tenantId: string): Promise<Provider> {
   const { config, db, views, logger } = deps;
-  const keys = await loadSigningKeys(db, tenantId);
+  const keys = await loadSigningKeys(db, deps.dataKey, tenantId);
   const secure = config.publicUrl.startsWith('https:');
   const cookieFlags = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
   const resourceServers = resourceServerSettings(db, tenantId);
   const configuration: Configuration = {
-    adapter: adapterFactory(db, tenantId),
+    adapter: adapterFactory(db, deps.dataKey, tenantId),
     jwks: { keys: keys as never },
     findAccount: (ctx, sub) => findAccount(db, tenantId, sub),
     acrValues: ACR_VALUES,

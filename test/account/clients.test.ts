@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, listClients, setClientMinAcr, validateClientInput } from '../../src/account/clients.ts';
+import { clientSecretContext, createClient, listClients, setClientMinAcr, validateClientInput } from '../../src/account/clients.ts';
 import { createTenant } from '../../src/account/tenants.ts';
 import { freshDatabase, type TestDatabase } from '../support/services.ts';
+import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 
 const base = { redirectUris: ['https://app.example/cb'] };
 
@@ -56,6 +57,7 @@ describe('validateClientInput', () => {
 
 describe('clients in the database', () => {
   let db: TestDatabase;
+  const dataKey = ephemeralDataKey();
   before(async () => {
     db = await freshDatabase();
     await createTenant(db, { id: 'acme', name: 'Acme' }, 'test');
@@ -64,14 +66,15 @@ describe('clients in the database', () => {
     await db.close();
   });
 
-  it('stores oidc-provider metadata for a confidential client, with a generated id and secret', async () => {
-    const c = await createClient(db, 'acme', { name: 'Shop', redirectUris: ['https://shop.example/cb'], minAcr: 'urn:facegate:loa:2' }, 'test');
+  it('stores oidc-provider metadata for a confidential client, with a generated id and a sealed secret', async () => {
+    const c = await createClient({ db, dataKey }, 'acme', { name: 'Shop', redirectUris: ['https://shop.example/cb'], minAcr: 'urn:facegate:loa:2' }, 'test');
     assert.match(c.clientId, /^[A-Za-z0-9_-]{22}$/);
     assert.ok(c.clientSecret && c.clientSecret.length >= 43);
     const { rows } = await db.withTenant('acme', (sql) => sql.query<{ metadata: unknown; min_acr: string }>('SELECT metadata, min_acr FROM clients WHERE client_id = $1', [c.clientId]));
-    assert.deepEqual(rows[0].metadata, {
+    const { client_secret: sealed, ...metadata } = rows[0].metadata as Record<string, string>;
+    assert.equal(dataKey.open(sealed, clientSecretContext('acme', c.clientId)).toString(), c.clientSecret, 'the secret is stored sealed to its client');
+    assert.deepEqual(metadata, {
       client_id: c.clientId,
-      client_secret: c.clientSecret,
       client_name: 'Shop',
       redirect_uris: ['https://shop.example/cb'],
       post_logout_redirect_uris: [],
@@ -83,16 +86,16 @@ describe('clients in the database', () => {
   });
 
   it('creates a public client without a secret', async () => {
-    const c = await createClient(db, 'acme', { clientId: 'spa', redirectUris: ['http://localhost:5173/cb'], public: true, grantTypes: ['authorization_code'] }, 'test');
+    const c = await createClient({ db, dataKey }, 'acme', { clientId: 'spa', redirectUris: ['http://localhost:5173/cb'], public: true, grantTypes: ['authorization_code'] }, 'test');
     assert.equal(c.clientSecret, undefined);
     assert.equal(c.metadata.token_endpoint_auth_method, 'none');
     assert.equal('client_secret' in c.metadata, false);
   });
 
   it('refuses a duplicate client id and an unknown tenant', async () => {
-    await assert.rejects(createClient(db, 'acme', { clientId: 'spa', ...base }, 'test'), { code: 'client.exists' });
-    await assert.rejects(createClient(db, 'nope', base, 'test'), { code: 'tenant.not_found' });
-    await assert.rejects(createClient(db, 'Bad!', base, 'test'), { code: 'tenant.invalid_id' });
+    await assert.rejects(createClient({ db, dataKey }, 'acme', { clientId: 'spa', ...base }, 'test'), { code: 'client.exists' });
+    await assert.rejects(createClient({ db, dataKey }, 'nope', base, 'test'), { code: 'tenant.not_found' });
+    await assert.rejects(createClient({ db, dataKey }, 'Bad!', base, 'test'), { code: 'tenant.invalid_id' });
   });
 
   it('sets and clears min_acr, and lists clients without secrets', async () => {

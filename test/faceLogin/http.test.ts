@@ -62,7 +62,7 @@ async function sideBySide(left: Buffer, right: Buffer): Promise<Buffer> {
 
 before(async () => {
   server = await startTestServer({}, { host: 'localhost' });
-  const client = await createClient(server.db, TENANT, { name: 'Bank App', redirectUris: [REDIRECT] }, 'test');
+  const client = await createClient(server, TENANT, { name: 'Bank App', redirectUris: [REDIRECT] }, 'test');
   rp = await oidc.discovery(new URL(`${server.url}/t/${TENANT}`), client.clientId, client.clientSecret!, undefined, { execute: [oidc.allowInsecureRequests] });
   alice = await createUser(server.db, TENANT, { username: 'alice' }, 'test');
   bob = await createUser(server.db, TENANT, { username: 'bob' }, 'test');

@@ -22,7 +22,7 @@ before(async () => {
   server = await startTestServer();
   const alice = await createUser(server.db, 'default', { username: 'alice' }, 'test');
   await setPin(server.db, 'default', alice.id, '482913', 'test');
-  ({ clientId } = await createClient(server.db, 'default', { redirectUris: [REDIRECT], public: true }, 'test'));
+  ({ clientId } = await createClient(server, 'default', { redirectUris: [REDIRECT], public: true }, 'test'));
 });
 
 after(async () => {

@@ -83,7 +83,7 @@ describe('client authentication', () => {
   });
 
   test('client_secret_post: the code exchange succeeds (and sid, advertised, is issued when asked for); a wrong secret is refused', async () => {
-    const c = await createClient(server.db, 'default', { redirectUris: [REDIRECT], authMethod: 'client_secret_post' }, 'test');
+    const c = await createClient(server, 'default', { redirectUris: [REDIRECT], authMethod: 'client_secret_post' }, 'test');
     assert.ok(c.clientSecret);
     const rp = await oidc.discovery(issuer(), c.clientId, undefined, oidc.ClientSecretPost(c.clientSecret), INSECURE);
     assert.ok(rp.serverMetadata().claims_supported?.includes('sid'));
@@ -98,7 +98,7 @@ describe('client authentication', () => {
   });
 
   test('private_key_jwt: the code exchange succeeds; an assertion signed by another key is refused', async () => {
-    const c = await createClient(server.db, 'default', { redirectUris: [REDIRECT], authMethod: 'private_key_jwt', jwksUri: JWKS_URI }, 'test');
+    const c = await createClient(server, 'default', { redirectUris: [REDIRECT], authMethod: 'private_key_jwt', jwksUri: JWKS_URI }, 'test');
     assert.equal(c.clientSecret, undefined, 'no shared secret is made for a key-authenticated client');
     const rp = await oidc.discovery(issuer(), c.clientId, undefined, oidc.PrivateKeyJwt({ key: clientKey, kid: 'client-key' }), INSECURE);
     const { callback, checks } = await codeFor(rp);

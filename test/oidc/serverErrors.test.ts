@@ -30,7 +30,7 @@ before(async () => {
     },
   });
   server = await startTestServer({}, { logger: createLogger({ logLevel: 'info' }, sink) });
-  client = await createClient(server.db, 'default', { redirectUris: [REDIRECT] }, 'test');
+  client = await createClient(server, 'default', { redirectUris: [REDIRECT] }, 'test');
   await createTenant(server.db, { id: 'broken', name: 'Broken keys' }, 'test');
   await server.db.withTenant('broken', (sql) => sql.query(`INSERT INTO signing_keys (tenant_id, kid, jwk) VALUES ('broken', 'k1', '{"kty":"RSA","kid":"k1"}')`));
   lines = [];

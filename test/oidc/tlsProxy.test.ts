@@ -28,7 +28,7 @@ before(async () => {
   proxy = behindTlsProxy(PUBLIC_URL, server.url);
   const alice = await createUser(server.db, 'default', { username: 'alice' }, 'test');
   await setPin(server.db, 'default', alice.id, '482913', 'test');
-  const client = await createClient(server.db, 'default', { name: 'Proxied App', redirectUris: [REDIRECT], postLogoutRedirectUris: [REDIRECT] }, 'test');
+  const client = await createClient(server, 'default', { name: 'Proxied App', redirectUris: [REDIRECT], postLogoutRedirectUris: [REDIRECT] }, 'test');
   rp = await oidc.discovery(new URL(ISSUER), client.clientId, client.clientSecret!, undefined, { [oidc.customFetch]: (url, options) => proxy(url, options as RequestInit) });
 });
 
