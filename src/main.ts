@@ -19,8 +19,9 @@ import { readOrCreateLocalSecret } from './store/localSecret.ts';
 import { resolveDataKey, type DataKey } from './store/dataKey.ts';
 import { sealLegacyRows } from './store/sealLegacyRows.ts';
 import { auditRewritePowers } from './store/connectionRole.ts';
+import { openFaceServices, type FaceServices } from './faceLogin/faceServices.ts';
 
-export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; close(): Promise<void> };
+export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; face: FaceServices | undefined; close(): Promise<void> };
 
 /** Starts the provider; tests pass their own database and store, otherwise config decides. */
 /** Cookie keys from config, or the embedded default's generated ones. */
@@ -30,7 +31,10 @@ function withCookieKeys(config: Config): Config {
   return { ...config, cookieKeys: [key] };
 }
 
-export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(
+  baseConfig: Config,
+  given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; logger?: Logger; face?: FaceServices } = {},
+): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
   const logger = given.logger ?? createLogger(config);
   const dataKey = given.dataKey ?? resolveDataKey(config);
@@ -48,7 +52,9 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
   // Each committed audit head, outside the database: `facegate audit verify --expect-head` checks it.
   const stopHeadLog = db.audit.onHead((head) => logger.info({ tenant: head.tenant, seq: head.seq, hash: head.hash }, 'audit.head'));
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
-  const app = createApp({ config, db, kv, dataKey, logger });
+  const face = given.face ?? openFaceServices(config, { db, kv });
+  if (!face) logger.warn({ publicUrl: config.publicUrl }, 'face sign-in is off: passkeys need PUBLIC_URL on https or http://localhost');
+  const app = createApp({ config, db, kv, dataKey, logger, face });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -67,11 +73,13 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
     db,
     kv,
     dataKey,
+    face,
     async close() {
       clearInterval(sweep);
       stopHeadLog();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      await face?.close();
       await kv.close();
       await db.close();
     },

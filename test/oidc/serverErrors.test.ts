@@ -29,7 +29,7 @@ before(async () => {
       done();
     },
   });
-  server = await startTestServer({}, createLogger({ logLevel: 'info' }, sink));
+  server = await startTestServer({}, { logger: createLogger({ logLevel: 'info' }, sink) });
   client = await createClient(server, 'default', { redirectUris: [REDIRECT] }, 'test');
   await createTenant(server.db, { id: 'broken', name: 'Broken keys' }, 'test');
   await server.db.withTenant('broken', (sql) => sql.query(`INSERT INTO signing_keys (tenant_id, kid, jwk) VALUES ('broken', 'k1', '{"kty":"RSA","kid":"k1"}')`));

@@ -149,6 +149,7 @@ describe('the server as the app login role', { skip }, () => {
     const env = {
       NODE_ENV: 'production',
       PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       LOG_LEVEL: 'silent',
       DATA_DIR: '/nonexistent',
       COOKIE_KEYS: randomBytes(32).toString('hex'),

@@ -1,6 +1,7 @@
 /**
  * A PIN sign-in through the provider's own forms, from an authorization URL to the client's
- * callback: login, PIN and (when asked) consent. Returns the pages shown on the way.
+ * callback: login, PIN, "Not now" when face sign-in is offered (a deployment with passkeys), and
+ * (when asked) consent. Returns the pages shown on the way.
  */
 import assert from 'node:assert/strict';
 import { FormDriver, formOf, type Page } from './browser-less.ts';
@@ -14,6 +15,11 @@ export async function pinSignIn(driver: FormDriver, authorizationUrl: URL, redir
   pages.push(page);
   const factor = formOf(page.html, '/pin');
   page = await driver.follow(await driver.post(factor.action, { ...factor.fields, pin }));
+  if (page.html.includes('/enroll/skip"')) {
+    pages.push(page);
+    const notNow = formOf(page.html, '/enroll/skip');
+    page = await driver.follow(await driver.post(notNow.action, notNow.fields));
+  }
   if (!page.location?.startsWith(redirectUri)) {
     pages.push(page);
     const consent = formOf(page.html, '/consent');

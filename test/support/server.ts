@@ -14,11 +14,24 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** `logger` lets a test read the log lines (see createLogger's destination). */
-export async function startTestServer(env: Record<string, string> = {}, logger?: Logger): Promise<RunningServer> {
+export type TestServerOptions = {
+  /**
+   * `localhost` serves PUBLIC_URL on http://localhost:<port>, which turns face sign-in on (a
+   * WebAuthn RP ID cannot be an IP address; Chromium refuses one) with a throw-away KEK for the
+   * custodian; the default 127.0.0.1 leaves it off. `url` then names that host.
+   */
+  host?: '127.0.0.1' | 'localhost';
+  /** Lets a test read the log lines (see createLogger's destination). */
+  logger?: Logger;
+};
+
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<RunningServer> {
   const port = await freePort();
-  const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...env });
+  const host = options.host ?? '127.0.0.1';
+  const face = host === 'localhost' ? { FACEGATE_KEK: `test:${randomBytes(32).toString('base64')}` } : {};
+  const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...face, ...env });
   const db = await freshDatabase();
   const kv = freshKeyValueStore();
-  return startServer(config, { db, kv, dataKey: db.dataKey, logger });
+  const running = await startServer(config, { db, kv, dataKey: db.dataKey, logger: options.logger });
+  return host === 'localhost' ? Object.assign(running, { url: `http://localhost:${port}` }) : running;
 }
