@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { openConfiguredDatabase, type Database } from './store/db.ts';
@@ -27,9 +28,10 @@ function withCookieKeys(config: Config): Config {
   return { ...config, cookieKeys: [key] };
 }
 
-export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey } = {}): Promise<RunningServer> {
+/** `given.logDestination`: where log lines go instead of stdout (tests read them). */
+export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; logDestination?: DestinationStream } = {}): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
-  const logger = createLogger(config);
+  const logger = createLogger(config, given.logDestination);
   const db = given.db ?? openConfiguredDatabase(config);
   const kv = given.kv ?? openKeyValueStore(config.redisUrl);
   const dataKey = given.dataKey ?? resolveDataKey(config);
