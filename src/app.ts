@@ -13,15 +13,21 @@ import { FacegateError, RateLimitError } from './errors.ts';
 import type { Database } from './store/db.ts';
 import type { KeyValueStore } from './store/kv.ts';
 import type { DataKey } from './store/dataKey.ts';
+import type { FaceServices } from './faceLogin/faceServices.ts';
 import { providerRegistry } from './oidc/registry.ts';
 import { interactionRouter } from './interaction/routes.ts';
 import { createViews, VIEWS_DIR, type Views } from './interaction/views.ts';
 import { TENANT_ID_PATTERN } from './ids.ts';
 
-export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; dataKey: DataKey; logger: Logger };
+/** `face`: absent when PUBLIC_URL cannot carry passkeys; then only PIN/TOTP is offered. */
+export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; dataKey: DataKey; logger: Logger; face?: FaceServices };
 
 const TENANT_PATH = new RegExp(`^/t/(${TENANT_ID_PATTERN})(/.*|$)`);
-const STYLESHEET = readFileSync(path.join(VIEWS_DIR, 'static', 'facegate.css'));
+const STATIC = new Map([
+  ['/static/facegate.css', { type: 'text/css', body: readFileSync(path.join(VIEWS_DIR, 'static', 'facegate.css')) }],
+  // The face step's browser script: a file, so the CSP can keep script-src 'self' (no inline script).
+  ['/static/faceCapture.js', { type: 'text/javascript', body: readFileSync(path.join(VIEWS_DIR, 'static', 'faceCapture.js')) }],
+]);
 
 function wantsHtml(ctx: Context): boolean {
   return ctx.accepts('json', 'html') === 'html';
@@ -38,7 +44,7 @@ async function renderError(ctx: Context, views: Views, status: number, code: str
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const { config, db, kv, dataKey, logger } = deps;
+  const { config, db, kv, dataKey, logger, face } = deps;
   const views = createViews({ cache: config.production });
   const providers = providerRegistry({ config, db, dataKey, views });
   const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
@@ -86,10 +92,11 @@ export function createApp(deps: AppDeps): Koa {
   );
 
   app.use(async (ctx, next) => {
-    if (ctx.path === '/static/facegate.css') {
-      ctx.type = 'text/css';
+    const asset = STATIC.get(ctx.path);
+    if (asset) {
+      ctx.type = asset.type;
       ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = STYLESHEET;
+      ctx.body = asset.body;
       return;
     }
     if (ctx.path === '/healthz') {
@@ -108,7 +115,7 @@ export function createApp(deps: AppDeps): Koa {
       // One router per provider instance: a rebuilt provider (key reload) gets a fresh one.
       let routes = routers.get(provider);
       if (!routes) {
-        routes = interactionRouter(provider, tenantId, { db, kv, dataKey, views, cookieKeys: config.cookieKeys }).routes();
+        routes = interactionRouter(provider, tenantId, { db, kv, dataKey, views, cookieKeys: config.cookieKeys, face }).routes();
         routers.set(provider, routes);
       }
       return routes(ctx as never, next);

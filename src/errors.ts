@@ -91,7 +91,15 @@ export const FACE_LOGIN_ERRORS = {
   'consent.required': 403,
   /** The consent form showed a text version that is no longer current. */
   'consent.outdated_text': 409,
-} as const satisfies Record<string, 400 | 401 | 403 | 409 | 413>;
+  /** Face sign-in is not set up for this account (no passkey, template or consent), or not in this deployment. */
+  'face.unavailable': 403,
+  /** The verified capture did not match the enrolled face or was not live (which one is said, never a score). */
+  'face.rejected': 401,
+  /** An enrollment capture whose liveness check did not pass. */
+  'face.not_live': 422,
+  /** Setting up face sign-in needs a PIN or TOTP sign-in in this interaction within the last 5 minutes. */
+  'enroll.signin_required': 403,
+} as const satisfies Record<string, 400 | 401 | 403 | 409 | 413 | 422>;
 
 export type FaceLoginCode = keyof typeof FACE_LOGIN_ERRORS;
 

@@ -17,8 +17,9 @@ import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { ensureTenant } from './account/tenants.ts';
 import { readOrCreateLocalSecret } from './store/localSecret.ts';
 import { resolveDataKey, type DataKey } from './store/dataKey.ts';
+import { openFaceServices, type FaceServices } from './faceLogin/faceServices.ts';
 
-export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; close(): Promise<void> };
+export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; face: FaceServices | undefined; close(): Promise<void> };
 
 /** Starts the provider; tests pass their own database and store, otherwise config decides. */
 /** Cookie keys from config, or the embedded default's generated ones. */
@@ -29,7 +30,10 @@ function withCookieKeys(config: Config): Config {
 }
 
 /** `given.logDestination`: where log lines go instead of stdout (tests read them). */
-export async function startServer(baseConfig: Config, given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; logDestination?: DestinationStream } = {}): Promise<RunningServer> {
+export async function startServer(
+  baseConfig: Config,
+  given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; face?: FaceServices; logDestination?: DestinationStream } = {},
+): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
   const logger = createLogger(config, given.logDestination);
   const db = given.db ?? openConfiguredDatabase(config);
@@ -38,7 +42,9 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
-  const app = createApp({ config, db, kv, dataKey, logger });
+  const face = given.face ?? openFaceServices(config, { db, kv });
+  if (!face) logger.warn({ publicUrl: config.publicUrl }, 'face sign-in is off: passkeys need PUBLIC_URL on https or http://localhost');
+  const app = createApp({ config, db, kv, dataKey, logger, face });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -57,10 +63,12 @@ export async function startServer(baseConfig: Config, given: { db?: Database; kv
     db,
     kv,
     dataKey,
+    face,
     async close() {
       clearInterval(sweep);
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      await face?.close();
       await kv.close();
       await db.close();
     },

@@ -8,7 +8,7 @@
  */
 import type { AccountDeps } from './deps.ts';
 import type { Factor, Outcome } from './attemptLimits.ts';
-import { refusalError, reserveAttempt, resetAttempts, settleAttempt } from './lockout.ts';
+import { isDisabled, refusalError, reserveAttempt, resetAttempts, settleAttempt } from './lockout.ts';
 import { auditLockout } from './signinAudit.ts';
 
 /** A check's answer: a boolean, or an object whose `livenessPassed` (face) weighs the failure. */
@@ -48,4 +48,9 @@ export async function attemptFactor<T extends CheckResult>(
 /** Clears a user's face failure streak and re-enables face; called when face is enrolled again. */
 export function resetFaceAttempts(deps: AccountDeps, tenantId: string, userId: string): Promise<void> {
   return resetAttempts(deps, { tenantId, subject: userId, factor: 'face' });
+}
+
+/** Whether face is disabled for the user after too many failures (until re-enrollment). */
+export function isFaceDisabled(deps: AccountDeps, tenantId: string, userId: string): Promise<boolean> {
+  return isDisabled(deps, { tenantId, subject: userId, factor: 'face' });
 }

@@ -71,6 +71,12 @@ export function settleAttempt(deps: LockoutDeps, s: AttemptSubject, id: string, 
   });
 }
 
+/** Whether the subject's factor is disabled (face after too many failures); reads only. */
+export async function isDisabled(deps: LockoutDeps, s: AttemptSubject): Promise<boolean> {
+  const raw = await deps.kv.get(keyOf(deps, s));
+  return raw !== null && (JSON.parse(raw) as AttemptState).disabled;
+}
+
 /** Forgets the subject's attempts at a factor (face re-enrollment). */
 export async function resetAttempts(deps: LockoutDeps, s: AttemptSubject): Promise<void> {
   await deps.kv.delete(keyOf(deps, s));

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
+import { isUuid } from '../ids.ts';
 import { inTenant, validateTenantId } from './tenants.ts';
 
 export type User = { id: string; username: string; email: string | null; createdAt: Date };
@@ -44,6 +45,16 @@ export async function findUserByUsername(db: Database, tenantId: string, usernam
   if (!USERNAME.test(u)) return undefined;
   const { rows } = await db.withTenant(tenantId, (sql) =>
     sql.query<UserRow>('SELECT id, username, email, created_at FROM users WHERE tenant_id = $1 AND username = $2', [tenantId, u]),
+  );
+  return rows[0] && toUser(rows[0]);
+}
+
+/** The user with this id, or undefined (also for a malformed id). */
+export async function findUserById(db: Database, tenantId: string, userId: string): Promise<User | undefined> {
+  validateTenantId(tenantId);
+  if (!isUuid(userId)) return undefined;
+  const { rows } = await db.withTenant(tenantId, (sql) =>
+    sql.query<UserRow>('SELECT id, username, email, created_at FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, userId]),
   );
   return rows[0] && toUser(rows[0]);
 }

@@ -90,13 +90,17 @@ export async function listBiometricConsents(db: Database, tenantId: string, user
   return rows.map(toConsent);
 }
 
+/** Whether the user's consent to the current text is in force. */
+export async function hasBiometricConsent(db: Database, tenantId: string, userId: string): Promise<boolean> {
+  validateTenantId(tenantId);
+  if (!isUuid(userId)) return false;
+  const { rows } = await db.withTenant(tenantId, (sql) =>
+    sql.query('SELECT 1 FROM biometric_consents WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL AND text_version = $3', [tenantId, userId, CONSENT_TEXT.version]),
+  );
+  return rows.length > 0;
+}
+
 /** Throws AuthError `consent.required` (403) unless the user's consent to the current text is in force. */
 export async function assertBiometricConsent(db: Database, tenantId: string, userId: string): Promise<void> {
-  validateTenantId(tenantId);
-  const { rows } = isUuid(userId)
-    ? await db.withTenant(tenantId, (sql) =>
-        sql.query('SELECT 1 FROM biometric_consents WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL AND text_version = $3', [tenantId, userId, CONSENT_TEXT.version]),
-      )
-    : { rows: [] };
-  if (rows.length === 0) throw faceLoginError('consent.required', 'face sign-in needs your consent first');
+  if (!(await hasBiometricConsent(db, tenantId, userId))) throw faceLoginError('consent.required', 'face sign-in needs your consent first');
 }

@@ -2,7 +2,8 @@
  * The face step's upload as one object — nonce, frames and the assertion over both — checked
  * for shape and size before anything is looked up, hashed or decoded. Limits: 1–12 frames,
  * 2 MB in total (a 640×480 JPEG is ~50–150 kB), each frame raw bytes. This same object is what
- * the custodian will verify on its own, so it travels whole.
+ * the custodian will verify on its own, so it travels whole. Over HTTP it arrives as JSON with
+ * each frame in base64url (parseCaptureJson), checked for count and length before decoding.
  */
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { faceLoginError } from '../errors.ts';
@@ -35,4 +36,34 @@ export function parseCaptureUpload(upload: { nonce: unknown; frames: unknown; as
   }
   if (total > MAX_CAPTURE_BYTES) throw faceLoginError('capture.too_large', `the frames may total at most ${MAX_CAPTURE_BYTES} bytes`);
   return { nonce, frames: frames as Uint8Array[], assertion: parseAssertionJson(upload.assertion) };
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** The encoded length of `bytes` bytes in unpadded base64url. */
+const base64urlLength = (bytes: number) => Math.ceil((bytes * 4) / 3);
+
+/**
+ * The face step's JSON body `{ nonce, frames: base64url[], assertion }` as a BoundCapture:
+ * frames are counted and their encoded length bounded before any is decoded, and each must be
+ * canonical unpadded base64url (`capture.malformed` otherwise).
+ */
+export function parseCaptureJson(body: unknown): BoundCapture {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw faceLoginError('capture.malformed', 'the upload must be a JSON object');
+  const { nonce, frames, assertion } = body as Record<string, unknown>;
+  if (!Array.isArray(frames)) throw faceLoginError('capture.malformed', 'frames must be a list of base64url strings');
+  if (frames.length > MAX_CAPTURE_FRAMES) throw faceLoginError('capture.too_many_frames', `at most ${MAX_CAPTURE_FRAMES} frames are accepted`);
+  let encoded = 0;
+  for (const frame of frames) {
+    if (typeof frame !== 'string' || !BASE64URL.test(frame) || frame.length % 4 === 1) throw faceLoginError('capture.malformed', 'each frame must be an image in base64url');
+    encoded += frame.length;
+  }
+  if (encoded > base64urlLength(MAX_CAPTURE_BYTES)) throw faceLoginError('capture.too_large', `the frames may total at most ${MAX_CAPTURE_BYTES} bytes`);
+  const decoded = frames.map((frame: string) => {
+    const bytes = new Uint8Array(Buffer.from(frame, 'base64url'));
+    // Non-canonical trailing bits (two encodings of one image) are refused too.
+    if (Buffer.from(bytes).toString('base64url') !== frame) throw faceLoginError('capture.malformed', 'each frame must be an image in base64url');
+    return bytes;
+  });
+  return parseCaptureUpload({ nonce, frames: decoded, assertion });
 }

@@ -61,3 +61,16 @@ export function requiredAcr(req: AcrRequest): Acr | undefined | 'unmet' {
 export function satisfies(achieved: string | undefined, required: Acr | undefined): boolean {
   return required === undefined || acrRank(achieved) >= acrRank(required);
 }
+
+/** What a user has in place for face sign-in (read by faceLogin/faceReadiness.ts). */
+export type FaceReadiness = { passkey: boolean; template: boolean; consent: boolean; faceDisabled: boolean };
+
+/**
+ * The highest level this user can prove now: loa 2 with a passkey, an enrolled template, a
+ * biometric consent in force and face not disabled; otherwise loa 1 (PIN or TOTP). Without
+ * face sign-in in this deployment (`undefined`), loa 1.
+ */
+export function achievableAcr(face: FaceReadiness | undefined): Acr {
+  const ready = face !== undefined && face.passkey && face.template && face.consent && !face.faceDisabled;
+  return ready ? LOA.face : LOA.pinOrOtp;
+}

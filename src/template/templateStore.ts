@@ -32,6 +32,12 @@ export async function saveTemplate(sql: Sql, tenantId: string, userId: string, t
   );
 }
 
+/** Whether the user has a template, without reading it. */
+export async function templateExists(sql: Sql, tenantId: string, userId: string): Promise<boolean> {
+  const { rows } = await sql.query('SELECT 1 FROM face_templates WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  return rows.length > 0;
+}
+
 export async function deleteTemplate(sql: Sql, tenantId: string, userId: string): Promise<boolean> {
   const { rowCount } = await sql.query('DELETE FROM face_templates WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
   return rowCount > 0;

@@ -1,0 +1,76 @@
+/**
+ * One face sign-in attempt (DESIGN.md §3): consent in force, then — through the face attempt
+ * limit — the capture verified against its nonce and the user's passkey, and only then the frames
+ * decoded, matched against the encrypted template and checked for liveness. An attempt counts
+ * once the assertion has verified (a forged or replayed upload proves nothing about the face, so
+ * it only releases its slot). Every outcome is audited as a decision and what failed — never a
+ * score; frames and the probe embedding are wiped once used.
+ */
+import type { AccountDeps } from '../account/deps.ts';
+import { attemptFactor } from '../account/factorAttempt.ts';
+import { appendAudit } from '../audit/log.ts';
+import { InputError, isFacegateError } from '../errors.ts';
+import { assertBiometricConsent } from './biometricConsent.ts';
+import type { BoundCapture } from './captureUpload.ts';
+import { decideFace, isLive, type FaceDecision } from './decide.ts';
+import { faceAssurance, type FaceAssurance } from './faceAssurance.ts';
+import type { FaceServices } from './faceServices.ts';
+import { verifyCapture } from './verifyCapture.ts';
+
+export type FaceSignInDeps = AccountDeps & { face: FaceServices };
+
+export type FaceSignInResult = { accepted: true; assurance: FaceAssurance } | Extract<FaceDecision, { accepted: false }>;
+
+type Checked = { ok: boolean; livenessPassed: boolean; decision?: FaceDecision; assurance?: FaceAssurance; refused?: InputError };
+
+export async function signInWithFace(
+  deps: FaceSignInDeps,
+  input: { tenantId: string; interactionUid: string; userId: string; capture: BoundCapture },
+): Promise<FaceSignInResult> {
+  const { tenantId, userId, capture } = input;
+  const audit = (ok: boolean, data: Record<string, unknown>) =>
+    deps.db.withTenant(tenantId, (sql) => appendAudit(sql, tenantId, { type: ok ? 'signin.success' : 'signin.failure', actor: userId, subject: userId, data: { factor: 'face', ...data } }));
+  let checked: Checked;
+  try {
+    await assertBiometricConsent(deps.db, tenantId, userId);
+    checked = await attemptFactor(deps, tenantId, userId, userId, 'face', async (): Promise<Checked> => {
+      const verified = await verifyCapture({ db: deps.db, kv: deps.kv, rp: deps.face.rp }, capture, {
+        tenantId,
+        interactionUid: input.interactionUid,
+        userId,
+        purpose: 'verify',
+      });
+      try {
+        let burst;
+        try {
+          burst = await deps.face.pipeline().processBurst(verified.frames, 'verify');
+        } catch (e) {
+          // Signed frames that show no usable face (or two) are a real attempt that failed.
+          if (e instanceof InputError) return { ok: false, livenessPassed: false, refused: e };
+          throw e;
+        }
+        const liveness = burst.liveness.aggregate;
+        const { score } = await deps.face.templates().match(tenantId, userId, burst.embedding);
+        const decision = decideFace({ match: score, liveness });
+        return { ok: decision.accepted, livenessPassed: isLive(liveness), decision, assurance: faceAssurance(decision, verified) };
+      } finally {
+        for (const frame of verified.frames) frame.fill(0);
+      }
+    });
+  } catch (e) {
+    if (isFacegateError(e)) await audit(false, { reason: e.code });
+    throw e;
+  }
+  if (checked.refused) {
+    await audit(false, { reason: checked.refused.code });
+    throw checked.refused;
+  }
+  const decision = checked.decision!;
+  if (decision.accepted && checked.assurance) {
+    await audit(true, { decision: 'accept' });
+    return { accepted: true, assurance: checked.assurance };
+  }
+  const failed = decision.accepted ? [] : decision.failed;
+  await audit(false, { reason: 'rejected', decision: 'reject', failed });
+  return { accepted: false, failed };
+}
