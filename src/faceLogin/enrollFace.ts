@@ -39,6 +39,6 @@ export async function enrollFace(
   }
   await resetFaceAttempts(deps, tenantId, userId);
   await deps.db.withTenant(tenantId, (sql) =>
-    appendAudit(sql, tenantId, { type: 'face.enrolled', actor: userId, subject: userId, data: { credentialId: verified.credentialId, frames: verified.frames.length } }),
+    appendAudit(sql, tenantId, { type: 'face.enrolled', actor: userId, subject: userId, data: { credentialId: verified.credentialId } }),
   );
 }

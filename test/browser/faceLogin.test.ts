@@ -133,9 +133,9 @@ before(async () => {
   if (skip) return;
   scratch = await mkdtemp(path.join(tmpdir(), 'facegate-face-e2e-'));
   const wall = path.join(scratch, 'wall.png');
-  await sharp({ create: { width: 800, height: 600, channels: 3, noise: { type: 'gaussian', mean: 150, sigma: 25 } } }).blur(3).png().toFile(wall);
+  await sharp(randomBytes(800 * 600 * 3), { raw: { width: 800, height: 600, channels: 3 } }).blur(6).linear(0.5, 90).png().toFile(wall);
   WALL = { photo: wall };
-  provider = await startTestServer({ LOG_LEVEL: 'trace' }, { localhost: true, kv, logDestination: logs });
+  provider = await startTestServer({ LOG_LEVEL: 'trace' }, { host: 'localhost', kv, logDestination: logs });
   alice = await createUser(provider.db, TENANT, { username: 'alice' }, 'test');
   await setPin(provider.db, TENANT, alice.id, PIN.alice, 'test');
   bob = await createUser(provider.db, TENANT, { username: 'bob' }, 'test');

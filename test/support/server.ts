@@ -16,20 +16,26 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/**
- * `env` overrides the config. `given.localhost` serves it as http://localhost:PORT (its `url`
- * too), which passkeys and so the face step need: WebAuthn refuses an IP address as RP ID.
- * `given.kv` and `given.logDestination` replace the fresh store and the discarded log.
- */
-export async function startTestServer(
-  env: Record<string, string> = {},
-  given: { localhost?: boolean; kv?: KeyValueStore; logDestination?: DestinationStream } = {},
-): Promise<RunningServer> {
+export type TestServerOptions = {
+  /**
+   * `localhost` serves PUBLIC_URL on http://localhost:<port>, which turns face sign-in on (a
+   * WebAuthn RP ID cannot be an IP address; Chromium refuses one) with a throw-away KEK for the
+   * custodian; the default 127.0.0.1 leaves it off. `url` then names that host.
+   */
+  host?: '127.0.0.1' | 'localhost';
+  /** Replaces the fresh key-value store (a test that inspects what was written). */
+  kv?: KeyValueStore;
+  /** Where log lines go instead of nowhere (LOG_LEVEL in `env` then decides how many). */
+  logDestination?: DestinationStream;
+};
+
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<RunningServer> {
   const port = await freePort();
-  const url = `http://${given.localhost ? 'localhost' : '127.0.0.1'}:${port}`;
-  const config = loadConfig({ PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...env });
+  const host = options.host ?? '127.0.0.1';
+  const face = host === 'localhost' ? { FACEGATE_KEK: `test:${randomBytes(32).toString('base64')}` } : {};
+  const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...face, ...env });
   const db = await freshDatabase();
-  const kv = given.kv ?? freshKeyValueStore();
-  const running = await startServer(config, { db, kv, dataKey: ephemeralDataKey(), logDestination: given.logDestination });
-  return { ...running, url };
+  const kv = options.kv ?? freshKeyValueStore();
+  const running = await startServer(config, { db, kv, dataKey: ephemeralDataKey(), logDestination: options.logDestination });
+  return host === 'localhost' ? Object.assign(running, { url: `http://localhost:${port}` }) : running;
 }
