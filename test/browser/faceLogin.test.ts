@@ -126,6 +126,11 @@ async function takePictures(page: Page, kind: 'face' | 'enroll' = 'face'): Promi
   return response;
 }
 
+/** The upload's status; its body is read (for the message) only when it is not the expected one, before any navigation. */
+async function expectStatus(res: Response, status: number): Promise<void> {
+  if (res.status() !== status) assert.fail(`${res.url()}: ${res.status()} ${await res.text().catch(() => '')}`);
+}
+
 const text = async (page: Page, selector: string) => (await page.textContent(selector))?.trim() ?? '';
 const interactionUid = (page: Page) => /\/interaction\/([^/?]+)/.exec(page.url())![1];
 
@@ -171,7 +176,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
       await page.waitForSelector('#face-step[data-purpose="enroll"][data-state="ready"]');
       await browser.screenshot('face-3-capture-enroll');
       const enrolled = await takePictures(page, 'enroll');
-      assert.equal(enrolled.status(), 200, await enrolled.text());
+      await expectStatus(enrolled, 200);
       assert.equal((await browser.authenticator.credentials()).length, 1, 'a passkey was created on the phone');
       await backAtRp(page);
       // Enrolling is not verifying: this interaction ends with the PIN sign-in.
@@ -188,7 +193,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
       await page.waitForSelector('#face-step[data-purpose="verify"][data-state="ready"]');
       await browser.screenshot('face-4-capture-verify');
       const verified = await takePictures(page);
-      assert.equal(verified.status(), 200, await verified.text());
+      await expectStatus(verified, 200);
       await backAtRp(page);
       assert.equal(await text(page, '#acr'), LOA2);
       const amr = (await text(page, '#amr')).split(' ');
@@ -307,7 +312,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
       assert.equal(await page.locator('#pin, #username').count(), 0, 'no PIN or username form');
       await browser.screenshot('face-9-step-up');
       const res = await takePictures(page);
-      assert.equal(res.status(), 200, await res.text());
+      await expectStatus(res, 200);
       await backAtRp(page);
       assert.equal(new URL(page.url()).pathname, '/protected');
       assert.match(await text(page, 'body'), /Only shown after a face sign-in/);
@@ -403,7 +408,8 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
     assert.ok((rowsPerTable.get('public.face_templates') ?? 0) >= 1, `a template is stored: ${JSON.stringify([...rowsPerTable])}`);
     const redis = process.env.REDIS_URL ? await dumpRedis(process.env.REDIS_URL, kvPrefix) : [];
     const everything = [...rows, ...redis, ...kv.written, ...logs.haystacks()];
-    assert.ok(logs.lines.length > 10, 'the provider logged');
+    // The provider logs its start and unexpected errors only; the capture still holds every line.
+    assert.ok(logs.lines.some((l) => l.includes('facegate listening')), 'the log was captured');
     assert.deepEqual(findCanary(canary, everything), [], 'no frame bytes kept');
     assert.deepEqual(findFloatVectors(everything, EMBEDDING_LENGTH), [], 'no embedding kept in the clear');
   });

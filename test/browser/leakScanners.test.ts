@@ -86,6 +86,8 @@ describe('float vector finder', () => {
       { where: 'random text', text: randomBytes(64 * 1024).toString('base64') },
       { where: 'sealed', text: ephemeralDataKey().seal(floatBytes(v, 4, true), 'test') },
       { where: 'scaled', bytes: floatBytes(v.map((x) => x * 0.5), 4, true) },
+      // A SEAL ciphertext: a float64 scale of 1.0 before 64-bit coefficients below 2^54 (tiny as doubles).
+      { where: 'ciphertext', bytes: Buffer.concat([floatBytes([1], 8, true), ...Array.from({ length: 256 }, () => { const b = randomBytes(8); b[7] = 0; b[6] &= 0x3f; return b; })]) },
     ];
     assert.deepEqual(findFloatVectors(haystacks), []);
   });

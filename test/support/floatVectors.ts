@@ -2,9 +2,10 @@
  * Looks for a face embedding kept in the clear: a vector of the embedding's length (128) either
  * as text — a run of that many numbers, as a JSON or Postgres array prints it — or as binary —
  * that many float32 or float64 values (little- or big-endian, at any byte offset, also inside
- * base64 or hex text) whose L2 norm is near 1, as an L2-normalised embedding's is. Random or
- * encrypted bytes almost never decode to such a window (each value is below 1 in magnitude about
- * half the time), so a finding is a real vector.
+ * base64 or hex text) whose L2 norm is near 1 with the weight spread over the components, as an
+ * L2-normalised embedding's is. Random or encrypted bytes almost never decode to such a window
+ * (a value lands in 1e-4..0.9 far less than half the time); a lone 1.0 among tiny values (a
+ * serialised scale factor beside 64-bit integers) is not a vector, so a finding is a real one.
  */
 import type { Finding, Haystack } from './canary.ts';
 
@@ -35,7 +36,10 @@ const LAYOUTS: Layout[] = [
   { name: 'float64be', size: 8, littleEndian: false },
 ];
 
-/** The layout of the first window of `length` values in `bytes` with |norm − 1| < 0.02, if any. */
+/** Where an embedding's components lie: none carries most of the norm, and (nearly) none is ~0. */
+const SPREAD = { min: 1e-4, max: 0.9 };
+
+/** The layout of the first window of `length` spread values in `bytes` with |norm − 1| < 0.02, if any. */
 export function unitVectorLayout(bytes: Uint8Array, length = EMBEDDING_LENGTH): string | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const { name, size, littleEndian } of LAYOUTS) {
@@ -43,19 +47,20 @@ export function unitVectorLayout(bytes: Uint8Array, length = EMBEDDING_LENGTH): 
     for (let start = 0; start < size; start++) {
       const count = Math.floor((bytes.length - start) / size);
       if (count < length) continue;
-      // Prefix sums of squares and of "usable" values (finite, |v| ≤ 1, not zero) over this alignment.
+      // Prefix sums of squares and of spread values over this alignment.
       const squares = new Float64Array(count + 1);
       const usable = new Int32Array(count + 1);
       for (let i = 0; i < count; i++) {
         const offset = start + i * size;
         const v = size === 4 ? view.getFloat32(offset, littleEndian) : view.getFloat64(offset, littleEndian);
-        const ok = Number.isFinite(v) && Math.abs(v) <= 1;
-        squares[i + 1] = squares[i] + (ok ? v * v : 0);
-        usable[i + 1] = usable[i] + (ok && v !== 0 ? 1 : 0);
+        // A value above SPREAD.max (or not finite) spoils every window it is in.
+        const inRange = Number.isFinite(v) && Math.abs(v) <= SPREAD.max;
+        squares[i + 1] = squares[i] + (inRange ? v * v : 4);
+        usable[i + 1] = usable[i] + (inRange && Math.abs(v) >= SPREAD.min ? 1 : 0);
       }
       for (let i = 0; i + length <= count; i++) {
-        // An embedding has (nearly) every component non-zero; a few zeros are tolerated.
-        if (usable[i + length] - usable[i] < length - 4) continue;
+        // A few components of a real embedding may come close to 0.
+        if (usable[i + length] - usable[i] < length - 8) continue;
         if (Math.abs(squares[i + length] - squares[i] - 1) < 0.02) return name;
       }
     }
