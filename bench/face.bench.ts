@@ -84,6 +84,6 @@ Per stage, milliseconds of compute summed over the 3 frames (two workers share t
 |---|---|---|---|
 ${rows}
 
-Where the time goes: ${ranked.slice(0, 2).join(' and ')} dominate. Liveness runs three PAD models per frame (MobileFaceNetPv4 80×80, facenox 128×128, HyperFAS 224×224, each with its own crop and resize); detection is one YuNet pass at 640×480 (a second, smaller pass only when a face fills the frame); embed is one MobileFaceNet pass (two with flip-averaging, which the manifest turns off: it measured no better at FMR 1e-4); align is the 112×112 warp, anti-aliased when the face is large.`;
+Where the time goes: ${ranked.slice(0, 2).join(' and ')} dominate. Liveness runs three PAD models per frame (MobileFaceNetPv4 80×80, facenox 128×128, HyperFAS 224×224, each with its own crop and resize); detection is one YuNet pass at 640×480 (a second, smaller pass only when a face fills the frame); embed is MobileFaceNet twice (the face and its mirror image: flip-averaging, chosen at FMR 1e-3 in eval/REPORT.md); align is the 112×112 warp, anti-aliased when the face is large.`;
   return { title: 'Face step (3 frames, 640×480)', results, markdown };
 }

@@ -18,6 +18,7 @@ import { setPin } from '../src/account/pin.ts';
 import { FormDriver, formOf } from '../test/support/browser-less.ts';
 import { freePort } from '../test/support/server.ts';
 import { freshDatabase } from '../test/support/services.ts';
+import { createDataKey } from '../src/store/dataKey.ts';
 import { round, type BenchPart } from './harness.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -82,14 +83,17 @@ async function scenario(workers: number): Promise<Scenario> {
   // The database stays open here (idle) while the provider uses it; closing drops it.
   const db = await freshDatabase(ADMIN_URL);
   await ensureTenant(db, { id: 'default', name: 'Bench' }, 'bench');
-  const client = await createClient(db, 'default', { name: 'Bench RP', redirectUris: [REDIRECT] }, 'bench');
+  // The provider process must open the client secret sealed here: both use this key.
+  const rootKey = randomBytes(32);
+  const dataKey = createDataKey([{ id: 'bench', key: rootKey }]);
+  const client = await createClient({ db, dataKey }, 'default', { name: 'Bench RP', redirectUris: [REDIRECT] }, 'bench');
   const user = await createUser(db, 'default', { username: 'bench' }, 'bench');
   await setPin(db, 'default', user.id, '135790', 'bench');
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(root, 'src/main.ts')], {
-    env: { ...process.env, PORT: String(port), PUBLIC_URL: base, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'warn', COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
+    env: { ...process.env, PORT: String(port), PUBLIC_URL: base, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'warn', FACEGATE_DATA_KEY: `bench:${rootKey.toString('base64')}`, COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {

@@ -16,8 +16,10 @@ import type { DataKey } from './store/dataKey.ts';
 import type { FaceServices } from './faceLogin/faceServices.ts';
 import { providerRegistry } from './oidc/registry.ts';
 import { interactionRouter } from './interaction/routes.ts';
-import { createViews, VIEWS_DIR, type Views } from './interaction/views.ts';
+import { createViews, sendPage, VIEWS_DIR, type Views } from './interaction/views.ts';
 import { TENANT_ID_PATTERN } from './ids.ts';
+import { assignRequestId, logServerError } from './requestId.ts';
+import { publicOriginOnly } from './publicOrigin.ts';
 
 /** `face`: absent when PUBLIC_URL cannot carry passkeys; then only PIN/TOTP is offered. */
 export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; dataKey: DataKey; logger: Logger; face?: FaceServices };
@@ -33,26 +35,34 @@ function wantsHtml(ctx: Context): boolean {
   return ctx.accepts('json', 'html') === 'html';
 }
 
-async function renderError(ctx: Context, views: Views, status: number, code: string, message: string) {
+/** A 500 names its request id (also in the X-Request-Id header and the log line). */
+async function renderError(ctx: Context, views: Views, status: number, code: string, message: string, requestId?: string) {
   ctx.status = status;
   if (wantsHtml(ctx)) {
-    ctx.type = 'html';
-    ctx.body = await views.render('error', { error: code, description: message });
+    await sendPage(ctx, views, 'error', { error: code, description: message, requestId });
   } else {
-    ctx.body = { error: code, error_description: message };
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: code, error_description: message, ...(requestId ? { request_id: requestId } : {}) };
   }
 }
 
 export function createApp(deps: AppDeps): Koa {
   const { config, db, kv, dataKey, logger, face } = deps;
   const views = createViews({ cache: config.production });
-  const providers = providerRegistry({ config, db, dataKey, views });
+  const providers = providerRegistry({ config, db, dataKey, views, logger });
   const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
   const app = new Koa();
   app.keys = config.cookieKeys;
   app.proxy = config.trustProxy;
+  // Errors thrown past the boundary below (e.g. while rendering the error page itself); like
+  // Koa's default, client errors (exposed, < 500) are not server errors.
+  app.on('error', (err: { status?: number; expose?: boolean }, ctx: Context) => {
+    if (!err.expose && !(err.status && err.status < 500)) logServerError(logger, ctx, err);
+  });
 
   app.use(async (ctx: Context, next: Next) => {
+    const requestId = assignRequestId(ctx.req);
+    ctx.set('X-Request-Id', requestId);
     try {
       await next();
     } catch (e) {
@@ -66,8 +76,8 @@ export function createApp(deps: AppDeps): Koa {
       if (e instanceof oidcErrors.OIDCProviderError) {
         return renderError(ctx, views, e.statusCode, e.error, e.error_description ?? e.message);
       }
-      logger.error({ err: e, path: ctx.path }, 'unhandled error');
-      return renderError(ctx, views, 500, 'server.error', 'unexpected error');
+      logServerError(logger, ctx, e);
+      return renderError(ctx, views, 500, 'server.error', 'unexpected error', requestId);
     }
   });
 
@@ -90,6 +100,7 @@ export function createApp(deps: AppDeps): Koa {
       hsts: config.publicUrl.startsWith('https:'),
     }),
   );
+  app.use(publicOriginOnly(config.publicUrl, new Set(['/healthz'])));
 
   app.use(async (ctx, next) => {
     const asset = STATIC.get(ctx.path);

@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { DestinationStream } from 'pino';
+import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { openConfiguredDatabase, type Database } from './store/db.ts';
@@ -17,6 +17,7 @@ import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { ensureTenant } from './account/tenants.ts';
 import { readOrCreateLocalSecret } from './store/localSecret.ts';
 import { resolveDataKey, type DataKey } from './store/dataKey.ts';
+import { sealLegacyRows } from './store/sealLegacyRows.ts';
 import { openFaceServices, type FaceServices } from './faceLogin/faceServices.ts';
 
 export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; face: FaceServices | undefined; close(): Promise<void> };
@@ -29,18 +30,19 @@ function withCookieKeys(config: Config): Config {
   return { ...config, cookieKeys: [key] };
 }
 
-/** `given.logDestination`: where log lines go instead of stdout (tests read them). */
 export async function startServer(
   baseConfig: Config,
-  given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; face?: FaceServices; logDestination?: DestinationStream } = {},
+  given: { db?: Database; kv?: KeyValueStore; dataKey?: DataKey; logger?: Logger; face?: FaceServices } = {},
 ): Promise<RunningServer> {
   const config = withCookieKeys(baseConfig);
-  const logger = createLogger(config, given.logDestination);
+  const logger = given.logger ?? createLogger(config);
   const db = given.db ?? openConfiguredDatabase(config);
   const kv = given.kv ?? openKeyValueStore(config.redisUrl);
   const dataKey = given.dataKey ?? resolveDataKey(config);
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
+  const sealed = await sealLegacyRows(db, dataKey);
+  if (sealed) logger.info({ rows: sealed }, 'secrets stored in clear before this version sealed');
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
   const face = given.face ?? openFaceServices(config, { db, kv });
   if (!face) logger.warn({ publicUrl: config.publicUrl }, 'face sign-in is off: passkeys need PUBLIC_URL on https or http://localhost');

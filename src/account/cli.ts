@@ -13,7 +13,8 @@ import { InputError, NotFoundError } from '../errors.ts';
 import { openConfiguredDatabase, type Database } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
 import { migrate } from '../store/migrate.ts';
-import { resolveDataKey } from '../store/dataKey.ts';
+import { resolveDataKey, type DataKey } from '../store/dataKey.ts';
+import { sealLegacyRows } from '../store/sealLegacyRows.ts';
 import { createClient, listClients, setClientMinAcr } from './clients.ts';
 import { setPin } from './pin.ts';
 import { createTenant, listTenants } from './tenants.ts';
@@ -35,7 +36,9 @@ const USAGE: Record<string, string[]> = {
   tenant: ['tenant create --id <id> --name <name>', 'tenant list'],
   client: [
     'client create [--tenant T] --redirect-uri URL [--redirect-uri URL …] [--post-logout-redirect-uri URL …]',
-    '              [--public] [--grant-types authorization_code,refresh_token] [--min-acr urn:facegate:loa:N] [--name N] [--client-id ID]',
+    '              [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none] [--jwks-uri URL] [--public]',
+    '              [--grant-types authorization_code,refresh_token] [--min-acr urn:facegate:loa:N] [--name N] [--client-id ID]',
+    '              (--public is --auth-method none; private_key_jwt needs --jwks-uri)',
     'client list [--tenant T]',
     'client set-min-acr [--tenant T] --client-id ID --min-acr urn:facegate:loa:N|none',
   ],
@@ -55,7 +58,7 @@ const USAGE: Record<string, string[]> = {
 };
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
-type Context = { db: Database; config: Config; io: CliIo; flags: Flags; options: AccountCliOptions };
+type Context = { db: Database; dataKey: DataKey; config: Config; io: CliIo; flags: Flags; options: AccountCliOptions };
 type Command = { flags: NonNullable<ParseArgsConfig['options']>; run: (c: Context) => Promise<number> };
 
 const str = (name: string) => ({ [name]: { type: 'string' as const } });
@@ -108,12 +111,12 @@ const COMMANDS: Record<string, Record<string, Command>> = {
   },
   client: {
     create: {
-      flags: { ...str('tenant'), ...many('redirect-uri'), ...many('post-logout-redirect-uri'), ...bool('public'), ...str('grant-types'), ...str('min-acr'), ...str('name'), ...str('client-id') },
+      flags: { ...str('tenant'), ...many('redirect-uri'), ...many('post-logout-redirect-uri'), ...bool('public'), ...str('auth-method'), ...str('jwks-uri'), ...str('grant-types'), ...str('min-acr'), ...str('name'), ...str('client-id') },
       async run(c) {
         const f = c.flags;
         const grants = f['grant-types'] as string | undefined;
         const created = await createClient(
-          c.db,
+          c,
           tenantOf(c),
           {
             clientId: f['client-id'] as string | undefined,
@@ -121,6 +124,8 @@ const COMMANDS: Record<string, Record<string, Command>> = {
             redirectUris: (f['redirect-uri'] as string[] | undefined) ?? [],
             postLogoutRedirectUris: f['post-logout-redirect-uri'] as string[] | undefined,
             public: f.public === true,
+            authMethod: f['auth-method'] as string | undefined,
+            jwksUri: f['jwks-uri'] as string | undefined,
             grantTypes: grants === undefined ? undefined : grants.split(',').map((g) => g.trim()).filter(Boolean),
             minAcr: f['min-acr'] as string | undefined,
           },
@@ -159,7 +164,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       async run(c) {
         const f = c.flags;
         const { resourceServer: rs, clientSecret } = await createResourceServer(
-          c.db,
+          c,
           tenantOf(c),
           {
             uri: required(f, 'uri'),
@@ -217,7 +222,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       flags: { ...str('tenant'), ...str('username'), ...bool('replace'), ...str('issuer') },
       async run(c) {
         const user = await userNamed(c);
-        const e = await beginTotpEnrollment({ db: c.db }, tenantOf(c), user.id, {
+        const e = await beginTotpEnrollment(c, tenantOf(c), user.id, {
           issuer: c.flags.issuer as string | undefined,
           replace: c.flags.replace === true,
           actor: ACTOR,
@@ -235,7 +240,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
         const user = await userNamed(c);
         const kv = openKeyValueStore(c.config.redisUrl);
         try {
-          await confirmTotpEnrollment({ db: c.db, kv, dataKey: resolveDataKey(c.config) }, tenantOf(c), user.id, required(c.flags, 'code'), ACTOR);
+          await confirmTotpEnrollment({ db: c.db, kv, dataKey: c.dataKey }, tenantOf(c), user.id, required(c.flags, 'code'), ACTOR);
         } finally {
           await kv.close();
         }
@@ -281,9 +286,11 @@ export async function run(args: string[], io: CliIo, options: AccountCliOptions 
   }
   const config = loadConfig(options.env);
   const db = openConfiguredDatabase(config);
+  const dataKey = resolveDataKey(config);
   try {
     await migrate(db);
-    return await command.run({ db, config, io, flags, options });
+    await sealLegacyRows(db, dataKey);
+    return await command.run({ db, dataKey, config, io, flags, options });
   } finally {
     await db.close();
   }

@@ -1,13 +1,16 @@
 /**
  * OIDC clients (relying parties) of a tenant. `clients.metadata` holds exactly the
  * oidc-provider client metadata object; the operator's minimum acr lives beside it in
- * `clients.min_acr`, out of reach of anything the RP sends.
+ * `clients.min_acr`, out of reach of anything the RP sends. The client secret in it is sealed
+ * with the data key to its tenant and client; the OIDC adapter opens it for oidc-provider.
  */
 import { ACR_VALUES, isAcr, type Acr } from '../oidc/assurance.ts';
+import { CLIENT_AUTH_METHODS, isClientAuthMethod, usesClientSecret, type ClientAuthMethod } from '../oidc/clientAuth.ts';
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
 import type { Database, Sql } from '../store/db.ts';
+import type { DataKey } from '../store/dataKey.ts';
 import { inTenant } from './tenants.ts';
 
 /** The levels of DESIGN.md §4 an operator may require of a client. */
@@ -22,8 +25,12 @@ export type ClientInput = {
   name?: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
-  /** Public client (SPA, native app): no secret, PKCE only. */
+  /** Public client (SPA, native app): no secret, PKCE only. Same as authMethod 'none'. */
   public?: boolean;
+  /** Token endpoint authentication; defaults to client_secret_basic ('none' when public). */
+  authMethod?: string;
+  /** Where the client publishes its keys; required for (and only for) private_key_jwt. */
+  jwksUri?: string;
   /** Defaults to both authorization_code and refresh_token. */
   grantTypes?: string[];
   minAcr?: string | null;
@@ -38,7 +45,8 @@ export type ClientMetadata = {
   post_logout_redirect_uris: string[];
   grant_types: GrantType[];
   response_types: ['code'];
-  token_endpoint_auth_method: 'client_secret_basic' | 'none';
+  token_endpoint_auth_method: ClientAuthMethod;
+  jwks_uri?: string;
 };
 
 export type ClientSummary = {
@@ -51,6 +59,11 @@ export type ClientSummary = {
   createdAt: Date;
 };
 
+/** The data-key context a client secret is sealed to. */
+export function clientSecretContext(tenantId: string, clientId: string): string {
+  return `client-secret:${tenantId}:${clientId}`;
+}
+
 const CLIENT_ID = /^[A-Za-z0-9._~-]{3,128}$/;
 const MAX_URIS = 20;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -60,19 +73,40 @@ function invalid(code: string, message: string): never {
 }
 
 /** An absolute https URL, or http on a loopback host (local development); no fragment, no credentials. */
-export function validateRedirectUri(raw: string, field = 'redirect_uri'): string {
+function validateClientUrl(raw: string, field: string, code: string): string {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    invalid('client.invalid_redirect_uri', `${field} "${raw}" is not an absolute URL`);
+    invalid(code, `${field} "${raw}" is not an absolute URL`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') invalid('client.invalid_redirect_uri', `${field} "${raw}" must use https`);
-  if (u.protocol === 'http:' && !LOOPBACK.has(u.hostname)) invalid('client.invalid_redirect_uri', `${field} "${raw}" may use http only for localhost`);
-  if (u.hash || raw.includes('#')) invalid('client.invalid_redirect_uri', `${field} "${raw}" must not contain a fragment`);
-  if (u.username || u.password) invalid('client.invalid_redirect_uri', `${field} "${raw}" must not contain credentials`);
-  if (raw.length > 2000) invalid('client.invalid_redirect_uri', `${field} is longer than 2000 characters`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') invalid(code, `${field} "${raw}" must use https`);
+  if (u.protocol === 'http:' && !LOOPBACK.has(u.hostname)) invalid(code, `${field} "${raw}" may use http only for localhost`);
+  if (u.hash || raw.includes('#')) invalid(code, `${field} "${raw}" must not contain a fragment`);
+  if (u.username || u.password) invalid(code, `${field} "${raw}" must not contain credentials`);
+  if (raw.length > 2000) invalid(code, `${field} is longer than 2000 characters`);
   return raw;
+}
+
+export function validateRedirectUri(raw: string, field = 'redirect_uri'): string {
+  return validateClientUrl(raw, field, 'client.invalid_redirect_uri');
+}
+
+/** The auth method (`public` is a synonym of 'none') and, for private_key_jwt, the jwks_uri. */
+function validateAuthMethod(input: ClientInput): { token_endpoint_auth_method: ClientAuthMethod; jwks_uri?: string } {
+  const method = input.authMethod ?? (input.public ? 'none' : 'client_secret_basic');
+  if (!isClientAuthMethod(method)) invalid('client.invalid_auth_method', `auth method "${method}" is not supported (use ${CLIENT_AUTH_METHODS.join(', ')})`);
+  if (input.public && method !== 'none') invalid('client.conflicting_auth_method', `a public client authenticates with none, not ${method}`);
+  if (method !== 'private_key_jwt') {
+    if (input.jwksUri !== undefined) invalid('client.unexpected_jwks_uri', 'a jwks_uri is used only with private_key_jwt');
+    return { token_endpoint_auth_method: method };
+  }
+  if (!input.jwksUri) invalid('client.missing_jwks_uri', 'private_key_jwt needs the URL of the client\'s JWKS (jwks_uri)');
+  const jwksUri = validateClientUrl(input.jwksUri, 'jwks_uri', 'client.invalid_jwks_uri');
+  // The provider fetches it and refuses local and private addresses (oidc-provider's SSRF guard).
+  const { protocol, hostname } = new URL(jwksUri);
+  if (protocol !== 'https:' || LOOPBACK.has(hostname)) invalid('client.invalid_jwks_uri', `jwks_uri "${jwksUri}" must be a public https URL`);
+  return { token_endpoint_auth_method: method, jwks_uri: jwksUri };
 }
 
 export function validateMinAcr(value: string | null | undefined): MinAcr | null {
@@ -115,14 +149,14 @@ export function validateClientInput(input: ClientInput): { metadata: Omit<Client
       post_logout_redirect_uris: [...new Set(post.map((u) => validateRedirectUri(u, 'post_logout_redirect_uri')))],
       grant_types: validateGrantTypes(input.grantTypes),
       response_types: ['code'],
-      token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
+      ...validateAuthMethod(input),
     },
   };
 }
 
 /** Creates a client; the returned secret (confidential clients) is shown once by the caller. */
 export async function createClient(
-  db: Database,
+  { db, dataKey }: { db: Database; dataKey: DataKey },
   tenantId: string,
   input: ClientInput,
   actor: string,
@@ -130,13 +164,14 @@ export async function createClient(
   const valid = validateClientInput(input);
   const clientId = valid.clientId ?? randomBytes(16).toString('base64url');
   // 256 bits: also long enough to be an HS256 key, which oidc-provider may derive from it.
-  const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
+  const clientSecret = usesClientSecret(valid.metadata.token_endpoint_auth_method) ? randomBytes(32).toString('base64url') : undefined;
   const metadata: ClientMetadata = { client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}), ...valid.metadata };
   await inTenant(db, tenantId, async (sql) => {
+    const stored = clientSecret ? { ...metadata, client_secret: dataKey.seal(clientSecret, clientSecretContext(tenantId, clientId)) } : metadata;
     const { rowCount } = await sql.query(
       `INSERT INTO clients (tenant_id, client_id, metadata, min_acr) VALUES ($1, $2, $3::jsonb, $4)
        ON CONFLICT (tenant_id, client_id) DO NOTHING`,
-      [tenantId, clientId, JSON.stringify(metadata), valid.minAcr],
+      [tenantId, clientId, JSON.stringify(stored), valid.minAcr],
     );
     if (rowCount !== 1) throw new ConflictError('client.exists', `client "${clientId}" already exists in tenant "${tenantId}"`);
     await appendAudit(sql, tenantId, {
@@ -147,6 +182,7 @@ export async function createClient(
         redirect_uris: metadata.redirect_uris,
         grant_types: metadata.grant_types,
         auth_method: metadata.token_endpoint_auth_method,
+        ...(metadata.jwks_uri ? { jwks_uri: metadata.jwks_uri } : {}),
         min_acr: valid.minAcr,
       },
     });
@@ -159,12 +195,12 @@ export async function createClient(
  * no redirect URI, response type or grant type, so it authenticates at the introspection
  * endpoint and nowhere else. Written in the caller's transaction, beside the resource server.
  */
-export async function insertResourceServerClient(sql: Sql, tenantId: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
+export async function insertResourceServerClient(sql: Sql, dataKey: DataKey, tenantId: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
   const clientId = randomBytes(16).toString('base64url');
   const clientSecret = randomBytes(32).toString('base64url');
   const metadata = {
     client_id: clientId,
-    client_secret: clientSecret,
+    client_secret: dataKey.seal(clientSecret, clientSecretContext(tenantId, clientId)),
     client_name: name,
     redirect_uris: [],
     response_types: [],
@@ -201,4 +237,20 @@ export async function setClientMinAcr(db: Database, tenantId: string, clientId: 
     await appendAudit(sql, tenantId, { type: 'client.min_acr_set', actor, subject: clientId, data: { min_acr: value } });
   });
   return value;
+}
+
+/** Seals client secrets stored in clear before sealing; returns how many. */
+export async function sealLegacyClientSecrets(sql: Sql, dataKey: DataKey, tenantId: string): Promise<number> {
+  const { rows } = await sql.query<{ client_id: string; secret: string }>(
+    "SELECT client_id, metadata->>'client_secret' AS secret FROM clients WHERE metadata ? 'client_secret'",
+  );
+  const clear = rows.filter((r) => !dataKey.isSealed(r.secret));
+  for (const r of clear) {
+    await sql.query(
+      `UPDATE clients SET metadata = jsonb_set(metadata, '{client_secret}', to_jsonb($3::text))
+       WHERE tenant_id = $1 AND client_id = $2 AND metadata->>'client_secret' = $4`,
+      [tenantId, r.client_id, dataKey.seal(r.secret, clientSecretContext(tenantId, r.client_id)), r.secret],
+    );
+  }
+  return clear.length;
 }

@@ -7,6 +7,7 @@
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
+import type { DataKey } from '../store/dataKey.ts';
 import { insertResourceServerClient } from './clients.ts';
 import { inTenant } from './tenants.ts';
 
@@ -76,14 +77,14 @@ export function validateResourceServerInput(input: ResourceServerInput): Omit<Re
 
 /** Registers a resource server with a new introspection credential; the secret is shown once by the caller. */
 export async function createResourceServer(
-  db: Database,
+  { db, dataKey }: { db: Database; dataKey: DataKey },
   tenantId: string,
   input: ResourceServerInput,
   actor: string,
 ): Promise<{ resourceServer: ResourceServer; clientSecret: string }> {
   const valid = validateResourceServerInput(input);
   return inTenant(db, tenantId, async (sql) => {
-    const { clientId, clientSecret } = await insertResourceServerClient(sql, tenantId, `resource server ${valid.uri}`);
+    const { clientId, clientSecret } = await insertResourceServerClient(sql, dataKey, tenantId, `resource server ${valid.uri}`);
     const { rows } = await sql.query<{ created_at: Date }>(
       `INSERT INTO resource_servers (tenant_id, uri, audience, scopes, token_format, client_id) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT DO NOTHING RETURNING created_at`,

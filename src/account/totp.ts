@@ -2,11 +2,14 @@
  * TOTP (RFC 6238: SHA-1, 6 digits, 30 s) with otplib. A code is accepted one step either side
  * of now, and only once: the step of the last accepted code is stored and advanced with a
  * conditional UPDATE, so a replayed or concurrently reused code fails even across processes.
+ * The secret is stored sealed with the data key to its tenant and user.
  */
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
+import type { DataKey } from '../store/dataKey.ts';
+import type { Sql } from '../store/db.ts';
 import { nowMs, type AccountDeps } from './deps.ts';
 import { attemptFactor } from './factorAttempt.ts';
 import { inTenant, validateTenantId } from './tenants.ts';
@@ -24,6 +27,10 @@ export type TotpEnrollment = {
   qrSvg: string;
 };
 
+function secretContext(tenantId: string, userId: string): string {
+  return `totp:${tenantId}:${userId}`;
+}
+
 export type TotpCheck = { ok: true; step: number } | { ok: false; reason: 'invalid_credentials' | 'replay' | 'no_credential' };
 
 /**
@@ -32,7 +39,7 @@ export type TotpCheck = { ok: true; step: number } | { ok: false; reason: 'inval
  * `issuer` (shown in the authenticator app) defaults to `facegate (<tenant>)`; `actor` to the user.
  */
 export async function beginTotpEnrollment(
-  deps: Partial<AccountDeps> & Pick<AccountDeps, 'db'>,
+  deps: Partial<AccountDeps> & Pick<AccountDeps, 'db' | 'dataKey'>,
   tenantId: string,
   userId: string,
   options: { issuer?: string; replace?: boolean; actor?: string } = {},
@@ -50,7 +57,7 @@ export async function beginTotpEnrollment(
       `INSERT INTO totp_credentials (tenant_id, user_id, secret) VALUES ($1, $2, $3)
        ON CONFLICT (tenant_id, user_id) DO UPDATE SET secret = excluded.secret, confirmed = false, last_step = 0, updated_at = now()
        WHERE NOT totp_credentials.confirmed OR $4`,
-      [tenantId, userId, secret, options.replace === true],
+      [tenantId, userId, deps.dataKey.seal(secret, secretContext(tenantId, userId)), options.replace === true],
     );
     if (rowCount !== 1) throw new ConflictError('totp.already_enrolled', 'TOTP is already enrolled for this user; replace it explicitly to enroll a new authenticator');
     await appendAudit(sql, tenantId, { type: 'totp.enrollment_started', actor: options.actor ?? userId, subject: userId, data: { replace: options.replace === true } });
@@ -79,7 +86,8 @@ async function acceptCode(deps: AccountDeps, tenantId: string, userId: string | 
     )
   ).rows[0];
   const usable = row !== undefined && row.confirmed === requireConfirmed;
-  const step = await matchTotpCode(usable ? row.secret : DUMMY_SECRET, code, nowMs(deps));
+  const secret = usable ? deps.dataKey.open(row.secret, secretContext(tenantId, userId!)).toString('utf8') : DUMMY_SECRET;
+  const step = await matchTotpCode(secret, code, nowMs(deps));
   if (!usable) return { ok: false, reason: 'no_credential' };
   if (step === null) return { ok: false, reason: 'invalid_credentials' };
   if (step <= Number(row.last_step)) return { ok: false, reason: 'replay' };
@@ -123,4 +131,16 @@ export async function checkTotp(deps: AccountDeps, tenantId: string, lockSubject
 /** verifyTotp for a known user id: true when the code is valid and not yet used. */
 export async function verifyTotp(deps: AccountDeps, tenantId: string, userId: string, code: string): Promise<boolean> {
   return (await checkTotp(deps, tenantId, userId, userId, code)).ok;
+}
+
+/** Seals TOTP secrets stored in clear before sealing; returns how many. */
+export async function sealLegacyTotpSecrets(sql: Sql, dataKey: DataKey, tenantId: string): Promise<number> {
+  const { rows } = await sql.query<{ user_id: string; secret: string }>('SELECT user_id, secret FROM totp_credentials');
+  const clear = rows.filter((r) => !dataKey.isSealed(r.secret));
+  for (const r of clear) {
+    await sql.query('UPDATE totp_credentials SET secret = $3 WHERE tenant_id = $1 AND user_id = $2 AND secret = $4', [
+      tenantId, r.user_id, dataKey.seal(r.secret, secretContext(tenantId, r.user_id)), r.secret,
+    ]);
+  }
+  return clear.length;
 }

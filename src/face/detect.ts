@@ -172,7 +172,7 @@ export type DominantFaceOptions = {
   secondFaceAreaRatio?: number;
 };
 
-/** The one face a capture is about: `face.none` without any, `face.multiple` when another face is comparable in size. */
+/** The capture policy: the largest face; `face.none` without any, `face.multiple` when another face is comparable in size. */
 export function dominantFace(detections: Detection[], options: DominantFaceOptions = {}): Detection {
   const ratio = options.secondFaceAreaRatio ?? 0.5;
   if (detections.length === 0) throw new InputError('face.none', 'no face was found in the image', 422);
@@ -184,7 +184,33 @@ export function dominantFace(detections: Detection[], options: DominantFaceOptio
   return largest;
 }
 
-/** Detect, then require exactly one dominant face. */
+/**
+ * The main face of a photo by insightface's rule (python-package/insightface/model_zoo/retinaface.py,
+ * `detect(max_num=…)`): the highest box area − 2 · squared distance (px²) of the box centre from
+ * the image centre (⌊w/2⌋, ⌊h/2⌋), so a centred face beats a larger one at the edge. Other faces
+ * are counted, never refused: right for judging a recognizer on web photos, wrong for a login.
+ */
+export function mainPhotoFace(detections: Detection[], size: { width: number; height: number }): ChosenFace {
+  if (detections.length === 0) throw new InputError('face.none', 'no face was found in the image', 422);
+  const cx = Math.floor(size.width / 2);
+  const cy = Math.floor(size.height / 2);
+  const value = ({ box }: Detection) => box.w * box.h - 2 * ((box.x + box.w / 2 - cx) ** 2 + (box.y + box.h / 2 - cy) ** 2);
+  const face = detections.reduce((best, d) => (value(d) > value(best) ? d : best));
+  return { face, otherFaces: detections.length - 1 };
+}
+
+/** How the face a picture is about is chosen: `capture` for a login, `photo` for evaluating on web photos. */
+export type FacePolicy = 'capture' | 'photo';
+
+/** The chosen face and how many other faces the detector found beside it. */
+export type ChosenFace = { face: Detection; otherFaces: number };
+
+export function chooseFace(detections: Detection[], size: { width: number; height: number }, policy: FacePolicy, options: DominantFaceOptions = {}): ChosenFace {
+  if (policy === 'photo') return mainPhotoFace(detections, size);
+  return { face: dominantFace(detections, options), otherFaces: detections.length - 1 };
+}
+
+/** Detect, then require exactly one dominant face (the capture policy). */
 export async function detectDominantFace(image: RgbImage, options: DetectOptions & DominantFaceOptions = {}): Promise<Detection> {
   return dominantFace(await detectFaces(image, options), options);
 }

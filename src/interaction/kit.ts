@@ -13,7 +13,7 @@ import { acrRequirement } from '../oidc/policy.ts';
 import { satisfies, type Acr, type Amr } from '../oidc/assurance.ts';
 import { readForm, readJson, JSON_LIMIT_BYTES } from './body.ts';
 import { assertCsrf, csrfToken } from './csrf.ts';
-import type { Views } from './views.ts';
+import { sendPage, type Views } from './views.ts';
 
 export type InteractionDeps = AccountDeps & { views: Views; cookieKeys: string[]; face?: FaceServices };
 
@@ -79,10 +79,7 @@ export function interactionKit(provider: Provider, tenantId: string, deps: Inter
 
   async function render(ctx: Context, view: string, data: Record<string, unknown>, status = 200) {
     ctx.status = status;
-    ctx.type = 'html';
-    // Interaction pages carry a CSRF token and who is signing in: never cached.
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.views.render(view, data);
+    await sendPage(ctx, deps.views, view, data);
   }
 
   async function postedForm(ctx: Context, uid: string) {

@@ -2,15 +2,45 @@
  * oidc-provider storage adapter on Postgres/PGlite, one instance per model and tenant.
  * Rows live in `oidc_payloads` (RLS by tenant); clients come from the `clients` table that the
  * admin CLI writes, so they are read-only here. Expired rows are invisible and swept.
+ *
+ * A database reader must not be able to use what it reads: every bearer value (token, code,
+ * session and interaction id, uid, user code) is stored only as a keyed hash, and payloads,
+ * which repeat such values, are sealed to their row. Grants are the exception: their ids are
+ * not bearer values, tokens reference them in `grant_id`, and consents (account/consents.ts)
+ * read their payloads. Single-use rows are consumed with a conditional UPDATE, so of parallel
+ * uses exactly one wins.
  */
-import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Database } from '../store/db.ts';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Database, Sql } from '../store/db.ts';
+import type { DataKey } from '../store/dataKey.ts';
+import { clientSecretContext } from '../account/clients.ts';
 
-type PayloadRow = { payload: AdapterPayload; consumed_at: Date | null };
+type PayloadRow = { id: string; payload: AdapterPayload | string; consumed_at: Date | null };
 
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
-export function adapterFactory(db: Database, tenantId: string) {
+/** Models stored in clear: ids referenced by other rows, payloads with no bearer value. */
+const CLEAR_MODELS = new Set(['Grant']);
+
+/** The error a request gets when it loses the race to consume a single-use row. */
+function alreadyConsumed(model: string): Error {
+  return model === 'PushedAuthorizationRequest'
+    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+    : new errors.InvalidGrant(`${model} already consumed`);
+}
+
+function payloadContext(tenantId: string, model: string, key: string): string {
+  return `oidc:${tenantId}:${model}:${key}`;
+}
+
+/** The stored form of an id, uid or user code: a keyed hash, or the value itself for clear models. */
+function storedKey(dataKey: DataKey, model: string, value: string): string | null {
+  if (!CLEAR_MODELS.has(model)) return dataKey.mac('oidc-id', value);
+  // A NUL cannot be a stored id (Postgres text has none): not found, not a database error.
+  return value.includes('\0') ? null : value;
+}
+
+export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string) {
   return class TenantAdapter implements Adapter {
     readonly model: string;
 
@@ -18,9 +48,17 @@ export function adapterFactory(db: Database, tenantId: string) {
       this.model = model;
     }
 
+    private key(value: string): string | null {
+      return storedKey(dataKey, this.model, value);
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed by the admin CLI');
+      const key = this.key(id);
+      if (key === null) throw new Error(`unusable ${this.model} id`);
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      const stored = CLEAR_MODELS.has(this.model) ? payload : dataKey.seal(JSON.stringify(payload), payloadContext(tenantId, this.model, key));
+      const hashed = (v: string | undefined) => (v === undefined ? null : dataKey.mac('oidc-id', v));
       await db.statement(
           tenantId,
           `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, user_code, uid, expires_at)
@@ -28,53 +66,76 @@ export function adapterFactory(db: Database, tenantId: string) {
            ON CONFLICT (tenant_id, model, id) DO UPDATE
              SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
                  uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
-          [tenantId, this.model, id, payload, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt],
+          [tenantId, this.model, key, JSON.stringify(stored), payload.grantId ?? null, hashed(payload.userCode), hashed(payload.uid), expiresAt],
       );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') {
-        const { rows } = await db.statement<{ metadata: AdapterPayload; min_acr: string | null }>(
-          tenantId,
-          'SELECT metadata, min_acr FROM clients WHERE client_id = $1',
-          [id],
-        );
-        const row = rows[0];
-        // The operator's floor lives in its own column so the CLI can change it alone.
-        return row && { ...row.metadata, ...(row.min_acr ? { facegate_min_acr: row.min_acr } : {}) };
-      }
-      return this.findBy('id', id);
+      if (this.model === 'Client') return this.findClient(id);
+      return this.findBy('id', this.key(id));
     }
 
     findByUid(uid: string) {
-      return this.findBy('uid', uid);
+      return this.findBy('uid', dataKey.mac('oidc-id', uid));
     }
 
     findByUserCode(userCode: string) {
-      return this.findBy('user_code', userCode);
+      return this.findBy('user_code', dataKey.mac('oidc-id', userCode));
     }
 
-    private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-      const { rows } = await db.statement<PayloadRow>(
+    private async findClient(clientId: string): Promise<AdapterPayload | undefined> {
+      if (clientId.includes('\0')) return undefined;
+      const { rows } = await db.statement<{ metadata: AdapterPayload; min_acr: string | null }>(
         tenantId,
-        `SELECT payload, consumed_at FROM oidc_payloads
-         WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
-        [this.model, value],
+        'SELECT metadata, min_acr FROM clients WHERE client_id = $1',
+        [clientId],
       );
       const row = rows[0];
       if (!row) return undefined;
-      return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
+      const { client_secret: sealed, ...metadata } = row.metadata;
+      return {
+        ...metadata,
+        ...(typeof sealed === 'string' ? { client_secret: dataKey.open(sealed, clientSecretContext(tenantId, clientId)).toString('utf8') } : {}),
+        // The operator's floor lives in its own column so the CLI can change it alone.
+        ...(row.min_acr ? { facegate_min_acr: row.min_acr } : {}),
+      };
     }
 
+    private async findBy(column: 'id' | 'uid' | 'user_code', key: string | null): Promise<AdapterPayload | undefined> {
+      if (key === null) return undefined;
+      const { rows } = await db.statement<PayloadRow>(
+        tenantId,
+        `SELECT id, payload, consumed_at FROM oidc_payloads
+         WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [this.model, key],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      const payload: AdapterPayload = typeof row.payload === 'string'
+        ? JSON.parse(dataKey.open(row.payload, payloadContext(tenantId, this.model, row.id)).toString('utf8'))
+        : row.payload;
+      return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+    }
+
+    /** Marks a single-use row used; a second (or concurrent) use fails instead of succeeding again. */
     async consume(id: string): Promise<void> {
-      await db.statement(tenantId, 'UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2', [this.model, id]);
+      const key = this.key(id);
+      const { rowCount } = key === null ? { rowCount: 0 } : await db.statement(
+        tenantId,
+        'UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL',
+        [this.model, key],
+      );
+      if (rowCount !== 1) throw alreadyConsumed(this.model);
     }
 
     async destroy(id: string): Promise<void> {
-      await db.statement(tenantId, 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [this.model, id]);
+      const key = this.key(id);
+      if (key === null) return;
+      await db.statement(tenantId, 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [this.model, key]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      if (grantId.includes('\0')) return;
       await db.statement(tenantId, 'DELETE FROM oidc_payloads WHERE grant_id = $1 AND model = ANY($2)', [grantId, [...GRANTABLE]]);
     }
   };
@@ -84,4 +145,26 @@ export function adapterFactory(db: Database, tenantId: string) {
 export async function sweepExpiredPayloads(db: Database): Promise<number> {
   const { rowCount } = await db.asOwner((sql) => sql.query('DELETE FROM oidc_payloads WHERE expires_at <= now()'));
   return rowCount;
+}
+
+/**
+ * Upgrades rows written before bearer values were hashed and payloads sealed: rekeys each by
+ * the hash of its id (uid, user code) and seals its payload, so sessions and tokens issued
+ * before the upgrade keep working. Returns how many rows changed.
+ */
+export async function sealLegacyPayloads(sql: Sql, dataKey: DataKey, tenantId: string): Promise<number> {
+  const { rows } = await sql.query<{ model: string; id: string; payload: AdapterPayload; uid: string | null; user_code: string | null }>(
+    "SELECT model, id, payload, uid, user_code FROM oidc_payloads WHERE model <> ALL($1) AND jsonb_typeof(payload) = 'object'",
+    [[...CLEAR_MODELS]],
+  );
+  const hashed = (v: string | null) => (v === null ? null : dataKey.mac('oidc-id', v));
+  for (const r of rows) {
+    const key = dataKey.mac('oidc-id', r.id);
+    await sql.query(
+      `UPDATE oidc_payloads SET id = $3, payload = $4, uid = $5, user_code = $6
+       WHERE model = $1 AND id = $2 AND jsonb_typeof(payload) = 'object'`,
+      [r.model, r.id, key, JSON.stringify(dataKey.seal(JSON.stringify(r.payload), payloadContext(tenantId, r.model, key))), hashed(r.uid), hashed(r.user_code)],
+    );
+  }
+  return rows.length;
 }

@@ -8,7 +8,9 @@ import type { CliIo } from '../../bin/facegate.ts';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
 import { openConfiguredDatabase } from '../store/db.ts';
+import { resolveDataKey } from '../store/dataKey.ts';
 import { migrate } from '../store/migrate.ts';
+import { sealLegacyRows } from '../store/sealLegacyRows.ts';
 import { pruneRetiredKeys, rotateSigningKey } from './keys.ts';
 
 export async function run(args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -26,12 +28,14 @@ export async function run(args: string[], io: CliIo, env: Record<string, string 
   const config = loadConfig(env);
   const tenant = values.tenant ?? config.defaultTenant;
   const db = openConfiguredDatabase(config);
+  const dataKey = resolveDataKey(config);
   try {
     await migrate(db);
+    await sealLegacyRows(db, dataKey);
     const { rows } = await db.transaction((sql) => sql.query('SELECT 1 FROM tenants WHERE id = $1', [tenant]));
     if (rows.length === 0) throw new InputError('tenant.not_found', `no tenant "${tenant}"`);
     if (command === 'rotate') {
-      io.out(`new signing key ${await rotateSigningKey(db, tenant)} for tenant ${tenant}; previous keys stay in the JWKS until pruned`);
+      io.out(`new signing key ${await rotateSigningKey(db, dataKey, tenant)} for tenant ${tenant}; previous keys stay in the JWKS until pruned`);
       return 0;
     }
     const days = Number(values['older-than-days'] ?? 'NaN');

@@ -3,6 +3,7 @@
  * clients, signing keys and storage rows. Interactions are ours (src/interaction/).
  */
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../store/db.ts';
 import type { DataKey } from '../store/dataKey.ts';
@@ -12,9 +13,18 @@ import { loadSigningKeys } from './keys.ts';
 import { buildInteractionPolicy } from './policy.ts';
 import { findAccount } from './account.ts';
 import { resourceServerSettings } from './resourceServerConfig.ts';
-import type { Views } from '../interaction/views.ts';
+import { sendPage, type Views } from '../interaction/views.ts';
+import { CLIENT_ASSERTION_ALGS, CLIENT_AUTH_METHODS } from './clientAuth.ts';
+import { logServerError, requestIdOf } from '../requestId.ts';
 
-export type ProviderDeps = { config: Config; db: Database; dataKey: DataKey; views: Views };
+export type ProviderDeps = { config: Config; db: Database; dataKey: DataKey; views: Views; logger: Logger };
+
+/**
+ * Caches may keep these for a minute, about as long as a process keeps a tenant's keys
+ * (registry.ts), so a rotated key is published everywhere within a couple of minutes.
+ */
+const CACHEABLE_ROUTES = new Set(['discovery', 'jwks']);
+const CACHEABLE = 'public, max-age=60';
 
 export function issuerFor(config: Config, tenantId: string): string {
   return `${config.publicUrl}/t/${tenantId}`;
@@ -25,13 +35,13 @@ export function tenantBasePath(tenantId: string): string {
 }
 
 export async function createTenantProvider(deps: ProviderDeps, tenantId: string): Promise<Provider> {
-  const { config, db, views } = deps;
-  const keys = await loadSigningKeys(db, tenantId);
+  const { config, db, views, logger } = deps;
+  const keys = await loadSigningKeys(db, deps.dataKey, tenantId);
   const secure = config.publicUrl.startsWith('https:');
   const cookieFlags = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
   const resourceServers = resourceServerSettings(db, tenantId);
   const configuration: Configuration = {
-    adapter: adapterFactory(db, tenantId),
+    adapter: adapterFactory(db, deps.dataKey, tenantId),
     jwks: { keys: keys as never },
     findAccount: (ctx, sub) => findAccount(db, tenantId, sub),
     acrValues: ACR_VALUES,
@@ -48,20 +58,22 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
     responseTypes: ['code'],
     pkce: { required: () => true },
     extraTokenClaims: resourceServers.extraTokenClaims,
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    enabledJWA: { clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGS as never },
     features: {
       ...resourceServers.features,
       devInteractions: { enabled: false },
+      // No client is registered to push requests; advertise only what works.
+      pushedAuthorizationRequests: { enabled: false },
       claimsParameter: { enabled: true },
       revocation: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
-          ctx.type = 'html';
-          ctx.body = await views.render('logout', { form, tenant: tenantId, host: ctx.host });
+          await sendPage(ctx, views, 'logout', { form, tenant: tenantId, host: new URL(config.publicUrl).host });
         },
         postLogoutSuccessSource: async (ctx) => {
-          ctx.type = 'html';
-          ctx.body = await views.render('logged-out', { clientName: ctx.oidc.client?.clientName ?? null });
+          await sendPage(ctx, views, 'logged-out', { clientName: ctx.oidc.client?.clientName ?? null });
         },
       },
     },
@@ -94,10 +106,21 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
       RefreshToken: 14 * 24 * 3600,
     },
     renderError: async (ctx: KoaContextWithOIDC, out) => {
-      ctx.type = 'html';
-      ctx.body = await views.render('error', { error: out.error, description: out.error_description ?? '' });
+      const requestId = out.error === 'server_error' ? requestIdOf(ctx.req) : undefined;
+      await sendPage(ctx, views, 'error', { error: out.error, description: out.error_description ?? '', requestId });
     },
   };
   const provider = new Provider(issuerFor(config, tenantId), configuration);
+  // Each tenant's provider is its own Koa app: it must trust X-Forwarded-* exactly when ours does,
+  // or behind a TLS proxy it sees http and refuses to set its Secure cookies.
+  provider.proxy = config.trustProxy;
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => logServerError(logger, ctx, err, tenantId));
+  // After each response: cache headers for discovery/JWKS, the request id in a JSON server_error.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 200 && CACHEABLE_ROUTES.has(ctx.oidc?.route) && !ctx.response.get('Cache-Control')) ctx.set('Cache-Control', CACHEABLE);
+    const body = ctx.body as { error?: unknown } | undefined;
+    if (ctx.status >= 500 && body?.constructor === Object && body.error === 'server_error') ctx.body = { ...body, request_id: requestIdOf(ctx.req) };
+  });
   return provider;
 }

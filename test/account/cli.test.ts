@@ -107,6 +107,12 @@ describe('facegate tenant|client|user', () => {
     expectError(await cli(['client', 'create', '--tenant', 'acme', '--redirect-uri', 'https://app.example/cb', '--grant-types', 'authorization_code,implicit']), 'client.invalid_grant_type');
     expectError(await cli(['client', 'create', '--tenant', 'acme', '--redirect-uri', 'https://app.example/cb', '--min-acr', 'urn:facegate:loa:9']), 'client.invalid_min_acr');
     expectError(await cli(['client', 'create', '--tenant', 'nope', '--redirect-uri', 'https://app.example/cb']), 'tenant.not_found');
+    const create = ['client', 'create', '--tenant', 'acme', '--redirect-uri', 'https://app.example/cb'];
+    expectError(await cli([...create, '--auth-method', 'client_secret_jwt']), 'client.invalid_auth_method');
+    expectError(await cli([...create, '--auth-method', 'private_key_jwt']), 'client.missing_jwks_uri');
+    expectError(await cli([...create, '--auth-method', 'private_key_jwt', '--jwks-uri', 'http://127.0.0.1:8080/jwks']), 'client.invalid_jwks_uri');
+    expectError(await cli([...create, '--auth-method', 'client_secret_post', '--jwks-uri', 'https://app.example/jwks']), 'client.unexpected_jwks_uri');
+    expectError(await cli([...create, '--public', '--auth-method', 'client_secret_basic']), 'client.conflicting_auth_method');
     expectError(await cli(['user', 'create', '--tenant', 'acme', '--username', 'alice']), 'user.exists');
     expectError(await cli(['user', 'create', '--tenant', 'acme', '--username', 'bad name']), 'user.invalid_username');
     expectError(await cli(['user', 'set-pin', '--tenant', 'acme', '--username', 'alice', '--pin', '1234']), 'pin.invalid_format');
@@ -149,6 +155,22 @@ describe('facegate resource', () => {
     expectError(await cli(['resource', 'create', '--tenant', 'nope', '--uri', 'https://api.acme.example']), 'tenant.not_found');
     expectError(await cli(['resource', 'list', '--bogus']), 'cli.invalid_arguments');
     assert.equal((await cli(['resource', 'delete'])).code, 2);
+  });
+});
+
+describe('facegate client create --auth-method', () => {
+  it('makes a secret for client_secret_post, none for private_key_jwt (with its jwks_uri) or none', async () => {
+    const create = ['client', 'create', '--tenant', 'acme', '--redirect-uri', 'https://app.example/cb'];
+    const post = await cli([...create, '--auth-method', 'client_secret_post']);
+    assert.equal(post.code, 0, post.error?.message ?? post.err);
+    assert.match(post.out, /client_secret: \S{43}/);
+    const jwt = await cli([...create, '--auth-method', 'private_key_jwt', '--jwks-uri', 'https://app.example/jwks', '--client-id', 'signer']);
+    assert.equal(jwt.code, 0, jwt.error?.message ?? jwt.err);
+    assert.ok(!jwt.out.includes('client_secret'));
+    const none = await cli([...create, '--auth-method', 'none', '--client-id', 'native']);
+    assert.equal(none.code, 0, none.error?.message ?? none.err);
+    assert.ok(!none.out.includes('client_secret'));
+    assert.match((await cli(['client', 'list', '--tenant', 'acme'])).out, /^native\tpublic\t/m);
   });
 });
 

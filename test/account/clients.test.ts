@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, listClients, setClientMinAcr, validateClientInput } from '../../src/account/clients.ts';
+import { clientSecretContext, createClient, listClients, setClientMinAcr, validateClientInput } from '../../src/account/clients.ts';
 import { createTenant } from '../../src/account/tenants.ts';
 import { freshDatabase, type TestDatabase } from '../support/services.ts';
+import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 
 const base = { redirectUris: ['https://app.example/cb'] };
 
@@ -34,6 +35,21 @@ describe('validateClientInput', () => {
     rejects({ ...base, minAcr: 'loa2' }, 'client.invalid_min_acr');
   });
 
+  it('rejects unknown or conflicting auth methods and a jwks_uri that cannot be used', () => {
+    rejects({ ...base, authMethod: 'client_secret_jwt' }, 'client.invalid_auth_method');
+    rejects({ ...base, authMethod: 'private_key_jwt' }, 'client.missing_jwks_uri');
+    for (const uri of ['http://keys.example/jwks', 'https://localhost/jwks', 'not a url']) rejects({ ...base, authMethod: 'private_key_jwt', jwksUri: uri }, 'client.invalid_jwks_uri');
+    rejects({ ...base, jwksUri: 'https://keys.example/jwks' }, 'client.unexpected_jwks_uri');
+    rejects({ ...base, public: true, authMethod: 'client_secret_post' }, 'client.conflicting_auth_method');
+  });
+
+  it('keeps the chosen auth method and, for private_key_jwt, the jwks_uri', () => {
+    assert.equal(validateClientInput({ ...base, authMethod: 'client_secret_post' }).metadata.token_endpoint_auth_method, 'client_secret_post');
+    assert.equal(validateClientInput({ ...base, public: true, authMethod: 'none' }).metadata.token_endpoint_auth_method, 'none');
+    const { metadata } = validateClientInput({ ...base, authMethod: 'private_key_jwt', jwksUri: 'https://keys.example/jwks' });
+    assert.deepEqual([metadata.token_endpoint_auth_method, metadata.jwks_uri], ['private_key_jwt', 'https://keys.example/jwks']);
+  });
+
   it('rejects a malformed client_id', () => {
     rejects({ ...base, clientId: 'a b' }, 'client.invalid_client_id');
   });
@@ -41,6 +57,7 @@ describe('validateClientInput', () => {
 
 describe('clients in the database', () => {
   let db: TestDatabase;
+  const dataKey = ephemeralDataKey();
   before(async () => {
     db = await freshDatabase();
     await createTenant(db, { id: 'acme', name: 'Acme' }, 'test');
@@ -49,14 +66,15 @@ describe('clients in the database', () => {
     await db.close();
   });
 
-  it('stores oidc-provider metadata for a confidential client, with a generated id and secret', async () => {
-    const c = await createClient(db, 'acme', { name: 'Shop', redirectUris: ['https://shop.example/cb'], minAcr: 'urn:facegate:loa:2' }, 'test');
+  it('stores oidc-provider metadata for a confidential client, with a generated id and a sealed secret', async () => {
+    const c = await createClient({ db, dataKey }, 'acme', { name: 'Shop', redirectUris: ['https://shop.example/cb'], minAcr: 'urn:facegate:loa:2' }, 'test');
     assert.match(c.clientId, /^[A-Za-z0-9_-]{22}$/);
     assert.ok(c.clientSecret && c.clientSecret.length >= 43);
     const { rows } = await db.withTenant('acme', (sql) => sql.query<{ metadata: unknown; min_acr: string }>('SELECT metadata, min_acr FROM clients WHERE client_id = $1', [c.clientId]));
-    assert.deepEqual(rows[0].metadata, {
+    const { client_secret: sealed, ...metadata } = rows[0].metadata as Record<string, string>;
+    assert.equal(dataKey.open(sealed, clientSecretContext('acme', c.clientId)).toString(), c.clientSecret, 'the secret is stored sealed to its client');
+    assert.deepEqual(metadata, {
       client_id: c.clientId,
-      client_secret: c.clientSecret,
       client_name: 'Shop',
       redirect_uris: ['https://shop.example/cb'],
       post_logout_redirect_uris: [],
@@ -68,16 +86,16 @@ describe('clients in the database', () => {
   });
 
   it('creates a public client without a secret', async () => {
-    const c = await createClient(db, 'acme', { clientId: 'spa', redirectUris: ['http://localhost:5173/cb'], public: true, grantTypes: ['authorization_code'] }, 'test');
+    const c = await createClient({ db, dataKey }, 'acme', { clientId: 'spa', redirectUris: ['http://localhost:5173/cb'], public: true, grantTypes: ['authorization_code'] }, 'test');
     assert.equal(c.clientSecret, undefined);
     assert.equal(c.metadata.token_endpoint_auth_method, 'none');
     assert.equal('client_secret' in c.metadata, false);
   });
 
   it('refuses a duplicate client id and an unknown tenant', async () => {
-    await assert.rejects(createClient(db, 'acme', { clientId: 'spa', ...base }, 'test'), { code: 'client.exists' });
-    await assert.rejects(createClient(db, 'nope', base, 'test'), { code: 'tenant.not_found' });
-    await assert.rejects(createClient(db, 'Bad!', base, 'test'), { code: 'tenant.invalid_id' });
+    await assert.rejects(createClient({ db, dataKey }, 'acme', { clientId: 'spa', ...base }, 'test'), { code: 'client.exists' });
+    await assert.rejects(createClient({ db, dataKey }, 'nope', base, 'test'), { code: 'tenant.not_found' });
+    await assert.rejects(createClient({ db, dataKey }, 'Bad!', base, 'test'), { code: 'tenant.invalid_id' });
   });
 
   it('sets and clears min_acr, and lists clients without secrets', async () => {

@@ -31,7 +31,7 @@ before(async () => {
   const port = await freePort();
   // The RP runs on "localhost", a different site from the provider's 127.0.0.1, as in real life.
   const baseUrl = `http://localhost:${port}`;
-  const client = await createClient(provider.db, TENANT, {
+  const client = await createClient(provider, TENANT, {
     name: 'Example RP',
     redirectUris: [`${baseUrl}/callback`],
     postLogoutRedirectUris: [`${baseUrl}/`],

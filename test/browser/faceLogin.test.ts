@@ -22,6 +22,7 @@ import { startRp } from '../../examples/rp/server.ts';
 import { createClient } from '../../src/account/clients.ts';
 import { setPin } from '../../src/account/pin.ts';
 import { createUser, type User } from '../../src/account/users.ts';
+import { createLogger } from '../../src/logger.ts';
 import type { RunningServer } from '../../src/main.ts';
 import { openKeyValueStore } from '../../src/store/kv.ts';
 import { addVirtualAuthenticator, chromiumMissing, launchBrowser, type BrowserSession, type Camera, type PasskeyCopy, type VirtualAuthenticator } from '../support/browser.ts';
@@ -140,7 +141,7 @@ before(async () => {
   const wall = path.join(scratch, 'wall.png');
   await sharp(randomBytes(800 * 600 * 3), { raw: { width: 800, height: 600, channels: 3 } }).blur(6).linear(0.5, 90).png().toFile(wall);
   WALL = { photo: wall };
-  provider = await startTestServer({ LOG_LEVEL: 'trace' }, { host: 'localhost', kv, logDestination: logs });
+  provider = await startTestServer({}, { host: 'localhost', kv, logger: createLogger({ logLevel: 'trace' }, logs) });
   alice = await createUser(provider.db, TENANT, { username: 'alice' }, 'test');
   await setPin(provider.db, TENANT, alice.id, PIN.alice, 'test');
   bob = await createUser(provider.db, TENANT, { username: 'bob' }, 'test');
@@ -148,7 +149,7 @@ before(async () => {
   const port = await freePort();
   // The RP is another site than the provider (127.0.0.1 vs localhost), as in real life.
   const baseUrl = `http://127.0.0.1:${port}`;
-  const client = await createClient(provider.db, TENANT, { name: 'Example RP', redirectUris: [`${baseUrl}/callback`], postLogoutRedirectUris: [`${baseUrl}/`] }, 'test');
+  const client = await createClient(provider, TENANT, { name: 'Example RP', redirectUris: [`${baseUrl}/callback`], postLogoutRedirectUris: [`${baseUrl}/`] }, 'test');
   rp = await startRp({ issuer: `${provider.url}/t/${TENANT}`, clientId: client.clientId, clientSecret: client.clientSecret, port, baseUrl });
 });
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_CAPTURE_BYTES, MAX_CAPTURE_FRAMES, parseCaptureUpload } from '../../src/faceLogin/captureUpload.ts';
+import { MAX_CAPTURE_BYTES, MAX_CAPTURE_FRAMES, parseCaptureJson, parseCaptureUpload } from '../../src/faceLogin/captureUpload.ts';
 import { SoftAuthenticator } from '../support/softAuthenticator.ts';
 
 const NONCE = 'N'.repeat(43);
@@ -40,5 +40,27 @@ describe('parseCaptureUpload', () => {
       assert.throws(() => parseCaptureUpload({ nonce, frames: [frame()], assertion }), { code: 'capture.malformed', status: 400 });
     }
     assert.throws(() => parseCaptureUpload({ nonce: NONCE, frames: [frame()], assertion: { ...assertion, type: 'x' } }), { code: 'webauthn.malformed', status: 400 });
+  });
+});
+
+describe('parseCaptureJson', () => {
+  const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+  it('decodes base64url frames into the BoundCapture', () => {
+    const capture = parseCaptureJson({ nonce: NONCE, frames: [b64u(frame(10)), b64u(Buffer.from([1, 2, 3]))], assertion });
+    assert.deepEqual(capture.frames.map((f) => [...f]), [[...frame(10)], [1, 2, 3]]);
+  });
+
+  it('refuses padding, the standard alphabet, non-canonical trailing bits and non-strings with capture.malformed', () => {
+    for (const bad of ['AQID=', 'ab+/', 'AQJ', 'A', 42, null]) {
+      assert.throws(() => parseCaptureJson({ nonce: NONCE, frames: [bad], assertion }), { code: 'capture.malformed', status: 400 }, String(bad));
+    }
+    for (const body of [null, [], 'x', { nonce: NONCE, frames: 'AQID', assertion }]) assert.throws(() => parseCaptureJson(body), { code: 'capture.malformed' });
+  });
+
+  it('counts frames and bounds their encoded length before decoding any', () => {
+    assert.throws(() => parseCaptureJson({ nonce: NONCE, frames: Array(MAX_CAPTURE_FRAMES + 1).fill('AQID'), assertion }), { code: 'capture.too_many_frames' });
+    const big = 'A'.repeat(Math.ceil((MAX_CAPTURE_BYTES * 4) / 3) + 4);
+    assert.throws(() => parseCaptureJson({ nonce: NONCE, frames: [big], assertion }), { code: 'capture.too_large', status: 413 });
   });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LOA, requiredAcr, satisfies } from '../../src/oidc/assurance.ts';
+import { achievableAcr, LOA, requiredAcr, satisfies } from '../../src/oidc/assurance.ts';
 
 test('nothing requested: nothing required', () => {
   assert.equal(requiredAcr({}), undefined);
@@ -30,4 +30,12 @@ test('satisfies orders the levels', () => {
   assert.ok(!satisfies(LOA.pinOrOtp, LOA.face));
   assert.ok(!satisfies(undefined, LOA.pinOrOtp));
   assert.ok(satisfies(undefined, undefined));
+});
+
+test('a user reaches loa 2 only with a passkey, a template, consent in force and face not disabled', () => {
+  const ready = { passkey: true, template: true, consent: true, faceDisabled: false };
+  assert.equal(achievableAcr(ready), LOA.face);
+  assert.equal(achievableAcr(undefined), LOA.pinOrOtp, 'no face sign-in in this deployment');
+  for (const missing of ['passkey', 'template', 'consent'] as const) assert.equal(achievableAcr({ ...ready, [missing]: false }), LOA.pinOrOtp, missing);
+  assert.equal(achievableAcr({ ...ready, faceDisabled: true }), LOA.pinOrOtp);
 });

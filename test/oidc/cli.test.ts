@@ -8,6 +8,8 @@ import { run as migrateCli } from '../../src/store/cli.ts';
 import { loadSigningKeys } from '../../src/oidc/keys.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { freshDatabase } from '../support/services.ts';
+import { loadConfig } from '../../src/config.ts';
+import { resolveDataKey } from '../../src/store/dataKey.ts';
 
 function capture() {
   const out: string[] = [];
@@ -20,6 +22,8 @@ test('facegate migrate and keys rotate|prune on the configured database', async 
   const fresh = process.env.DATABASE_URL ? await freshDatabase() : undefined;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'fg-cli-'));
   const env = { DATABASE_URL: fresh?.url, DATA_DIR: dataDir };
+  // The CLI's key: generated in DATA_DIR on first use, as in the embedded quick start.
+  const dataKey = resolveDataKey(loadConfig(env));
   try {
     const m = capture();
     assert.equal(await migrateCli(['migrate'], m.io, env), 0);
@@ -30,7 +34,7 @@ test('facegate migrate and keys rotate|prune on the configured database', async 
 
     const db = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite') });
     await db.asOwner((sql) => sql.query("INSERT INTO tenants (id, name) VALUES ('acme', 'Acme')"));
-    const before = (await loadSigningKeys(db, 'acme'))[0].kid;
+    const before = (await loadSigningKeys(db, dataKey, 'acme'))[0].kid;
     if (!fresh) await db.close(); // PGlite is single-process: let the CLI open it
 
     const rotated = capture();
@@ -38,7 +42,7 @@ test('facegate migrate and keys rotate|prune on the configured database', async 
     const kid = /new signing key (\S+)/.exec(rotated.out[0])![1];
 
     const check = fresh ?? openDatabase({ dataDir: path.join(dataDir, 'pglite') });
-    assert.deepEqual((await loadSigningKeys(check, 'acme')).map((k) => k.kid), [kid, before]);
+    assert.deepEqual((await loadSigningKeys(check, dataKey, 'acme')).map((k) => k.kid), [kid, before]);
     if (!fresh) await check.close();
 
     const bad = capture();

@@ -27,7 +27,7 @@ let strictRp: oidc.Configuration;
 let totpSecret: string;
 
 async function registerClient(name: string) {
-  const created = await createClient(server.db, TENANT, {
+  const created = await createClient(server, TENANT, {
     name,
     redirectUris: [REDIRECT],
     postLogoutRedirectUris: [POST_LOGOUT],

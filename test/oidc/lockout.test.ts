@@ -25,7 +25,7 @@ before(async () => {
   server = await startTestServer();
   userId = (await createUser(server.db, TENANT, { username: 'mallory-target' }, 'test')).id;
   await setPin(server.db, TENANT, userId, PIN, 'test');
-  const created = await createClient(server.db, TENANT, { name: 'Demo App', redirectUris: [REDIRECT], grantTypes: ['authorization_code'], public: false }, 'test');
+  const created = await createClient(server, TENANT, { name: 'Demo App', redirectUris: [REDIRECT], grantTypes: ['authorization_code'], public: false }, 'test');
   rp = await oidc.discovery(new URL(`${server.url}/t/${TENANT}`), created.clientId, created.clientSecret!, undefined, { execute: [oidc.allowInsecureRequests] });
 });
 

@@ -49,15 +49,15 @@ before(async () => {
   issuer = `${server.url}/t/${TENANT}`;
   const alice = await createUser(server.db, TENANT, { username: 'alice' }, 'test');
   await setPin(server.db, TENANT, alice.id, '482913', 'test');
-  const client = await createClient(server.db, TENANT, { name: 'Bank App', redirectUris: [REDIRECT] }, 'test');
+  const client = await createClient(server, TENANT, { name: 'Bank App', redirectUris: [REDIRECT] }, 'test');
   rp = await clientConfig(client.clientId, client.clientSecret!);
 
-  const jwtRs = await createResourceServer(server.db, TENANT, { uri: PAYMENTS, scopes: ['transfers'] }, 'test');
+  const jwtRs = await createResourceServer(server, TENANT, { uri: PAYMENTS, scopes: ['transfers'] }, 'test');
   payments = {
     url: await listen(await resourceServer({ issuer, audience: PAYMENTS, transferMaxAge: TRANSFER_MAX_AGE })),
     config: await clientConfig(jwtRs.resourceServer.clientId, jwtRs.clientSecret),
   };
-  const opaqueRs = await createResourceServer(server.db, TENANT, { uri: LEDGER, scopes: ['ledger'], tokenFormat: 'opaque' }, 'test');
+  const opaqueRs = await createResourceServer(server, TENANT, { uri: LEDGER, scopes: ['ledger'], tokenFormat: 'opaque' }, 'test');
   const introspection = { clientId: opaqueRs.resourceServer.clientId, clientSecret: opaqueRs.clientSecret };
   ledger = {
     url: await listen(await resourceServer({ issuer, audience: LEDGER, introspection })),

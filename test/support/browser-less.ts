@@ -6,14 +6,20 @@ export type Page = { status: number; url: string; location?: string; html: strin
 
 export class FormDriver {
   readonly cookies = new Map<string, string>();
+  /** Every Set-Cookie line received, attributes included. */
+  readonly setCookieLines: string[] = [];
   readonly base: string;
+  private readonly fetch: typeof fetch;
 
-  constructor(base: string) {
+  /** `fetchImpl` stands for the network, e.g. a TLS-terminating proxy (see forwarding.ts). */
+  constructor(base: string, fetchImpl: typeof fetch = fetch) {
     this.base = base;
+    this.fetch = fetchImpl;
   }
 
   private absorb(res: Response) {
     for (const line of res.headers.getSetCookie()) {
+      this.setCookieLines.push(line);
       const [pair] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
@@ -29,7 +35,7 @@ export class FormDriver {
 
   async request(url: string, init: RequestInit = {}): Promise<Page> {
     const absolute = new URL(url, this.base).toString();
-    const res = await fetch(absolute, {
+    const res = await this.fetch(absolute, {
       ...init,
       redirect: 'manual',
       headers: { accept: 'text/html', cookie: this.cookieHeader(), ...(init.headers as Record<string, string>) },

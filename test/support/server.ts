@@ -1,7 +1,7 @@
 /** Starts a real provider on a free loopback port against the test database and store. */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { createServer } from 'node:net';
-import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
 import { freshDatabase, freshKeyValueStore } from './services.ts';
@@ -25,8 +25,8 @@ export type TestServerOptions = {
   host?: '127.0.0.1' | 'localhost';
   /** Replaces the fresh key-value store (a test that inspects what was written). */
   kv?: KeyValueStore;
-  /** Where log lines go instead of nowhere (LOG_LEVEL in `env` then decides how many). */
-  logDestination?: DestinationStream;
+  /** Lets a test read the log lines (see createLogger's destination). */
+  logger?: Logger;
 };
 
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<RunningServer> {
@@ -36,6 +36,6 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...face, ...env });
   const db = await freshDatabase();
   const kv = options.kv ?? freshKeyValueStore();
-  const running = await startServer(config, { db, kv, dataKey: ephemeralDataKey(), logDestination: options.logDestination });
+  const running = await startServer(config, { db, kv, dataKey: ephemeralDataKey(), logger: options.logger });
   return host === 'localhost' ? Object.assign(running, { url: `http://localhost:${port}` }) : running;
 }

@@ -13,23 +13,36 @@ export interface RateWithInterval {
   upper: number;
 }
 
-/** log P(X ≤ k) for X ~ Binomial(n, p), summed in log space so n in the tens of thousands does not underflow. */
-function logBinomialCdf(k: number, n: number, p: number): number {
+/** log C(n, k), summed once per interval so each step of the search costs only the terms that matter. */
+function logChoose(n: number, k: number): number {
+  let acc = 0;
+  for (let i = 0; i < k; i++) acc += Math.log((n - i) / (i + 1));
+  return acc;
+}
+
+/**
+ * log P(X ≤ k) for X ~ Binomial(n, p), in log space so n in the millions does not underflow.
+ * Summed from k downwards, stopping once the terms are below the mode and negligible (e^-40 of
+ * the sum): a few σ of terms instead of all k + 1, which matters at k in the hundreds of thousands.
+ */
+function logBinomialCdf(k: number, n: number, p: number, logChooseK: number): number {
   if (p <= 0) return 0;
   if (p >= 1) return k >= n ? 0 : -Infinity;
-  const logRatio = Math.log(p) - Math.log1p(-p);
-  let term = n * Math.log1p(-p); // log P(X = 0)
+  const logOdds = Math.log(p) - Math.log1p(-p);
+  const mode = (n + 1) * p;
+  let term = logChooseK + k * Math.log(p) + (n - k) * Math.log1p(-p); // log P(X = k)
   let acc = term;
-  for (let i = 0; i < k; i++) {
-    term += Math.log((n - i) / (i + 1)) + logRatio;
+  for (let i = k; i > 0; i--) {
+    term += Math.log(i / (n - i + 1)) - logOdds; // log P(X = i − 1)
     const hi = Math.max(acc, term);
     acc = hi + Math.log(Math.exp(acc - hi) + Math.exp(term - hi));
+    if (i - 1 < mode && term < acc - 40) break;
   }
   return Math.min(0, acc);
 }
 
-function binomialCdf(k: number, n: number, p: number): number {
-  return Math.exp(logBinomialCdf(k, n, p));
+function binomialCdf(k: number, n: number, p: number, logChooseK: number): number {
+  return Math.exp(logBinomialCdf(k, n, p, logChooseK));
 }
 
 /** p in [0,1] where f (decreasing in p) crosses target, by bisection. */
@@ -50,8 +63,10 @@ export function clopperPearson(errors: number, trials: number, confidence = 0.95
   }
   const tail = (1 - confidence) / 2;
   // upper: P(X ≤ k; p) = tail; lower: P(X ≥ k; p) = tail ⇔ P(X ≤ k−1; p) = 1 − tail
-  const upper = errors === trials ? 1 : solveDecreasing((p) => binomialCdf(errors, trials, p), tail);
-  const lower = errors === 0 ? 0 : solveDecreasing((p) => binomialCdf(errors - 1, trials, p), 1 - tail);
+  const upperChoose = errors === trials ? 0 : logChoose(trials, errors);
+  const lowerChoose = errors === 0 ? 0 : logChoose(trials, errors - 1);
+  const upper = errors === trials ? 1 : solveDecreasing((p) => binomialCdf(errors, trials, p, upperChoose), tail);
+  const lower = errors === 0 ? 0 : solveDecreasing((p) => binomialCdf(errors - 1, trials, p, lowerChoose), 1 - tail);
   return { errors, trials, rate: errors / trials, lower, upper };
 }
 

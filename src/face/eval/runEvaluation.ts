@@ -1,16 +1,18 @@
 /**
  * Runs the real face stages (decode → detect → align → embed; liveness on the PAD set) over an
- * evaluation layout and computes the report figures. Embeddings stay in this process's memory and
- * are dropped when it returns; only scores and counts leave.
+ * evaluation layout and computes the report figures, for either half the layout has: identities/
+ * (verification, under both face policies, and a pairs protocol when given) and pad/ (liveness).
+ * Pair scores are typed arrays, so a web-photo set's tens of millions of pairs fit. Embeddings stay
+ * in this process's memory and are dropped when it returns; only scores and counts leave.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isFacegateError } from '../../errors.ts';
+import { InputError, isFacegateError } from '../../errors.ts';
 import { alignFace } from '../align.ts';
 import { decodeImage } from '../decode.ts';
-import { detectDominantFace } from '../detect.ts';
+import { chooseFace, detectDominantFace, detectFaces, type FacePolicy } from '../detect.ts';
 import { cosine, createRecognizer, type RecognizerInput } from '../embed.ts';
 import { createLivenessEnsemble, runLivenessModel } from '../liveness/ensemble.ts';
 import { livenessModelSpecs } from '../liveness/livenessModels.ts';
@@ -19,7 +21,8 @@ import { assessQuality, qualityPresets } from '../quality.ts';
 import type { Detection, RgbImage } from '../types.ts';
 import { clopperPearson, type RateWithInterval } from './binomialInterval.ts';
 import { padMetrics, thresholdAtBpcer, type PadMetrics } from './padMetrics.ts';
-import { areaUnderRoc, countAtLeast, errorTradeoff, FMR_TARGETS, verificationMetrics, type FmrTarget, type VerificationMetrics } from './verificationMetrics.ts';
+import { kFoldAccuracy, parsePairsFile, type ImageRef, type KFoldAccuracy } from './pairsProtocol.ts';
+import { areaUnderRoc, countAtLeast, FMR_TARGETS, sortedScores, verificationMetrics, type FmrTarget, type Scores, type VerificationMetrics } from './verificationMetrics.ts';
 import { percentile, round } from '../../stats.ts';
 
 /** A recognizer set-up to measure: a manifest model with an input convention. */
@@ -54,7 +57,7 @@ export interface Timing {
   n: number;
 }
 
-export interface SubsetFigures extends Omit<VerificationMetrics, 'atFmr'> {
+export interface SubsetFigures extends Omit<VerificationMetrics, 'atFmr' | 'det'> {
   identities: number;
   images: number;
   fnmrAtFmr: Record<FmrTarget, number | null>;
@@ -106,6 +109,27 @@ export interface PadModelFigures {
   maxAttackScore: number | null;
 }
 
+/** The face policies the evaluation reports: `photo` judges the recognizer, `capture` is the login's rule. */
+export const FACE_POLICIES = ['photo', 'capture'] as const satisfies readonly FacePolicy[];
+/** The policy whose figures head the report and choose the thresholds. */
+export const THRESHOLD_POLICY: FacePolicy = 'photo';
+
+/** An operating point is chosen only where at least this many impostor pairs score above it. */
+export const MIN_EVENTS = 30;
+
+/** One face policy over the labelled photos: which photos it accepted and the figures of each recognizer set-up. */
+export interface PolicyFigures {
+  policy: FacePolicy;
+  accepted: number;
+  byReason: Record<string, number>;
+  failedFiles: Array<{ file: string; code: string }>;
+  /** Accepted photos where the detector found other faces beside the chosen one. */
+  withOtherFaces: number;
+  candidates: CandidateFigures[];
+  /** k-fold accuracy of the default recognizer on the pairs protocol, when one was given. */
+  pairs: (KFoldAccuracy & { unscoredPairs: number }) | null;
+}
+
 /** A threshold chosen by a stated rule, with the error rates it gives on this data. */
 export interface ChosenThreshold {
   value: number;
@@ -114,29 +138,39 @@ export interface ChosenThreshold {
   fnmr?: RateWithInterval;
 }
 
+/** The figures of the default recognizer under the threshold policy, with every policy's and set-up's beside them. */
+export type VerificationFigures = SubsetFigures & {
+  recognizer: string;
+  input: RecognizerInput;
+  policy: FacePolicy;
+  policies: Record<FacePolicy, PolicyFigures>;
+  /** The set-up the stated rule prefers (flip-averaging or not, normalisation), under the threshold policy. */
+  recommended: { label: string; rule: string } | null;
+  pairsProtocol: { file: string; folds: number; pairs: number } | null;
+  /** Labelled photos read: each policy's accepted + failed. */
+  labelledPhotos: number;
+  quality: { preset: 'verify'; policy: 'capture'; assessed: number; passed: number; failedByReason: Record<string, number> };
+};
+
+export type PadFigures = PadEnsembleFigures & { ensembles: PadEnsembleFigures[]; models: PadModelFigures[]; samples: PadSample[]; failures: number };
+
 export interface EvaluationResult {
-  /** Null where this data cannot support the choice (too few impostor pairs or no bona fide samples). */
+  /** Null where this data cannot support the choice (too few impostor pairs, no identities/ or no bona fide samples). */
   thresholds: { match: ChosenThreshold | null; liveness: ChosenThreshold | null };
   data: string;
-  verification: SubsetFigures & { recognizer: string; input: RecognizerInput; candidates: CandidateFigures[] };
-  pad: PadEnsembleFigures & { ensembles: PadEnsembleFigures[]; models: PadModelFigures[]; samples: PadSample[] };
-  detection: {
-    images: number;
-    failures: number;
-    byReason: Record<string, number>;
-    failedFiles: Array<{ file: string; code: string }>;
-    padImages: number;
-    padFailures: number;
-  };
-  quality: { preset: 'verify'; assessed: number; passed: number; failedByReason: Record<string, number> };
+  /** Null when the layout has no identities/; PAD null when it has no pad/. */
+  verification: VerificationFigures | null;
+  pad: PadFigures | null;
   timingsMs: Record<string, Timing>;
   /** Context for the timings: the machine is shared, so load matters. */
   machine: { cpus: number; loadAverage: number[]; loadAverageAtEnd: number[] };
 }
 
 export interface EvaluationOptions {
-  /** Layout root: identities/<id>/*, pad/<species>/*. */
+  /** Layout root: identities/<id>/*, pad/<species>/*; either half may be missing. */
   data: string;
+  /** A pairs protocol over identities/ (LFW pairs.txt, or a .csv): k-fold accuracy per policy. */
+  pairs?: string;
   candidates?: RecognizerCandidate[];
   ensembles?: string[];
   /** BPCER target for the liveness threshold. */
@@ -188,52 +222,86 @@ function failureCode(e: unknown): string {
   throw e;
 }
 
-interface FaceImage {
+/** A labelled photo and the face each policy chose in it (absent: the policy refused, see its failures). */
+interface LabelledPhoto {
   identity: string;
   file: string;
   tight: boolean;
-  detection: Detection;
-  aligned: RgbImage;
+  chosen: Partial<Record<FacePolicy, { detection: Detection; aligned: RgbImage; otherFaces: number }>>;
 }
 
-function subsetFigures(images: FaceImage[], scores: (i: number, j: number) => number, keep: (a: FaceImage, b: FaceImage) => boolean): SubsetFigures | null {
-  const genuine: number[] = [];
-  const impostor: number[] = [];
-  const used = new Set<number>();
-  for (let i = 0; i < images.length; i++) {
-    for (let j = i + 1; j < images.length; j++) {
-      if (!keep(images[i], images[j])) continue;
-      (images[i].identity === images[j].identity ? genuine : impostor).push(scores(i, j));
-      used.add(i);
-      used.add(j);
+/** A face a policy accepted, with its embedding under the recognizer being measured. */
+interface ScoredFace {
+  identity: string;
+  file: string;
+  tight: boolean;
+  embedding: Float32Array;
+}
+
+type PairVisitor = (a: ScoredFace, b: ScoredFace, score: number, same: boolean) => void;
+
+/** Cosine scores of every unordered pair `keep` admits, split genuine/impostor, in two passes (count, then fill typed arrays). */
+function pairScores(faces: ScoredFace[], keep: (a: ScoredFace, b: ScoredFace) => boolean, visit?: PairVisitor): { genuine: Float32Array; impostor: Float32Array } {
+  let nG = 0;
+  let nI = 0;
+  for (let i = 0; i < faces.length; i++) {
+    for (let j = i + 1; j < faces.length; j++) {
+      if (!keep(faces[i], faces[j])) continue;
+      if (faces[i].identity === faces[j].identity) nG++;
+      else nI++;
     }
   }
-  if (genuine.length === 0 || impostor.length === 0) return null;
-  const m = verificationMetrics(genuine, impostor);
+  const genuine = new Float32Array(nG);
+  const impostor = new Float32Array(nI);
+  nG = 0;
+  nI = 0;
+  for (let i = 0; i < faces.length; i++) {
+    for (let j = i + 1; j < faces.length; j++) {
+      if (!keep(faces[i], faces[j])) continue;
+      const same = faces[i].identity === faces[j].identity;
+      const score = cosine(faces[i].embedding, faces[j].embedding);
+      if (same) genuine[nG++] = score;
+      else impostor[nI++] = score;
+      visit?.(faces[i], faces[j], score, same);
+    }
+  }
+  return { genuine, impostor };
+}
+
+function subsetFigures(faces: ScoredFace[], keep: (a: ScoredFace, b: ScoredFace) => boolean, visit?: PairVisitor): { figures: SubsetFigures; scores: { genuine: Scores; impostor: Scores }; det: VerificationMetrics['det'] } | null {
+  const used = new Set<ScoredFace>();
+  const scores = pairScores(faces, keep, (a, b, score, same) => {
+    used.add(a);
+    used.add(b);
+    visit?.(a, b, score, same);
+  });
+  if (scores.genuine.length === 0 || scores.impostor.length === 0) return null;
+  const { atFmr, det, ...rest } = verificationMetrics(scores.genuine, scores.impostor);
   const pick = <T>(f: (k: FmrTarget) => T) => Object.fromEntries(FMR_TARGETS.map((k) => [k, f(k)])) as Record<FmrTarget, T>;
-  const { atFmr, ...rest } = m;
-  return {
+  const figures = {
     ...rest,
-    identities: new Set([...used].map((i) => images[i].identity)).size,
+    identities: new Set([...used].map((f) => f.identity)).size,
     images: used.size,
     fnmrAtFmr: pick((k) => atFmr[k]?.fnmr.rate ?? null),
     thresholdAtFmr: pick((k) => atFmr[k]?.threshold ?? null),
     fnmrAtFmrInterval: pick((k) => atFmr[k]?.fnmr ?? null),
     fmrAtFmrThreshold: pick((k) => atFmr[k]?.fmr ?? null),
   };
+  return { figures, scores, det };
 }
 
-/** Thins the DET curve to points at least 0.01 decade apart (zeros counted at 1e-6), keeping its ends. */
-function downsample(points: Array<{ fmr: number; fnmr: number }>): Array<{ fmr: number; fnmr: number }> {
-  const log = (v: number) => Math.log10(Math.max(v, 1e-6));
-  const out: Array<{ fmr: number; fnmr: number }> = [];
-  for (const [i, p] of points.entries()) {
-    const last = out[out.length - 1];
-    if (!last || i === points.length - 1 || Math.abs(log(p.fmr) - log(last.fmr)) >= 0.01 || Math.abs(log(p.fnmr) - log(last.fnmr)) >= 0.01) {
-      out.push(p);
-    }
-  }
-  return out;
+/** Keeps the n most extreme pairs (highest impostors or lowest genuines) without sorting them all. */
+function hardest(n: number, worse: (x: number, y: number) => boolean) {
+  const list: Array<{ a: string; b: string; score: number }> = [];
+  return {
+    list,
+    offer(a: string, b: string, score: number) {
+      if (list.length === n && !worse(score, list[n - 1].score)) return;
+      list.push({ a, b, score: round(score, 4) });
+      list.sort((x, y) => (worse(x.score, y.score) ? -1 : 1));
+      if (list.length > n) list.pop();
+    },
+  };
 }
 
 function sameInput(a: RecognizerInput, b: RecognizerInput): boolean {
@@ -241,13 +309,75 @@ function sameInput(a: RecognizerInput, b: RecognizerInput): boolean {
   return a.size === b.size && a.color === b.color && a.flip === b.flip && near(a.mean, b.mean) && near(a.std, b.std);
 }
 
-export async function runEvaluation(options: EvaluationOptions): Promise<EvaluationResult> {
-  const log = options.onProgress ?? (() => {});
-  const loadAverage = os.loadavg();
+const layoutError = (message: string) => new InputError('eval.layout', message);
+
+/** Which halves the layout has; a bad layout is a one-line `eval.layout` error, not a stack trace. */
+function inspectLayout(data: string): { identities: string | null; pad: string | null } {
+  if (!existsSync(data) || !statSync(data).isDirectory()) throw layoutError(`${data} is not a directory`);
+  const half = (name: string) => {
+    const dir = path.join(data, name);
+    if (!existsSync(dir)) return null;
+    if (!statSync(dir).isDirectory()) throw layoutError(`${dir} is not a directory`);
+    return dir;
+  };
+  const identities = half('identities');
+  const pad = half('pad');
+  if (!identities && !pad) throw layoutError(`${data} has neither identities/<id>/* nor pad/<species>/*`);
+  return { identities, pad };
+}
+
+function readPairsFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError('eval.pairs', `${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** The image a pairs-file reference names: the file itself, or the file with any image extension. */
+function resolvePairImage(photos: LabelledPhoto[]): (ref: ImageRef) => LabelledPhoto | undefined {
+  const byKey = new Map<string, LabelledPhoto>();
+  for (const p of photos) {
+    byKey.set(`${p.identity}/${p.file}`, p);
+    byKey.set(`${p.identity}/${p.file.replace(imageFile, '')}`, p);
+  }
+  return (ref) => byKey.get(`${ref.identity}/${ref.file}`);
+}
+
+/**
+ * The match threshold at the lowest FMR target with at least MIN_EVENTS impostor pairs above it
+ * (never a point resting on a handful of pairs), rounded up to 0.01 so the FMR stays within it.
+ */
+function chooseMatchThreshold(all: SubsetFigures, scores: { genuine: Scores; impostor: Scores }, policy: FacePolicy): ChosenThreshold | null {
+  const events = (k: FmrTarget) => Math.floor(all.impostorPairs * Number(k) + 1e-9);
+  const target = ([...FMR_TARGETS].reverse() as FmrTarget[]).find((k) => all.thresholdAtFmr[k] !== null && events(k) >= MIN_EVENTS);
+  if (!target) return null;
+  const value = Math.ceil(all.thresholdAtFmr[target]! * 100) / 100;
+  const g = sortedScores(scores.genuine);
+  const im = sortedScores(scores.impostor);
+  return {
+    value,
+    rule: `threshold at FMR ${target}, the lowest FMR target with ≥ ${MIN_EVENTS} impostor pairs above it (${events(target)} of the ${im.length} impostor pairs of the default recognizer, ${policy} policy), rounded up to 0.01`,
+    fmr: clopperPearson(countAtLeast(im, value), im.length),
+    fnmr: clopperPearson(g.length - countAtLeast(g, value), g.length),
+  };
+}
+
+/** The set-up with the lowest FNMR at the threshold rule's FMR target, ties to the higher AUC. */
+function recommendSetup(candidates: CandidateFigures[], target: FmrTarget): { label: string; rule: string } | null {
+  const measured = candidates.filter((c) => c.all.fnmrAtFmr[target] !== null);
+  if (measured.length === 0) return null;
+  const best = measured.reduce((a, b) => {
+    const [fa, fb] = [a.all.fnmrAtFmr[target]!, b.all.fnmrAtFmr[target]!];
+    return fb < fa || (fb === fa && b.all.auc > a.all.auc) ? b : a;
+  });
+  return { label: best.label, rule: `lowest FNMR at FMR ${target} (the threshold rule's target), ties to the higher AUC` };
+}
+
+async function evaluateVerification(identitiesDir: string, options: EvaluationOptions, watch: Stopwatch, log: (m: string) => void): Promise<{ figures: VerificationFigures; match: ChosenThreshold | null }> {
   const manifest = loadManifest();
-  const watch = new Stopwatch();
   const defaultRecognizer = await createRecognizer();
-  const candidates = options.candidates ?? foamliuCandidates(manifest.defaults.recognizer);
+  const candidates = [...(options.candidates ?? foamliuCandidates(manifest.defaults.recognizer))];
   const recognizers = await Promise.all(candidates.map((c) => createRecognizer({ model: c.model, input: c.input })));
   let defaultIndex = recognizers.findIndex((r) => r.name === defaultRecognizer.name && sameInput(r.input, defaultRecognizer.input));
   if (defaultIndex < 0) {
@@ -255,101 +385,153 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     recognizers.push(defaultRecognizer);
     defaultIndex = recognizers.length - 1;
   }
+  const protocol = options.pairs ? parsePairsFile(readPairsFile(options.pairs), options.pairs) : null;
 
-  // Verification images: one dominant face each, or a failure reason.
-  const byReason: Record<string, number> = {};
-  const failedFiles: Array<{ file: string; code: string }> = [];
-  const faces: FaceImage[] = [];
+  // Every labelled photo: one detection pass, then each policy's choice (one alignment per distinct face).
+  const photos: LabelledPhoto[] = [];
+  const failures = Object.fromEntries(FACE_POLICIES.map((p) => [p, { byReason: {} as Record<string, number>, failedFiles: [] as Array<{ file: string; code: string }> }])) as Record<
+    FacePolicy,
+    { byReason: Record<string, number>; failedFiles: Array<{ file: string; code: string }> }
+  >;
+  const fail = (policy: FacePolicy, file: string, code: string) => {
+    failures[policy].byReason[code] = (failures[policy].byReason[code] ?? 0) + 1;
+    failures[policy].failedFiles.push({ file, code });
+  };
   const qualityFailures: Record<string, number> = {};
   let qualityPassed = 0;
-  let identityImages = 0;
-  const identitiesDir = path.join(options.data, 'identities');
+  let qualityAssessed = 0;
   for (const identity of listDirs(identitiesDir)) {
     for (const file of listImages(path.join(identitiesDir, identity))) {
-      identityImages++;
-      const bytes = new Uint8Array(readFileSync(file));
+      const photo: LabelledPhoto = { identity, file: path.basename(file), tight: false, chosen: {} };
+      photos.push(photo);
+      let image: RgbImage;
+      let found: Detection[];
       try {
-        const image = await watch.time('decode', () => decodeImage(bytes));
-        const detection = await watch.time('detect', () => detectDominantFace(image));
-        const aligned = await watch.time('align', () => alignFace(image, detection.landmarks));
-        const quality = assessQuality(detection, aligned, qualityPresets.verify);
+        image = await watch.time('decode', () => decodeImage(new Uint8Array(readFileSync(file))));
+        found = await watch.time('detect', () => detectFaces(image));
+      } catch (e) {
+        for (const policy of FACE_POLICIES) fail(policy, photo.file, failureCode(e));
+        continue;
+      }
+      photo.tight = image.width <= TIGHT_CROP_MAX_SIDE && image.height <= TIGHT_CROP_MAX_SIDE;
+      for (const policy of FACE_POLICIES) {
+        try {
+          const { face, otherFaces } = chooseFace(found, image, policy);
+          const same = Object.values(photo.chosen).find((c) => c.detection === face);
+          const aligned = same?.aligned ?? (await watch.time('align', () => alignFace(image, face.landmarks)));
+          photo.chosen[policy] = { detection: face, aligned, otherFaces };
+        } catch (e) {
+          fail(policy, photo.file, failureCode(e));
+        }
+      }
+      const captured = photo.chosen.capture;
+      if (captured) {
+        const quality = assessQuality(captured.detection, captured.aligned, qualityPresets.verify);
+        qualityAssessed++;
         if (quality.pass) qualityPassed++;
         for (const r of quality.reasons) qualityFailures[r] = (qualityFailures[r] ?? 0) + 1;
-        faces.push({
-          identity,
-          file: path.basename(file),
-          tight: image.width <= TIGHT_CROP_MAX_SIDE && image.height <= TIGHT_CROP_MAX_SIDE,
-          detection,
-          aligned,
-        });
-      } catch (e) {
-        const code = failureCode(e);
-        byReason[code] = (byReason[code] ?? 0) + 1;
-        failedFiles.push({ file: path.basename(file), code });
       }
     }
   }
-  log(`identities: ${faces.length}/${identityImages} images with one face`);
+  log(`identities: ${FACE_POLICIES.map((p) => `${p} policy ${photos.filter((x) => x.chosen[p]).length}/${photos.length}`).join(', ')} photos with a face`);
 
-  const candidateFigures: CandidateFigures[] = [];
-  let defaultScores: { genuine: number[]; impostor: number[] } | undefined;
-  for (let c = 0; c < recognizers.length; c++) {
-    const recognizer = recognizers[c];
-    const embeddings: Float32Array[] = [];
-    for (const f of faces) {
-      embeddings.push(c === defaultIndex ? await watch.time('embed', () => recognizer.embed(f.aligned)) : await recognizer.embed(f.aligned));
-    }
-    const n = faces.length;
-    const matrix = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) matrix[i * n + j] = cosine(embeddings[i], embeddings[j]);
-    const score = (i: number, j: number) => matrix[i * n + j];
-    const all = subsetFigures(faces, score, () => true);
-    if (!all) throw new Error('the layout needs at least two identities with two images each');
-    const genuine: number[] = [];
-    const impostor: number[] = [];
-    const hardestImpostors: Array<{ a: string; b: string; score: number }> = [];
-    const hardestGenuines: Array<{ a: string; b: string; score: number }> = [];
-    const keepHardest = (list: typeof hardestImpostors, item: (typeof hardestImpostors)[number], worse: (x: number, y: number) => boolean) => {
-      if (list.length < 5 || worse(item.score, list[list.length - 1].score)) {
-        list.push(item);
-        list.sort((x, y) => (worse(x.score, y.score) ? -1 : 1));
-        if (list.length > 5) list.pop();
+  const resolve = resolvePairImage(photos);
+  const protocolPhotos = protocol?.pairs.map((pair) => {
+    const [a, b] = [resolve(pair.a), resolve(pair.b)];
+    const missing = !a ? pair.a : !b ? pair.b : null;
+    if (missing) throw new InputError('eval.pairs', `${options.pairs}: ${missing.identity}/${missing.file} is not an image under identities/`);
+    return [a!, b!] as const;
+  });
+
+  const policies = {} as Record<FacePolicy, PolicyFigures>;
+  let defaultScores: { genuine: Scores; impostor: Scores } | undefined;
+  for (const policy of FACE_POLICIES) {
+    const accepted = photos.filter((p) => p.chosen[policy]);
+    const candidateFigures: CandidateFigures[] = [];
+    let pairs: PolicyFigures['pairs'] = null;
+    for (let c = 0; c < recognizers.length; c++) {
+      const recognizer = recognizers[c];
+      const embeddings = new Map<LabelledPhoto, Float32Array>();
+      for (const p of accepted) {
+        const aligned = p.chosen[policy]!.aligned;
+        embeddings.set(p, c === defaultIndex && policy === THRESHOLD_POLICY ? await watch.time('embed', () => recognizer.embed(aligned)) : await recognizer.embed(aligned));
       }
+      const faces: ScoredFace[] = accepted.map((p) => ({ identity: p.identity, file: p.file, tight: p.tight, embedding: embeddings.get(p)! }));
+      const impostors = hardest(5, (x, y) => x > y);
+      const genuines = hardest(5, (x, y) => x < y);
+      let genuineSum = 0;
+      let maxImpostor = -Infinity;
+      const all = subsetFigures(faces, () => true, (a, b, score, same) => {
+        if (same) {
+          genuineSum += score;
+          genuines.offer(a.file, b.file, score);
+        } else {
+          maxImpostor = Math.max(maxImpostor, score);
+          impostors.offer(a.file, b.file, score);
+        }
+      });
+      if (!all) throw layoutError(`${identitiesDir} needs at least two identities, one with two photos that have a face (${policy} policy: ${accepted.length} photos of ${new Set(accepted.map((p) => p.identity)).size} identities)`);
+      if (c === defaultIndex && policy === THRESHOLD_POLICY) defaultScores = all.scores;
+      if (c === defaultIndex && protocol && protocolPhotos) {
+        const scores = new Float64Array(protocolPhotos.map(([a, b]) => (embeddings.has(a) && embeddings.has(b) ? cosine(embeddings.get(a)!, embeddings.get(b)!) : -Infinity)));
+        pairs = {
+          ...kFoldAccuracy(scores, protocol.pairs.map((p) => p.same), protocol.pairs.map((p) => p.fold), protocol.folds),
+          unscoredPairs: scores.filter((s) => s === -Infinity).length,
+        };
+      }
+      candidateFigures.push({
+        label: candidates[c].label,
+        model: recognizer.name,
+        license: modelEntry(recognizer.name).license,
+        input: recognizer.input,
+        isDefault: c === defaultIndex,
+        all: all.figures,
+        fullPhotos: subsetFigures(faces, (a, b) => !a.tight && !b.tight)?.figures ?? null,
+        tightCrops: subsetFigures(faces, (a, b) => a.tight && b.tight)?.figures ?? null,
+        det: all.det.map(({ fmr, fnmr }) => ({ fmr: round(fmr, 7), fnmr: round(fnmr, 7) })),
+        meanGenuine: genuineSum / all.figures.genuinePairs,
+        maxImpostor,
+        hardestImpostors: impostors.list,
+        hardestGenuines: genuines.list,
+      });
+      log(`${policy} policy, recognizer ${candidates[c].label}: AUC ${all.figures.auc.toFixed(4)}`);
+    }
+    policies[policy] = {
+      policy,
+      accepted: accepted.length,
+      ...failures[policy],
+      withOtherFaces: accepted.filter((p) => p.chosen[policy]!.otherFaces > 0).length,
+      candidates: candidateFigures,
+      pairs,
     };
-    for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j < n; j++) {
-        const same = faces[i].identity === faces[j].identity;
-        (same ? genuine : impostor).push(score(i, j));
-        const item = { a: faces[i].file, b: faces[j].file, score: round(score(i, j), 4) };
-        if (same) keepHardest(hardestGenuines, item, (x, y) => x < y);
-        else keepHardest(hardestImpostors, item, (x, y) => x > y);
-      }
-    }
-    if (c === defaultIndex) defaultScores = { genuine, impostor };
-    candidateFigures.push({
-      label: candidates[c].label,
-      model: recognizer.name,
-      license: modelEntry(recognizer.name).license,
-      input: recognizer.input,
-      isDefault: c === defaultIndex,
-      all,
-      fullPhotos: subsetFigures(faces, score, (a, b) => !a.tight && !b.tight),
-      tightCrops: subsetFigures(faces, score, (a, b) => a.tight && b.tight),
-      det: downsample(errorTradeoff(genuine, impostor).map(({ fmr, fnmr }) => ({ fmr: round(fmr, 7), fnmr: round(fnmr, 7) }))),
-      meanGenuine: genuine.reduce((a, b) => a + b, 0) / genuine.length,
-      maxImpostor: Math.max(...impostor),
-      hardestImpostors,
-      hardestGenuines,
-    });
-    log(`recognizer ${candidates[c].label}: AUC ${all.auc.toFixed(4)}`);
   }
 
-  // PAD: every sample through decode → detect → each ensemble.
+  const def = policies[THRESHOLD_POLICY].candidates[defaultIndex];
+  const match = chooseMatchThreshold(def.all, defaultScores!, THRESHOLD_POLICY);
+  const target = match ? (FMR_TARGETS.find((k) => match.rule.startsWith(`threshold at FMR ${k},`)) ?? null) : null;
+  return {
+    match,
+    figures: {
+      recognizer: def.model,
+      input: def.input,
+      ...def.all,
+      policy: THRESHOLD_POLICY,
+      policies,
+      recommended: target ? recommendSetup(policies[THRESHOLD_POLICY].candidates, target) : null,
+      pairsProtocol: protocol ? { file: options.pairs!, folds: protocol.folds, pairs: protocol.pairs.length } : null,
+      labelledPhotos: photos.length,
+      quality: { preset: 'verify', policy: 'capture', assessed: qualityAssessed, passed: qualityPassed, failedByReason: qualityFailures },
+    },
+  };
+}
+
+async function evaluatePad(padDir: string, options: EvaluationOptions, watch: Stopwatch): Promise<PadFigures> {
+  const manifest = loadManifest();
+  // Every sample through decode → detect (capture policy: PAD samples are captures) → each ensemble.
   const ensembleNames = options.ensembles ?? [manifest.defaults.liveness, ...Object.keys(manifest.liveness).filter((e) => e !== manifest.defaults.liveness)];
   const ensembles = await Promise.all(ensembleNames.map((e) => createLivenessEnsemble(e)));
   const padModels = [...new Set(ensembleNames.flatMap((e) => manifest.liveness[e] ?? []))].filter((m) => livenessModelSpecs[m]);
   const samples: PadSample[] = [];
-  const padDir = path.join(options.data, 'pad');
   let padFailures = 0;
   for (const species of listDirs(padDir)) {
     for (const file of listImages(path.join(padDir, species))) {
@@ -404,44 +586,27 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     };
   });
 
-  const def = candidateFigures[defaultIndex];
-  const match = chooseMatchThreshold(def.all, defaultScores!);
+  if (samples.length === 0) throw layoutError(`${padDir} has no samples (pad/<species>/*.jpg|png|webp)`);
+  return { ...padFigures[0], ensembles: padFigures, models: modelFigures, samples, failures: padFailures };
+}
+
+export async function runEvaluation(options: EvaluationOptions): Promise<EvaluationResult> {
+  const log = options.onProgress ?? (() => {});
+  const layout = inspectLayout(options.data);
+  const loadAverage = os.loadavg();
+  const watch = new Stopwatch();
+  const verification = layout.identities ? await evaluateVerification(layout.identities, options, watch, log) : null;
+  if (!verification && options.pairs) throw layoutError(`${options.data} has no identities/ for the pairs in ${options.pairs}`);
+  const pad = layout.pad ? await evaluatePad(layout.pad, options, watch) : null;
   return {
     data: options.data,
     thresholds: {
-      match,
-      liveness: padFigures[0].bpcer !== null ? { value: padFigures[0].threshold, rule: `${padFigures[0].ensemble}: ${padFigures[0].rule}` } : null,
+      match: verification?.match ?? null,
+      liveness: pad && pad.bpcer !== null ? { value: pad.threshold, rule: `${pad.ensemble}: ${pad.rule}` } : null,
     },
-    verification: { recognizer: def.model, input: def.input, ...def.all, candidates: candidateFigures },
-    pad: { ...padFigures[0], ensembles: padFigures, models: modelFigures, samples },
-    detection: {
-      images: identityImages,
-      failures: identityImages - faces.length,
-      byReason,
-      failedFiles,
-      padImages: samples.length,
-      padFailures,
-    },
-    quality: { preset: 'verify', assessed: faces.length, passed: qualityPassed, failedByReason: qualityFailures },
+    verification: verification?.figures ?? null,
+    pad,
     timingsMs: watch.summary(),
     machine: { cpus: os.availableParallelism(), loadAverage, loadAverageAtEnd: os.loadavg() },
-  };
-}
-
-/**
- * The match threshold at the lowest FMR target this data can measure (1e-4, DESIGN.md's target,
- * when there are ≥ 10,000 impostor pairs), rounded up to 0.01 so the FMR stays within the target.
- */
-function chooseMatchThreshold(all: SubsetFigures, scores: { genuine: number[]; impostor: number[] }): ChosenThreshold | null {
-  const target = ([...FMR_TARGETS].reverse() as FmrTarget[]).find((k) => all.thresholdAtFmr[k] !== null);
-  if (!target) return null;
-  const value = Math.ceil(all.thresholdAtFmr[target]! * 100) / 100;
-  const g = [...scores.genuine].sort((a, b) => a - b);
-  const im = [...scores.impostor].sort((a, b) => a - b);
-  return {
-    value,
-    rule: `threshold at FMR ${target} on the ${im.length} impostor pairs of the default recognizer, rounded up to 0.01`,
-    fmr: clopperPearson(countAtLeast(im, value), im.length),
-    fnmr: clopperPearson(g.length - countAtLeast(g, value), g.length),
   };
 }

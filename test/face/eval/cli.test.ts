@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -10,20 +11,51 @@ const faces = FACES_DIR;
 const work = mkdtempSync(path.join(tmpdir(), 'facegate-eval-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** A small layout: faceapi's 150×150 crops of the 8 actors, two PAD samples. */
-function smallLayout(): string {
-  const data = path.join(work, 'data');
+/** A small layout: faceapi's 150×150 crops of 7 actors, two PAD samples; `halves` picks which parts. */
+function smallLayout(name = 'data', halves: { identities?: boolean; pad?: boolean } = { identities: true, pad: true }): string {
+  const data = path.join(work, name);
+  mkdirSync(data, { recursive: true });
+  if (halves.identities) linkIdentities(data);
+  if (halves.pad) linkPad(data);
+  return data;
+}
+
+function linkIdentities(data: string): void {
   for (const file of readdirSync(path.join(faces, 'faceapi'))) {
     const m = /^([a-z_]+)_\d+\.png$/.exec(file);
     if (!m || m[1].startsWith('anon_') || m[1] === 'jim_parsons') continue;
     mkdirSync(path.join(data, 'identities', m[1]), { recursive: true });
     symlinkSync(path.join(faces, 'faceapi', file), path.join(data, 'identities', m[1], file));
   }
+}
+
+function linkPad(data: string): void {
   for (const [species, file] of [['live', 'image_T1.jpg'], ['print', 'image_F1.jpg']]) {
     mkdirSync(path.join(data, 'pad', species), { recursive: true });
     symlinkSync(path.join(faces, 'pad', 'silentface', file), path.join(data, 'pad', species, file));
   }
-  return data;
+}
+
+/** A pairs CSV over the small layout: per actor, their first photo with each other one (same) and with the next actor's first (different). */
+function pairsCsv(data: string): string {
+  const ids = readdirSync(path.join(data, 'identities')).sort();
+  const rows: string[] = [];
+  ids.forEach((id, k) => {
+    const files = readdirSync(path.join(data, 'identities', id)).sort();
+    for (const f of files.slice(1)) rows.push(`${id}/${files[0]},${id}/${f},1`);
+    const other = ids[(k + 1) % ids.length];
+    for (const f of files.slice(1)) rows.push(`${id}/${f},${other}/${readdirSync(path.join(data, 'identities', other)).sort()[0]},0`);
+  });
+  const file = path.join(work, 'pairs.csv');
+  writeFileSync(file, `left,right,same\n${rows.join('\n')}\n`);
+  return file;
+}
+
+/** The CLI as a user runs it, in its own process: exit code and stderr. */
+function runCli(args: string[]): { status: number | null; stderr: string } {
+  const cli = path.join(import.meta.dirname, '..', '..', '..', 'src', 'face', 'eval', 'cli.ts');
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
 }
 
 test('bad arguments print the usage and exit 2', async () => {
@@ -33,11 +65,13 @@ test('bad arguments print the usage and exit 2', async () => {
   assert.equal(await main(['--bogus']), 2);
 });
 
-test('eval on a small layout writes the JSON, Markdown and SVG with the required fields', async () => {
+test('eval on a small layout writes the JSON, Markdown and SVG: both face policies, the pairs protocol, PAD', async () => {
+  const data = smallLayout();
   const out = path.join(work, 'out', 'report.json');
-  assert.equal(await main(['--data', smallLayout(), '--out', out]), 0);
+  assert.equal(await main(['--data', data, '--out', out, '--pairs', pairsCsv(data)]), 0);
   const r = JSON.parse(readFileSync(out, 'utf8'));
   const v = r.verification;
+  assert.equal(v.policy, 'photo');
   assert.equal(v.identities, 7);
   assert.ok(v.genuinePairs > 0 && v.impostorPairs >= 100 && v.impostorPairs < 1000);
   assert.ok(v.auc > 0.9 && v.auc <= 1);
@@ -48,18 +82,80 @@ test('eval on a small layout writes the JSON, Markdown and SVG with the required
   assert.equal(v.fnmrAtFmr['1e-3'], null);
   assert.equal(v.fnmrAtFmr['1e-4'], null);
   assert.equal(v.thresholdAtFmr['1e-4'], null);
+  for (const policy of ['photo', 'capture']) {
+    const p = v.policies[policy];
+    assert.equal(p.policy, policy);
+    assert.equal(p.accepted + p.failedFiles.length, v.labelledPhotos);
+    assert.equal(p.candidates.filter((c: { isDefault: boolean }) => c.isDefault).length, 1);
+    // pairs protocol: 10 folds, a threshold per fold chosen on the other nine
+    assert.equal(p.pairs.folds.length, 10);
+    assert.ok(p.pairs.mean > 0.8 && p.pairs.mean <= 1, `${policy}: ${p.pairs.mean}`);
+  }
+  assert.deepEqual(v.pairsProtocol, { file: path.join(work, 'pairs.csv'), folds: 10, pairs: 48 });
+  // the photo policy never refuses a photo the capture policy accepts
+  assert.ok(v.policies.photo.accepted >= v.policies.capture.accepted);
+  // 7 × 7 events are not enough for any FMR target: no match threshold is chosen from this data
+  assert.equal(r.thresholds.match, null);
   assert.deepEqual(Object.keys(r.pad.apcerBySpecies), ['print']);
   assert.equal(typeof r.pad.bpcer, 'number');
   assert.equal(r.pad.bpcerInterval.trials, 1);
-  assert.equal(typeof r.pad.apcerBySpecies.print, 'number');
   assert.equal(typeof r.pad.threshold, 'number');
-  assert.equal(r.detection.images, r.verification.images + r.detection.failures);
+  assert.equal(r.pad.failures, 0);
   for (const stage of ['decode', 'detect', 'align', 'embed', 'liveness']) {
     assert.ok(r.timingsMs[stage].p50 > 0 && r.timingsMs[stage].p99 >= r.timingsMs[stage].p50, stage);
   }
   const md = readFileSync(path.join(work, 'out', 'REPORT.md'), 'utf8');
   assert.ok(md.includes('![DET curves](det.svg)'));
   assert.ok(md.includes('FMR 1e-4') && md.includes('n/a (needs ≥ 10000 impostor pairs)'));
+  assert.ok(md.includes('| photo |') && md.includes('| capture |') && md.includes('10-fold pair accuracy'));
   assert.ok(existsSync(path.join(work, 'out', 'det.svg')));
   assert.deepEqual(readdirSync(path.join(work, 'out')).sort(), ['REPORT.md', 'det.svg', 'report.json']);
+});
+
+test('a layout with only identities/ reports verification, and says liveness was not measured', async () => {
+  const out = path.join(work, 'photos-only', 'report.json');
+  assert.equal(await main(['--data', smallLayout('photos', { identities: true }), '--out', out]), 0);
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(r.verification.identities, 7);
+  assert.equal(r.pad, null);
+  assert.equal(r.thresholds.liveness, null);
+  assert.ok(readFileSync(path.join(work, 'photos-only', 'REPORT.md'), 'utf8').includes('Not measured: the layout has no pad/.'));
+});
+
+test('a layout with only pad/ reports liveness, and says verification was not measured', async () => {
+  const out = path.join(work, 'pad-only', 'report.json');
+  assert.equal(await main(['--data', smallLayout('padonly', { pad: true }), '--out', out]), 0);
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(r.verification, null);
+  assert.equal(r.thresholds.match, null);
+  assert.deepEqual(Object.keys(r.pad.apcerBySpecies), ['print']);
+  assert.ok(readFileSync(path.join(work, 'pad-only', 'REPORT.md'), 'utf8').includes('Not measured: the layout has no identities/.'));
+  assert.deepEqual(readdirSync(path.join(work, 'pad-only')).sort(), ['REPORT.md', 'report.json']);
+});
+
+test('every bad layout or pairs file is one line on stderr with a stable code, exit 1, no stack trace', () => {
+  const empty = path.join(work, 'empty');
+  mkdirSync(empty);
+  const lonely = path.join(work, 'lonely', 'identities', 'jim_parsons');
+  mkdirSync(lonely, { recursive: true });
+  for (const n of [1, 2]) symlinkSync(path.join(faces, 'faceapi', `jim_parsons_${n}.png`), path.join(lonely, `jim_parsons_${n}.png`));
+  const badPairs = path.join(work, 'bad-pairs.csv');
+  writeFileSync(badPairs, 'left,right,same,fold\nkaley_cuoco/kaley_cuoco_1.png,nobody/x.png,0,1\nkaley_cuoco/kaley_cuoco_1.png,kaley_cuoco/kaley_cuoco_2.png,1,2\n');
+  const out = path.join(work, 'never', 'report.json');
+  const cases: Array<[string[], RegExp]> = [
+    [['--data', path.join(work, 'missing')], /^error eval\.layout: .*missing is not a directory$/],
+    [['--data', empty], /^error eval\.layout: .*empty has neither identities\/<id>\/\* nor pad\/<species>\/\*$/],
+    [['--data', path.join(work, 'lonely')], /^error eval\.layout: .*needs at least two identities/],
+    [['--data', smallLayout('pairs-bad', { identities: true }), '--pairs', badPairs], /^error eval\.pairs: .*nobody\/x\.png is not an image under identities\/$/],
+    [['--data', smallLayout('pairs-none', { identities: true }), '--pairs', path.join(work, 'no-such-pairs.txt')], /^error eval\.pairs: .*no-such-pairs\.txt cannot be read \(ENOENT\)$/],
+    [['--faces', empty], /^error eval\.layout: .*labels\.csv does not exist/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = runCli([...args, '--out', out]);
+    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^(identities|photo policy|capture policy|layout):/.test(l));
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(lines.length, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(lines[0], expected);
+  }
+  assert.equal(existsSync(out), false);
 });

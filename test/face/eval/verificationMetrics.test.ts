@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { areaUnderRoc, errorTradeoff, nextUp, thresholdAtFmr, verificationMetrics } from '../../../src/face/eval/verificationMetrics.ts';
+import { areaUnderRoc, nextUp, sortedScores, thresholdAtFmr, verificationMetrics } from '../../../src/face/eval/verificationMetrics.ts';
 
 test('AUC counts genuine-over-impostor wins, ties as one half', () => {
   assert.equal(areaUnderRoc([0.9, 0.8, 0.7], [0.1, 0.2, 0.75]), 8 / 9);
@@ -47,10 +47,34 @@ test('nextUp steps one ulp in either sign', () => {
   assert.equal(nextUp(0), Number.MIN_VALUE);
 });
 
-test('error trade-off goes from all accepted to few accepted', () => {
-  const pts = errorTradeoff([0.8, 0.9], [0.1, 0.85]);
-  assert.deepEqual(pts[0], { threshold: 0.1, fmr: 1, fnmr: 0 });
-  assert.deepEqual(pts.at(-1), { threshold: 0.9, fmr: 0, fnmr: 0.5 });
+test('the DET curve goes from all accepted to few accepted', () => {
+  const { det } = verificationMetrics([0.8, 0.9], [0.1, 0.85]);
+  assert.deepEqual(det[0], { threshold: 0.1, fmr: 1, fnmr: 0 });
+  assert.deepEqual(det.at(-1), { threshold: 0.9, fmr: 0, fnmr: 0.5 });
+});
+
+test('the DET curve keeps points 0.01 decade apart and its end', () => {
+  const impostor = Array.from({ length: 10_000 }, (_, i) => i / 10_000);
+  const { det } = verificationMetrics([0.99995], impostor);
+  assert.ok(det.length > 200 && det.length < 300, `${det.length} points`);
+  for (let k = 1; k < det.length - 1; k++) assert.ok(Math.log10(det[k - 1].fmr) - Math.log10(det[k].fmr) >= 0.01 - 1e-12);
+  assert.deepEqual(det.at(-1), { threshold: 0.99995, fmr: 0, fnmr: 0 });
+});
+
+test('typed arrays of either precision give the same figures as plain arrays', () => {
+  const g = [0.6, 0.7, 0.8, 0.9];
+  const im = [0.1, 0.2, 0.3, 0.65];
+  const plain = verificationMetrics(g, im);
+  assert.deepEqual(verificationMetrics(Float64Array.from(g), Float64Array.from(im)), plain);
+  const single = verificationMetrics(Float32Array.from([0.5, 0.75]), Float32Array.from([0.25, 0.5]));
+  assert.equal(single.auc, 0.875);
+});
+
+test('scores are sorted as copies and NaN is refused', () => {
+  const im = Float32Array.from([0.3, 0.1, 0.2]);
+  assert.deepEqual([...sortedScores(im)], [...Float32Array.from([0.1, 0.2, 0.3])]);
+  assert.deepEqual([...im], [...Float32Array.from([0.3, 0.1, 0.2])]);
+  assert.throws(() => verificationMetrics([0.5], [0.1, NaN]), /NaN/);
 });
 
 test('empty score sets are rejected', () => {
