@@ -84,9 +84,16 @@ export async function launchBrowser({ camera = 'denied' }: { camera?: Camera } =
 /** A passkey as the virtual authenticator holds it (id and user handle in base64, as CDP gives them). */
 export type VirtualCredential = { credentialId: string; isResidentCredential: boolean; rpId?: string; userHandle?: string; signCount: number };
 
+/** A passkey with its private key (PKCS#8, base64): the same phone's key carried to another browser. */
+export type PasskeyCopy = VirtualCredential & { privateKey: string };
+
 export type VirtualAuthenticator = {
   id: string;
   credentials(): Promise<VirtualCredential[]>;
+  /** Every passkey with its private key and counter, to load into another browser's authenticator. */
+  exportPasskeys(): Promise<PasskeyCopy[]>;
+  /** Puts these passkeys on this authenticator, replacing any with the same id (counter included). */
+  importPasskeys(passkeys: PasskeyCopy[]): Promise<void>;
   /** What the authenticator answers to a user-verification request from now on. */
   setUserVerified(verified: boolean): Promise<void>;
 };
@@ -111,6 +118,17 @@ export async function addVirtualAuthenticator(page: Page): Promise<VirtualAuthen
     async credentials() {
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       return credentials.map(({ credentialId, isResidentCredential, rpId, userHandle, signCount }) => ({ credentialId, isResidentCredential, rpId, userHandle, signCount }));
+    },
+    async exportPasskeys() {
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      return credentials.map(({ credentialId, isResidentCredential, rpId, userHandle, signCount, privateKey }) => ({ credentialId, isResidentCredential, rpId, userHandle, signCount, privateKey }));
+    },
+    async importPasskeys(passkeys) {
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      for (const passkey of passkeys) {
+        if (credentials.some((c) => c.credentialId === passkey.credentialId)) await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: passkey.credentialId });
+        await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: passkey });
+      }
     },
     async setUserVerified(verified) {
       await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: verified });

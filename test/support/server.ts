@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
 import { freshDatabase, freshKeyValueStore } from './services.ts';
+import type { KeyValueStore } from '../../src/store/kv.ts';
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -21,6 +22,8 @@ export type TestServerOptions = {
    * custodian; the default 127.0.0.1 leaves it off. `url` then names that host.
    */
   host?: '127.0.0.1' | 'localhost';
+  /** Replaces the fresh key-value store (a test that inspects what was written). */
+  kv?: KeyValueStore;
   /** Lets a test read the log lines (see createLogger's destination). */
   logger?: Logger;
 };
@@ -31,7 +34,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const face = host === 'localhost' ? { FACEGATE_KEK: `test:${randomBytes(32).toString('base64')}` } : {};
   const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...face, ...env });
   const db = await freshDatabase();
-  const kv = freshKeyValueStore();
+  const kv = options.kv ?? freshKeyValueStore();
   const running = await startServer(config, { db, kv, dataKey: db.dataKey, logger: options.logger });
   return host === 'localhost' ? Object.assign(running, { url: `http://localhost:${port}` }) : running;
 }
