@@ -1,8 +1,8 @@
 /**
- * The PIN and TOTP steps of the login prompt. A right PIN or code is a loa 1 sign-in; when
- * face sign-in could be set up (the user has none yet, or the request asked for loa 2) the
- * sign-in is held while face sign-in is offered (enrollRoutes.ts), otherwise it finishes — as
- * `unmet_authentication_requirements` when the request needs more than loa 1.
+ * The PIN and TOTP steps of the login prompt. A right PIN or code is a loa 1 sign-in; when the
+ * user has no usable face sign-in yet, the sign-in is held while setting it up is offered
+ * (enrollRoutes.ts), otherwise it finishes — as `unmet_authentication_requirements` when the
+ * request needs more than loa 1 (a user who has face sign-in is not offered to enroll again).
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -56,8 +56,7 @@ export function factorRoutes(router: Router, kit: InteractionKit): void {
         throw e;
       }
       const login = { accountId: userId, acr: FACTORS[factor].acr, amr: [FACTORS[factor].amr] };
-      const wantsMore = required !== undefined && required !== 'unmet' && acrRank(required) > acrRank(login.acr);
-      if (deps.face && (wantsMore || !isFaceReady(await faceReadiness(deps, tenantId, userId)))) {
+      if (deps.face && !isFaceReady(await faceReadiness(deps, tenantId, userId))) {
         await holdLogin(deps.kv, tenantId, interaction.uid, { ...login, signedInAt: Date.now() });
         ctx.status = 303;
         return ctx.redirect(`${kit.prefix}/${interaction.uid}/enroll`);
