@@ -235,7 +235,7 @@ describe('Login with Face over HTTP', () => {
     assert.equal(claims.acr, LOA2);
     for (const m of ['face', 'hwk', 'user', 'mfa']) assert.ok((claims.amr as string[]).includes(m), m);
     const decisions = await auditRows('signin.success');
-    assert.deepEqual(decisions.at(-1), { subject: alice.id, data: { factor: 'face', decision: 'accept' } });
+    assert.deepEqual(decisions.at(-1), { subject: alice.id, data: { factor: 'face', decision: 'accept', acr: LOA2 } });
   });
 
   test("Bob's face on Alice's account is rejected with what failed (no score) and the fallback; no code", async () => {
