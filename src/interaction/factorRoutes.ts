@@ -1,6 +1,6 @@
 /**
  * The PIN and TOTP steps of the login prompt. A right PIN or code is a loa 1 sign-in; when
- * face sign-in could be set up (the user has none yet, or the request asked for loa 2) the
+ * face sign-in could be set up (the user has none yet, or the request asked for more than loa 1) the
  * sign-in is held while face sign-in is offered (enrollRoutes.ts), otherwise it finishes — as
  * `unmet_authentication_requirements` when the request needs more than loa 1.
  */
