@@ -37,6 +37,9 @@ export type BurstPurpose = Purpose | 'verify-active';
  *  about 2 σ of the estimate's noise. σ ≈ 4°: on the 241 labelled faces of ../shared/faces, a
  *  photo's yaw and its mirror image's should cancel and their sum is 6° rms (= σ·√2). */
 export const frontalMaxYawDeg = 8;
+/** Most frames in one burst unless the pipeline is built with another maxFrames (the upload
+ *  allows a few more, captureUpload.ts: those are refused here, after the attempt is counted). */
+export const DEFAULT_MAX_FRAMES = 10;
 /** Frontal frames a `verify-active` burst must keep for the embedding and liveness. */
 export const minFrontalFrames = 3;
 
@@ -115,7 +118,7 @@ function aggregateEmbedding(outcomes: FrameRun[], purpose: BurstPurpose): Float3
 
 /** Starts the pool; a missing or altered model file fails here, naming the file. */
 export function createFacePipeline(options: PipelineOptions = {}): FacePipeline {
-  const { threads = os.availableParallelism(), maxFrames = 10, maxQueuedTasks = 48, ...processorOptions } = options;
+  const { threads = os.availableParallelism(), maxFrames = DEFAULT_MAX_FRAMES, maxQueuedTasks = 48, ...processorOptions } = options;
   const location = 'faceModelsDir' in processorOptions ? { faceModelsDir: processorOptions.faceModelsDir } : {};
   for (const name of requiredModels(processorOptions)) resolveModelPath(name, location);
   const ensemble = processorOptions.liveness ?? loadManifest().defaults.liveness;

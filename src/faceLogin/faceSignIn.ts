@@ -3,8 +3,11 @@
  * limit — the capture verified against its nonce and the user's passkey, and only then the frames
  * decoded, matched against the encrypted template and checked for liveness. An attempt counts
  * once the assertion has verified (a forged or replayed upload proves nothing about the face, so
- * it only releases its slot). Every outcome is audited as a decision and what failed — never a
- * score; frames and the probe embedding are wiped once used.
+ * it only releases its slot). A capture whose nonce asked for head turns (loa 3) runs as an
+ * active burst: the turns are checked from each frame's yaw, the frontal frames matched at the
+ * strict threshold (decideActiveFace); failed turns count as failed liveness for the attempt
+ * limit. Every outcome is audited as a decision and what failed — never a score; frames and
+ * the probe embedding are wiped once used.
  */
 import type { AccountDeps } from '../account/deps.ts';
 import { attemptFactor } from '../account/factorAttempt.ts';
@@ -12,16 +15,17 @@ import { appendAudit } from '../audit/log.ts';
 import { InputError, isFacegateError } from '../errors.ts';
 import { assertBiometricConsent } from './biometricConsent.ts';
 import type { BoundCapture } from './captureUpload.ts';
-import { decideFace, isLive, type FaceDecision } from './decide.ts';
+import { decideActiveFace, decideFace, isLive, type ActiveFaceDecision, type FaceDecision } from './decide.ts';
 import { faceAssurance, type FaceAssurance } from './faceAssurance.ts';
 import type { FaceServices } from './faceServices.ts';
+import { checkHeadTurns } from './headTurn.ts';
 import { verifyCapture } from './verifyCapture.ts';
 
 export type FaceSignInDeps = AccountDeps & { face: FaceServices };
 
-export type FaceSignInResult = { accepted: true; assurance: FaceAssurance } | Extract<FaceDecision, { accepted: false }>;
+export type FaceSignInResult = { accepted: true; assurance: FaceAssurance } | Extract<ActiveFaceDecision, { accepted: false }>;
 
-type Checked = { ok: boolean; livenessPassed: boolean; decision?: FaceDecision; assurance?: FaceAssurance; refused?: InputError };
+type Checked = { ok: boolean; livenessPassed: boolean; decision?: FaceDecision | ActiveFaceDecision; assurance?: FaceAssurance; refused?: InputError };
 
 export async function signInWithFace(
   deps: FaceSignInDeps,
@@ -41,9 +45,10 @@ export async function signInWithFace(
         purpose: 'verify',
       });
       try {
+        const expectedTurns = verified.headTurns;
         let burst;
         try {
-          burst = await deps.face.pipeline().processBurst(verified.frames, 'verify');
+          burst = await deps.face.pipeline().processBurst(verified.frames, expectedTurns ? 'verify-active' : 'verify');
         } catch (e) {
           // Signed frames that show no usable face (or two) are a real attempt that failed.
           if (e instanceof InputError) return { ok: false, livenessPassed: false, refused: e };
@@ -51,8 +56,15 @@ export async function signInWithFace(
         }
         const liveness = burst.liveness.aggregate;
         const { score } = await deps.face.templates().match(tenantId, userId, burst.embedding);
-        const decision = decideFace({ match: score, liveness });
-        return { ok: decision.accepted, livenessPassed: isLive(liveness), decision, assurance: faceAssurance(decision, verified) };
+        if (!expectedTurns) {
+          const decision = decideFace({ match: score, liveness });
+          return { ok: decision.accepted, livenessPassed: isLive(liveness), decision, assurance: faceAssurance({ active: false, decision }, verified) };
+        }
+        const turns = checkHeadTurns(expectedTurns, burst.quality.frames.map((f) => f.yawDeg));
+        const decision = decideActiveFace({ match: score, liveness }, turns);
+        // The turns are the active half of liveness: a still photo or a replayed clip fails them.
+        const livenessPassed = isLive(liveness) && turns.ok;
+        return { ok: decision.accepted, livenessPassed, decision, assurance: faceAssurance({ active: true, decision }, verified) };
       } finally {
         for (const frame of verified.frames) frame.fill(0);
       }
@@ -67,7 +79,7 @@ export async function signInWithFace(
   }
   const decision = checked.decision!;
   if (decision.accepted && checked.assurance) {
-    await audit(true, { decision: 'accept' });
+    await audit(true, { decision: 'accept', acr: checked.assurance.acr });
     return { accepted: true, assurance: checked.assurance };
   }
   const failed = decision.accepted ? [] : decision.failed;

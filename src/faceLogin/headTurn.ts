@@ -9,6 +9,9 @@
  * Sign: `left` is the person's own left. In the frames as the camera records them (the page
  * uploads them unmirrored; only its preview is mirrored, so there the face turns toward the
  * screen's left) the nose moves to the image's right, and quality.ts's yaw is positive.
+ *
+ * headTurnPrompts lays the capture out in the same order the check reads it, so a user who
+ * follows the prompts passes it even when slow to react (see there).
  */
 import { frontalMaxYawDeg, minFrontalFrames } from '../face/pipeline.ts';
 import type { HeadTurn } from './captureNonce.ts';
@@ -50,4 +53,24 @@ export function checkHeadTurns(expected: readonly HeadTurn[], yaws: readonly (nu
     return { ok: false, reason: 'no_return_to_frontal' };
   }
   return { ok: true };
+}
+
+/** Frames captured per pose (each frontal stretch and each turn) of an active capture. */
+export const FRAMES_PER_POSE = 2;
+
+const LOOK_STRAIGHT = 'Look straight at the camera';
+const TURN: Record<HeadTurn, string> = { left: 'Turn your head to your left', right: 'Turn your head to your right' };
+
+/**
+ * What the page shows while capturing frame i, for the turns `expected`: frontal, each turn,
+ * back to frontal after each — FRAMES_PER_POSE frames per pose (10 frames for 2 turns). A user
+ * still turning when a frame is taken only lengthens the previous run, which the check accepts,
+ * as long as each pose keeps one frame; the frontal frames outnumber minFrontalFrames.
+ */
+export function headTurnPrompts(expected: readonly HeadTurn[]): string[] {
+  const poses: Pose[] = ['frontal', ...expected.flatMap((t): Pose[] => [t, 'frontal'])];
+  return poses.flatMap((p, i) => {
+    const text = p === 'frontal' ? (i === 0 ? LOOK_STRAIGHT : `${LOOK_STRAIGHT} again`) : TURN[p];
+    return Array.from({ length: FRAMES_PER_POSE }, () => text);
+  });
 }

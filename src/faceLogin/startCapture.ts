@@ -3,17 +3,24 @@
  * browser how to capture (frame count, spacing) and which passkeys may sign. For a sign-in it
  * also remembers, for the nonce's lifetime, which user the interaction's capture is for: the
  * upload carries no username, so the user cannot be swapped between start and upload.
+ * An active capture (loa 3) also gets a random head-turn sequence, carried by the nonce, and
+ * the prompts the page shows frame by frame to walk the user through it.
  */
 import { faceLoginError } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import type { KeyValueStore } from '../store/kv.ts';
-import { CAPTURE_NONCE_TTL_MS, issueCaptureNonce, type CaptureBinding } from './captureNonce.ts';
+import { CAPTURE_NONCE_TTL_MS, issueCaptureNonce, randomHeadTurns, type CaptureBinding, type HeadTurn } from './captureNonce.ts';
+import { headTurnPrompts } from './headTurn.ts';
 import { listUserCredentials } from './credentialStore.ts';
 import type { FaceLoginDeps } from './deps.ts';
 
 /** Three frames 300 ms apart: enough for the liveness aggregate and the frames' consistency check, under a second. */
 export const CAPTURE_FRAMES = 3;
 export const CAPTURE_INTERVAL_MS = 300;
+/** An active capture's frames are 700 ms apart: time to react to a prompt and turn (≈ 7 s in all). */
+export const ACTIVE_CAPTURE_INTERVAL_MS = 700;
+/** Head turns asked in an active capture: 2 turns make 10 frames (headTurnPrompts), the most a burst takes (pipeline.ts DEFAULT_MAX_FRAMES). */
+export const ACTIVE_HEAD_TURNS = 2;
 
 export type CaptureStart = {
   nonce: string;
@@ -21,22 +28,25 @@ export type CaptureStart = {
   intervalMs: number;
   rpId: string;
   allowCredentials: { id: string; transports: string[] }[];
+  /** Active capture only: the text to show while capturing each frame, and the turns it asks for. */
+  prompts?: string[];
+  headTurns?: HeadTurn[];
 };
 
 const userKey = (tenantId: string, interactionUid: string) => `capture-user:${tenantId}:${interactionUid}`;
 
-export async function startCapture(deps: FaceLoginDeps, binding: CaptureBinding): Promise<CaptureStart> {
+/** `active`: a sign-in capture with head turns (loa 3). */
+export async function startCapture(deps: FaceLoginDeps, binding: CaptureBinding, options: { active?: boolean } = {}): Promise<CaptureStart> {
+  if (options.active && binding.purpose !== 'verify') throw new TypeError('only a sign-in capture can be active');
   const credentials = await deps.db.withTenant(binding.tenantId, (sql) => listUserCredentials(sql, binding.tenantId, binding.userId));
   if (credentials.length === 0) throw faceLoginError('face.unavailable', 'no passkey is registered for this account on this site');
-  const issued = await issueCaptureNonce(deps.kv, binding);
+  const headTurns = options.active ? randomHeadTurns(ACTIVE_HEAD_TURNS) : undefined;
+  const issued = await issueCaptureNonce(deps.kv, binding, headTurns ? { headTurns } : {});
   if (binding.purpose === 'verify') await deps.kv.set(userKey(binding.tenantId, binding.interactionUid), binding.userId, CAPTURE_NONCE_TTL_MS);
-  return {
-    nonce: issued.nonce,
-    frames: CAPTURE_FRAMES,
-    intervalMs: CAPTURE_INTERVAL_MS,
-    rpId: deps.rp.rpID,
-    allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })),
-  };
+  const common = { nonce: issued.nonce, rpId: deps.rp.rpID, allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })) };
+  if (!headTurns) return { ...common, frames: CAPTURE_FRAMES, intervalMs: CAPTURE_INTERVAL_MS };
+  const prompts = headTurnPrompts(headTurns);
+  return { ...common, frames: prompts.length, intervalMs: ACTIVE_CAPTURE_INTERVAL_MS, prompts, headTurns };
 }
 
 /** The user the interaction's sign-in capture was started for; `capture.replayed` once that has expired. */

@@ -2,8 +2,10 @@
  * The face step of the login prompt (DESIGN.md §3): the capture page, `POST …/face/start`
  * (JSON: issues the capture nonce for the identified user — the username given in a fresh
  * sign-in, the session's account in a step-up) and `POST …/face` (JSON: the frames and the
- * passkey assertion over them). An accepted capture finishes the interaction at loa 2; a
- * rejected one answers 401 `face.rejected` with what failed and what to do next, never a score.
+ * passkey assertion over them). When the request requires loa 3 the capture is active: the
+ * start answers the head turns to make and a prompt per frame. An accepted capture finishes
+ * the interaction at loa 2 (loa 3 when active); a rejected one answers 401 `face.rejected`
+ * with what failed and what to do next, never a score.
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -11,20 +13,24 @@ import { faceLoginError, InputError } from '../errors.ts';
 import { refusalError } from '../account/lockout.ts';
 import { findUserById, findUserByUsername } from '../account/users.ts';
 import { MAX_CAPTURE_BYTES, parseCaptureJson } from '../faceLogin/captureUpload.ts';
-import type { FaceFailure } from '../faceLogin/decide.ts';
+import type { ActiveFaceFailure } from '../faceLogin/decide.ts';
 import { faceReadiness, isFaceReady } from '../faceLogin/faceReadiness.ts';
 import type { FaceServices } from '../faceLogin/faceServices.ts';
 import { signInWithFace } from '../faceLogin/faceSignIn.ts';
 import { capturedUser, startCapture } from '../faceLogin/startCapture.ts';
+import { acrRank, LOA } from '../oidc/assurance.ts';
 import { factorLinks } from './factorRoutes.ts';
 import type { Interaction, InteractionKit } from './kit.ts';
 
 /** The capture upload's body limit: 2 MB of frames in base64url (×4/3) plus nonce, assertion and CSRF. */
 export const CAPTURE_BODY_LIMIT_BYTES = Math.ceil((MAX_CAPTURE_BYTES * 4) / 3) + 64 * 1024;
 
-const WHAT_FAILED: Record<FaceFailure, string> = {
+const WHAT_FAILED: Record<ActiveFaceFailure, string> = {
   no_match: 'Your face did not match the one set up for this account.',
   not_live: 'The camera did not see a live face: face the camera in good light, with nothing between you and it.',
+  too_few_frontal: 'Too few pictures showed you looking straight at the camera: look straight whenever the page says so.',
+  wrong_turns: 'The head turns did not follow the prompts: turn your head to the side each prompt names, far enough, and only when asked.',
+  no_return_to_frontal: 'Look straight at the camera again after each turn, as the page asks.',
 };
 
 export function requireFace(kit: InteractionKit): FaceServices {
@@ -73,8 +79,11 @@ export function faceRoutes(router: Router, kit: InteractionKit): void {
     const readiness = await faceReadiness(deps, tenantId, userId);
     if (readiness.faceDisabled) throw refusalError('face', { reason: 'disabled' });
     if (!isFaceReady(readiness)) throw faceLoginError('face.unavailable', 'face sign-in is not set up for this account; use your PIN or authenticator code');
+    // loa 3 needs the active challenge; the nonce carries its turns to the upload.
+    const { required } = await kit.requirement(interaction.params);
+    const active = required !== undefined && required !== 'unmet' && acrRank(required) >= acrRank(LOA.faceStrict);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, interactionUid: interaction.uid, userId, purpose: 'verify' });
+    ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, interactionUid: interaction.uid, userId, purpose: 'verify' }, { active });
   });
 
   router.post('/:uid/face', async (ctx) => {

@@ -10,7 +10,7 @@ import { AuthError, RateLimitError } from '../errors.ts';
 import { authenticatePin, authenticateTotp } from '../account/authenticate.ts';
 import { faceReadiness, isFaceReady } from '../faceLogin/faceReadiness.ts';
 import { holdLogin } from '../faceLogin/pendingLogin.ts';
-import { acrRank, LOA, type Acr, type Amr } from '../oidc/assurance.ts';
+import { LOA, type Acr, type Amr } from '../oidc/assurance.ts';
 import { field } from './body.ts';
 import type { InteractionKit } from './kit.ts';
 

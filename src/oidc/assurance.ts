@@ -57,6 +57,21 @@ export function requiredAcr(req: AcrRequest): Acr | undefined | 'unmet' {
   return floor === 0 ? undefined : ACR_VALUES[floor - 1];
 }
 
+/** How long (seconds) a loa 3 sign-in stays loa 3: DESIGN.md §4's "fresh (≤ 5 min)". */
+export const STRICT_MAX_AGE_S = 300;
+
+/**
+ * The level a session's sign-in still stands for at `nowS` (seconds since the epoch): loa 3
+ * older than STRICT_MAX_AGE_S counts as loa 2 — everything else it proved still holds, so a
+ * stale loa 3 session meets a loa 2 requirement but a new loa 3 requirement asks for the face
+ * again. A missing sign-in time counts as stale. (A request's own `max_age` is oidc-provider's
+ * max_age check, which runs too: loa 3 thus behaves as max_age = min(max_age, 300).)
+ */
+export function sessionAcr(acr: string | undefined, authTimeS: number | undefined, nowS: number): string | undefined {
+  if (acr !== LOA.faceStrict) return acr;
+  return authTimeS !== undefined && nowS - authTimeS <= STRICT_MAX_AGE_S ? acr : LOA.face;
+}
+
 /** Whether an achieved level meets the requirement. */
 export function satisfies(achieved: string | undefined, required: Acr | undefined): boolean {
   return required === undefined || acrRank(achieved) >= acrRank(required);
@@ -66,11 +81,12 @@ export function satisfies(achieved: string | undefined, required: Acr | undefine
 export type FaceReadiness = { passkey: boolean; template: boolean; consent: boolean; faceDisabled: boolean };
 
 /**
- * The highest level this user can prove now: loa 2 with a passkey, an enrolled template, a
- * biometric consent in force and face not disabled; otherwise loa 1 (PIN or TOTP). Without
+ * The highest level this user can prove now: loa 3 with a passkey, an enrolled template, a
+ * biometric consent in force and face not disabled — loa 3 needs nothing loa 2 does not, only
+ * a stricter capture (head turns, strict threshold); otherwise loa 1 (PIN or TOTP). Without
  * face sign-in in this deployment (`undefined`), loa 1.
  */
 export function achievableAcr(face: FaceReadiness | undefined): Acr {
   const ready = face !== undefined && face.passkey && face.template && face.consent && !face.faceDisabled;
-  return ready ? LOA.face : LOA.pinOrOtp;
+  return ready ? LOA.faceStrict : LOA.pinOrOtp;
 }

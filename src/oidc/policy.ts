@@ -1,10 +1,11 @@
 /**
  * Interaction policy: oidc-provider's default prompts plus one login check that makes the
  * requested `acr_values`, the essential `acr` claim and the client's operator-set minimum
- * binding. A session whose level is below the requirement must authenticate again.
+ * binding. A session whose level is below the requirement must authenticate again; a loa 3
+ * sign-in older than 5 minutes stands for loa 2 here (assurance.ts sessionAcr).
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { requiredAcr, satisfies, type AcrRequest } from './assurance.ts';
+import { requiredAcr, satisfies, sessionAcr, type AcrRequest } from './assurance.ts';
 
 type ClaimsRequest = { id_token?: { acr?: AcrRequest['essentialAcr'] } };
 
@@ -31,7 +32,9 @@ export function buildInteractionPolicy() {
       (ctx) => {
         const required = acrRequirementOf(ctx);
         if (required === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-        if (required === 'unmet' || !satisfies(ctx.oidc.session?.acr, required)) return interactionPolicy.Check.REQUEST_PROMPT;
+        const session = ctx.oidc.session;
+        const standsFor = sessionAcr(session?.acr, session?.authTime(), Math.floor(Date.now() / 1000));
+        if (required === 'unmet' || !satisfies(standsFor, required)) return interactionPolicy.Check.REQUEST_PROMPT;
         return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       },
       (ctx) => ({ required_acr: acrRequirementOf(ctx) }),

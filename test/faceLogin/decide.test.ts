@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decideActiveFace, decideFace } from '../../src/faceLogin/decide.ts';
 import { faceAssurance } from '../../src/faceLogin/faceAssurance.ts';
 import { captureChallenge } from '../../src/faceLogin/captureChallenge.ts';
-import { issueCaptureNonce, type CaptureBinding } from '../../src/faceLogin/captureNonce.ts';
+import { issueCaptureNonce, type CaptureBinding, type HeadTurn } from '../../src/faceLogin/captureNonce.ts';
 import { parseCaptureUpload } from '../../src/faceLogin/captureUpload.ts';
 import { verifyCapture, type VerifiedCapture } from '../../src/faceLogin/verifyCapture.ts';
 import { livenessThreshold, matchThreshold, strictMatchThreshold } from '../../src/face/thresholds.ts';
@@ -42,13 +42,13 @@ describe('decideActiveFace (loa 3)', () => {
 
 describe('faceAssurance', () => {
   let w: World;
-  let verified: (purpose: CaptureBinding['purpose']) => Promise<VerifiedCapture>;
+  let verified: (purpose: CaptureBinding['purpose'], headTurns?: HeadTurn[]) => Promise<VerifiedCapture>;
   before(async () => {
     w = await openWorld();
     const key = await w.registerPasskey(w.alice);
-    verified = async (purpose) => {
+    verified = async (purpose, headTurns) => {
       const binding: CaptureBinding = { tenantId: TENANT, interactionUid: 'i-1', userId: w.alice.id, purpose };
-      const { nonce } = await issueCaptureNonce(w.deps.kv, binding);
+      const { nonce } = await issueCaptureNonce(w.deps.kv, binding, headTurns ? { headTurns } : {});
       const frames = [new Uint8Array([1, 2, 3])];
       return verifyCapture(w.deps, parseCaptureUpload({ nonce, frames, assertion: key.assert(captureChallenge(nonce, frames)) }), binding);
     };
@@ -58,11 +58,20 @@ describe('faceAssurance', () => {
   });
 
   it('gives loa 2 with face, hardware key, user verification and mfa for an accepted verification', async () => {
-    assert.deepEqual(faceAssurance({ accepted: true }, await verified('verify')), { acr: 'urn:facegate:loa:2', amr: ['face', 'hwk', 'user', 'mfa'] });
+    assert.deepEqual(faceAssurance({ active: false, decision: { accepted: true } }, await verified('verify')), { acr: 'urn:facegate:loa:2', amr: ['face', 'hwk', 'user', 'mfa'] });
+  });
+
+  it('gives loa 3 only for an active decision on a capture whose nonce asked for head turns', async () => {
+    const active = await verified('verify', ['left', 'right']);
+    assert.deepEqual(faceAssurance({ active: true, decision: { accepted: true } }, active), { acr: 'urn:facegate:loa:3', amr: ['face', 'hwk', 'user', 'mfa'] });
+    // Never loa 3 from a capture without turns, nor a passive judgement of one that had them.
+    assert.equal(faceAssurance({ active: true, decision: { accepted: true } }, await verified('verify')), undefined);
+    assert.equal(faceAssurance({ active: false, decision: { accepted: true } }, await verified('verify', ['left', 'right'])), undefined);
+    assert.equal(faceAssurance({ active: true, decision: { accepted: false, failed: ['wrong_turns'] } }, await verified('verify', ['left', 'right'])), undefined);
   });
 
   it('gives nothing for a rejected decision or an enrollment capture', async () => {
-    assert.equal(faceAssurance({ accepted: false, failed: ['not_live'] }, await verified('verify')), undefined);
-    assert.equal(faceAssurance({ accepted: true }, await verified('enroll')), undefined);
+    assert.equal(faceAssurance({ active: false, decision: { accepted: false, failed: ['not_live'] } }, await verified('verify')), undefined);
+    assert.equal(faceAssurance({ active: false, decision: { accepted: true } }, await verified('enroll')), undefined);
   });
 });

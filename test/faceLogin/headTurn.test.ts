@@ -5,10 +5,12 @@ import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/face/decode.ts';
 import { detectDominantFace } from '../../src/face/detect.ts';
-import { frontalMaxYawDeg } from '../../src/face/pipeline.ts';
+import { DEFAULT_MAX_FRAMES, frontalMaxYawDeg } from '../../src/face/pipeline.ts';
+import { MAX_CAPTURE_FRAMES } from '../../src/faceLogin/captureUpload.ts';
+import { ACTIVE_HEAD_TURNS } from '../../src/faceLogin/startCapture.ts';
 import { estimatePose } from '../../src/face/quality.ts';
 import type { HeadTurn } from '../../src/faceLogin/captureNonce.ts';
-import { checkHeadTurns, turnMinYawDeg } from '../../src/faceLogin/headTurn.ts';
+import { checkHeadTurns, headTurnPrompts, turnMinYawDeg } from '../../src/faceLogin/headTurn.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const leftRight: HeadTurn[] = ['left', 'right'];
@@ -62,6 +64,31 @@ describe('checkHeadTurns on yaw sequences', () => {
 
   it('refuses a mirrored upload: every turn reads as the other direction', () => {
     assert.deepEqual(checkHeadTurns(leftRight, goodBurst.map((y) => -y)), { ok: false, reason: 'wrong_turns' });
+  });
+});
+
+describe('headTurnPrompts: the capture the page walks the user through', () => {
+  const yawFor = (prompt: string) => (/left/.test(prompt) ? 27 : /right/.test(prompt) ? -22 : 0);
+
+  it('asks frontal, each turn, frontal again, two frames each, within what an upload and a burst hold', () => {
+    assert.deepEqual(headTurnPrompts(['right', 'left']), [
+      'Look straight at the camera', 'Look straight at the camera',
+      'Turn your head to your right', 'Turn your head to your right',
+      'Look straight at the camera again', 'Look straight at the camera again',
+      'Turn your head to your left', 'Turn your head to your left',
+      'Look straight at the camera again', 'Look straight at the camera again',
+    ]);
+    const frames = headTurnPrompts(Array(ACTIVE_HEAD_TURNS).fill('left')).length;
+    assert.ok(frames <= DEFAULT_MAX_FRAMES && frames <= MAX_CAPTURE_FRAMES, `${frames} frames`);
+  });
+
+  it('a user who follows the prompts passes the check, even one frame late at every change', () => {
+    for (const turns of [['left', 'right'], ['right', 'left'], ['left', 'left'], ['right', 'right']] as HeadTurn[][]) {
+      const followed = headTurnPrompts(turns).map(yawFor);
+      assert.deepEqual(checkHeadTurns(turns, followed), { ok: true }, turns.join());
+      const late = followed.map((_, i) => followed[Math.max(0, i - 1)]);
+      assert.deepEqual(checkHeadTurns(turns, late), { ok: true }, `late ${turns.join()}`);
+    }
   });
 });
 

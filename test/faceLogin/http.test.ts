@@ -4,9 +4,12 @@
  * biometric consent → passkey → enrollment capture; then an authorization asking for loa 2 is
  * answered by the face step, and openid-client validates an ID token with acr loa:2 and amr
  * face+hwk. Attacks: another person's face, a replayed upload, frames swapped after signing,
- * enrollment without consent, bad input, and the face attempt limit.
+ * enrollment without consent, bad input, and the face attempt limit. loa 3: the capture asks for
+ * head turns in a random order, and real photos of Obama (frontal, turned to his left and to his
+ * right) put in that order give acr loa:3; the wrong order or a still face are counted failures;
+ * a loa 2 session steps up with the turns, and a loa 3 session older than 5 minutes is asked again.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,11 +24,13 @@ import { createClient } from '../../src/account/clients.ts';
 import { createUser, type User } from '../../src/account/users.ts';
 import { setPin } from '../../src/account/pin.ts';
 import { captureChallenge } from '../../src/faceLogin/captureChallenge.ts';
+import type { HeadTurn } from '../../src/faceLogin/captureNonce.ts';
 
 const TENANT = 'default';
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const PIN = '482913';
 const LOA2 = 'urn:facegate:loa:2';
+const LOA3 = 'urn:facegate:loa:3';
 
 let server: RunningServer;
 let rp: oidc.Configuration;
@@ -35,15 +40,17 @@ let bob: User;
 /** Alice's phone, with the passkey she registers during enrollment. */
 let aliceDevice: SoftAuthenticator;
 const frames: Record<'aliceEnroll' | 'alice' | 'bob' | 'printed' | 'twoFaces', Buffer[]> = { aliceEnroll: [], alice: [], bob: [], printed: [], twoFaces: [] };
+/** Alice (Obama) looking straight (six frames), turned to his own left and to his own right (two each), unmirrored. */
+const poses: Record<'frontal' | HeadTurn, Buffer[]> = { frontal: [], left: [], right: [] };
 
-/** Three webcam-like JPEG frames from one photo: 96 % crops shifted by a few pixels, 640 px wide. */
-async function burstFrom(photo: string): Promise<Buffer[]> {
+/** Webcam-like JPEG frames from one photo: 96 % crops shifted by a few pixels, 640 px wide. */
+async function burstFrom(photo: string, shifts = [[0, 0], [6, 3], [-5, 4]]): Promise<Buffer[]> {
   const upright = await sharp(readFileSync(path.join(FACES_DIR, photo))).rotate().toBuffer();
   const { width = 0, height = 0 } = await sharp(upright).metadata();
   const cw = Math.round(width * 0.96);
   const ch = Math.round(height * 0.96);
   return Promise.all(
-    [[0, 0], [6, 3], [-5, 4]].map(([dx, dy]) => {
+    shifts.map(([dx, dy]) => {
       const left = Math.max(0, Math.min(width - cw, Math.round((width - cw) / 2 + dx)));
       const top = Math.max(0, Math.min(height - ch, Math.round((height - ch) / 2 + dy)));
       return sharp(upright).extract({ left, top, width: cw, height: ch }).resize({ width: 640, height: 640, fit: 'inside' }).jpeg({ quality: 90 }).toBuffer();
@@ -72,9 +79,16 @@ before(async () => {
   // `printed` is a print attack (a photo held up to the camera), which fails liveness;
   // `twoFaces` shows Alice twice, side by side: a second face as large as the first.
   [frames.aliceEnroll, frames.alice, frames.bob, frames.printed] = await Promise.all(
-    ['face_recognition/barack_obama_1.jpg', 'face_recognition/barack_obama_2.jpg', 'face_recognition/joe_biden_1.jpg', 'pad/silentface/image_F1.jpg'].map(burstFrom),
+    ['face_recognition/barack_obama_1.jpg', 'face_recognition/barack_obama_2.jpg', 'face_recognition/joe_biden_1.jpg', 'pad/silentface/image_F1.jpg'].map((photo) => burstFrom(photo)),
   );
   frames.twoFaces = await Promise.all(frames.alice.map((a) => sideBySide(a, a)));
+  // The photos headTurn.test.ts measures: obama_1 frontal (|yaw| ≤ 7° in these crops), obama_3
+  // turned to his own left (≈ +27°), obama_2 to his own right (≈ −21°).
+  [poses.frontal, poses.left, poses.right] = await Promise.all([
+    burstFrom('face_recognition/barack_obama_1.jpg', [[6, 3], [8, 0], [3, -3], [0, 6], [-8, 0], [0, 0]]),
+    burstFrom('face_recognition/barack_obama_3.jpg', [[0, 0], [6, 3]]),
+    burstFrom('face_recognition/barack_obama_2.jpg', [[0, 0], [6, 3]]),
+  ]);
   aliceDevice = new SoftAuthenticator({ origin: new URL(server.url).origin, rpID: 'localhost' });
 });
 
@@ -156,11 +170,45 @@ async function signedCapture(driver: FormDriver, step: Record<string, string>, s
   assert.equal(started.status, 200, JSON.stringify(started.body));
   const { nonce, frames: count, rpId, allowCredentials } = started.body as { nonce: string; frames: number; rpId: string; allowCredentials: { id: string }[] };
   assert.equal(count, 3);
+  assert.equal(started.body.headTurns, undefined, 'no head turns below loa 3');
   assert.equal(rpId, 'localhost');
   assert.deepEqual(allowCredentials.map((c) => c.id), [device.id]);
   const assertion = device.assert(captureChallenge(nonce, shown));
   return { csrf: step.csrf, nonce, frames: shown.map(b64u), assertion };
 }
+
+/** The frames of a user who follows `turns`: frontal, each turn, frontal again — two frames each. */
+function following(turns: HeadTurn[]): Buffer[] {
+  const frontal = [...poses.frontal];
+  return [...frontal.splice(0, 2), ...turns.flatMap((t) => [...poses[t], ...frontal.splice(0, 2)])];
+}
+
+/**
+ * Starts a loa 3 capture, checks it asks for two head turns (both ways) with a prompt per frame
+ * in the order headTurn.ts checks, and signs the frames `arrange` makes of the asked turns.
+ */
+async function signedActiveCapture(driver: FormDriver, step: Record<string, string>, arrange: (turns: HeadTurn[]) => Buffer[], start: Record<string, unknown> = {}) {
+  const started = await postJson(driver, step['start-url'], { csrf: step.csrf, ...start });
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  const { nonce, frames: count, intervalMs, prompts, headTurns } = started.body as { nonce: string; frames: number; intervalMs: number; prompts: string[]; headTurns: HeadTurn[] };
+  assert.equal(count, 10);
+  assert.ok(intervalMs >= 300);
+  assert.deepEqual([...headTurns].sort(), ['left', 'right']);
+  assert.equal(prompts.length, count);
+  // Runs of one prompt: straight, the first turn, straight, the second turn, straight.
+  const runs = prompts.filter((p, i) => i === 0 || p !== prompts[i - 1]).map((p) => (/left/.test(p) ? 'left' : /right/.test(p) ? 'right' : /straight/.test(p) ? 'frontal' : p));
+  assert.deepEqual(runs, ['frontal', headTurns[0], 'frontal', headTurns[1], 'frontal']);
+  const shown = arrange(headTurns);
+  return { csrf: step.csrf, nonce, frames: shown.map(b64u), assertion: aliceDevice.assert(captureChallenge(nonce, shown)) };
+}
+
+/** Alice's face attempt streak, as the attempt limit keeps it (src/account/lockout.ts). */
+async function faceStreak(): Promise<{ failures: number; livenessFailures: number }> {
+  const raw = await server.kv.get(`lockout:${TENANT}:face:${server.dataKey.mac('lockout', `${TENANT}\n${alice.id}`)}`);
+  return raw === null ? { failures: 0, livenessFailures: 0 } : (JSON.parse(raw) as { failures: number; livenessFailures: number });
+}
+
+const redirectOf = (answer: Json): Page => ({ status: 303, url: '', location: new URL(answer.body.redirect as string, server.url).toString(), html: '', headers: new Headers() });
 
 async function auditRows(type: string): Promise<{ subject: string; data: Record<string, unknown> }[]> {
   const { rows } = await server.db.withTenant(TENANT, (sql) =>
@@ -235,7 +283,7 @@ describe('Login with Face over HTTP', () => {
     assert.equal(claims.acr, LOA2);
     for (const m of ['face', 'hwk', 'user', 'mfa']) assert.ok((claims.amr as string[]).includes(m), m);
     const decisions = await auditRows('signin.success');
-    assert.deepEqual(decisions.at(-1), { subject: alice.id, data: { factor: 'face', decision: 'accept' } });
+    assert.deepEqual(decisions.at(-1), { subject: alice.id, data: { factor: 'face', decision: 'accept', acr: LOA2 } });
   });
 
   test("Bob's face on Alice's account is rejected with what failed (no score) and the fallback; no code", async () => {
@@ -362,6 +410,84 @@ describe('Login with Face over HTTP', () => {
     const claims = await exchange(stepUp, await toRedirect(stepUp, { status: 303, url: '', location: new URL(answer.body.redirect as string, server.url).toString(), html: '', headers: new Headers() }));
     assert.equal(claims.sub, alice.id);
     assert.equal(claims.acr, LOA2);
+  });
+
+  test('loa 3: face/start asks for head turns in a random order; real frames making them in that order give an ID token with acr loa:3', async () => {
+    const { started, step } = await facePage('alice', { acr_values: LOA3 });
+    const upload = await signedActiveCapture(started.driver, step, following, { username: 'alice' });
+    const answer = await postJson(started.driver, step['upload-url'], upload);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const claims = await exchange(started, await toRedirect(started, redirectOf(answer)));
+    assert.equal(claims.sub, alice.id);
+    assert.equal(claims.acr, LOA3);
+    for (const m of ['face', 'hwk', 'user', 'mfa']) assert.ok((claims.amr as string[]).includes(m), m);
+    assert.ok(Math.abs(Date.now() / 1000 - Number(claims.auth_time)) < 60, 'a fresh sign-in');
+    assert.deepEqual((await auditRows('signin.success')).at(-1), { subject: alice.id, data: { factor: 'face', decision: 'accept', acr: LOA3 } });
+  });
+
+  test('loa 3: the turns in the wrong order, or a face that never turns, are counted failures with what to do next; no code', async () => {
+    const { started, step } = await facePage('alice', { acr_values: LOA3 });
+    const cases: [string, (turns: HeadTurn[]) => Buffer[]][] = [
+      ['the other order', (turns) => following([...turns].reverse())],
+      ['only frontal frames', () => [...poses.frontal, ...poses.frontal.slice(0, 4)]],
+    ];
+    for (const [what, arrange] of cases) {
+      const before = await faceStreak();
+      const answer = await postJson(started.driver, step['upload-url'], await signedActiveCapture(started.driver, step, arrange, { username: 'alice' }));
+      assert.equal(answer.status, 401, `${what}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.error, 'face.rejected');
+      assert.deepEqual(answer.body.failed, ['wrong_turns'], what);
+      assert.match(answer.body.error_description as string, /turn your head/i);
+      assert.equal(answer.body.fallback, true);
+      assert.doesNotMatch(JSON.stringify(answer.body), /score|\d\.\d/);
+      assert.deepEqual((await auditRows('signin.failure')).at(-1)!.data, { factor: 'face', reason: 'rejected', decision: 'reject', failed: ['wrong_turns'] });
+      // A failed active challenge is failed liveness: it weighs a full failure.
+      const after = await faceStreak();
+      assert.equal(after.failures + after.livenessFailures, before.failures + before.livenessFailures + 1, `${what}: counted`);
+      assert.equal(after.livenessFailures, before.livenessFailures, `${what}: not as a failure with liveness`);
+    }
+    const again = await started.driver.get(started.page.url);
+    assert.ok(!again.location?.startsWith(REDIRECT), 'no code was issued');
+  });
+
+  test('loa 3 step-up from a loa 2 session asks for the face with head turns, and gives loa 3', async () => {
+    const { started, step } = await facePage('alice');
+    const loa2 = await postJson(started.driver, step['upload-url'], await signedCapture(started.driver, step, frames.alice, aliceDevice, { username: 'alice' }));
+    assert.equal((await exchange(started, await toRedirect(started, redirectOf(loa2)))).acr, LOA2);
+    const stepUp = await authorize({ acr_values: LOA3 }, started.driver);
+    const upStep = faceStep(stepUp.page.html);
+    assert.equal(upStep.username, '', 'the session account');
+    const answer = await postJson(stepUp.driver, upStep['upload-url'], await signedActiveCapture(stepUp.driver, upStep, following));
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const claims = await exchange(stepUp, await toRedirect(stepUp, redirectOf(answer)));
+    assert.equal(claims.acr, LOA3);
+    assert.equal(claims.sub, alice.id);
+
+    // Within 5 minutes the loa 3 session answers a loa 3 request at once.
+    const within = await authorize({ acr_values: LOA3 }, started.driver);
+    assert.ok(within.page.location?.startsWith(REDIRECT), `no prompt: ${within.page.status} ${within.page.html.slice(0, 200)}`);
+    assert.equal((await exchange(within, new URL(within.page.location!))).acr, LOA3);
+  });
+
+  test('a loa 3 session older than 5 minutes is asked for the face again for loa 3 (loa 2 still answers at once)', async () => {
+    const { started, step } = await facePage('alice', { acr_values: LOA3 });
+    const first = await postJson(started.driver, step['upload-url'], await signedActiveCapture(started.driver, step, following, { username: 'alice' }));
+    assert.equal((await exchange(started, await toRedirect(started, redirectOf(first)))).acr, LOA3);
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 301_000 });
+    try {
+      const loa2 = await authorize({ acr_values: LOA2 }, started.driver);
+      assert.ok(loa2.page.location?.startsWith(REDIRECT), 'a stale loa 3 still stands for loa 2');
+      const stale = await authorize({ acr_values: LOA3 }, started.driver);
+      const again = faceStep(stale.page.html);
+      assert.equal(again.username, '', 'a step-up of the session account');
+      const answer = await postJson(stale.driver, again['upload-url'], await signedActiveCapture(stale.driver, again, following));
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const claims = await exchange(stale, await toRedirect(stale, redirectOf(answer)));
+      assert.equal(claims.acr, LOA3);
+      assert.ok(Math.abs(Date.now() / 1000 - Number(claims.auth_time)) < 60, 'auth_time of the new face step');
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test('after 5 failures the face step answers 429 with Retry-After; the PIN still gives loa 1, and essential loa 2 is unmet', async () => {

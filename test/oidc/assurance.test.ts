@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { achievableAcr, LOA, requiredAcr, satisfies } from '../../src/oidc/assurance.ts';
+import { achievableAcr, LOA, requiredAcr, satisfies, sessionAcr, STRICT_MAX_AGE_S } from '../../src/oidc/assurance.ts';
 
 test('nothing requested: nothing required', () => {
   assert.equal(requiredAcr({}), undefined);
@@ -32,10 +32,22 @@ test('satisfies orders the levels', () => {
   assert.ok(satisfies(undefined, undefined));
 });
 
-test('a user reaches loa 2 only with a passkey, a template, consent in force and face not disabled', () => {
+test('a user reaches loa 2 and 3 only with a passkey, a template, consent in force and face not disabled', () => {
   const ready = { passkey: true, template: true, consent: true, faceDisabled: false };
-  assert.equal(achievableAcr(ready), LOA.face);
+  assert.equal(achievableAcr(ready), LOA.faceStrict, 'loa 3 needs the same readiness as loa 2');
   assert.equal(achievableAcr(undefined), LOA.pinOrOtp, 'no face sign-in in this deployment');
   for (const missing of ['passkey', 'template', 'consent'] as const) assert.equal(achievableAcr({ ...ready, [missing]: false }), LOA.pinOrOtp, missing);
   assert.equal(achievableAcr({ ...ready, faceDisabled: true }), LOA.pinOrOtp);
+});
+
+test('a loa 3 sign-in stands for loa 3 for 5 minutes, then for loa 2; other levels do not age here', () => {
+  const at = 1_700_000_000;
+  assert.equal(STRICT_MAX_AGE_S, 300);
+  assert.equal(sessionAcr(LOA.faceStrict, at, at + 300), LOA.faceStrict);
+  assert.equal(sessionAcr(LOA.faceStrict, at, at + 301), LOA.face);
+  assert.ok(!satisfies(sessionAcr(LOA.faceStrict, at, at + 301), LOA.faceStrict));
+  assert.ok(satisfies(sessionAcr(LOA.faceStrict, at, at + 301), LOA.face));
+  assert.equal(sessionAcr(LOA.faceStrict, undefined, at), LOA.face, 'no sign-in time: stale');
+  assert.equal(sessionAcr(LOA.face, at, at + 86_400), LOA.face);
+  assert.equal(sessionAcr(undefined, undefined, at), undefined);
 });

@@ -4,6 +4,7 @@
 // cannot be swapped after the user verified on their device. No framework, no inline script
 // (the page's CSP allows only 'self'); every camera state has a text for screen readers.
 // Routes and JSON shapes: src/interaction/faceRoutes.ts (sign-in), enrollRoutes.ts (setup).
+// For loa 3 the start answers ~10 frames and a prompt per frame (look straight, turn left/right).
 (() => {
   'use strict';
   const root = document.getElementById('face-step');
@@ -98,8 +99,11 @@
     const frames = [];
     let luma = 0;
     for (let i = 0; i < count; i++) {
+      // loa 3: the head turn (or look straight) the server asked for, shown before the frame is taken.
       if (prompts && prompts[i]) say('capturing', prompts[i]);
       await new Promise((r) => setTimeout(r, intervalMs));
+      // The stream as the camera records it: the preview's CSS mirror does not reach the canvas,
+      // and the server reads the turns from unmirrored frames (src/faceLogin/headTurn.ts).
       ctx.drawImage(video, 0, 0, FRAME_W, FRAME_H);
       luma += meanLuma(ctx);
       const blob = await new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.9));
