@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -19,7 +18,7 @@ import { FormDriver, formOf } from '../test/support/browser-less.ts';
 import { freePort } from '../test/support/server.ts';
 import { freshDatabase } from '../test/support/services.ts';
 import { createDataKey } from '../src/store/dataKey.ts';
-import { round, type BenchPart } from './harness.ts';
+import { postgresCpuSeconds, providerCpuSeconds, round, type BenchPart } from './harness.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -28,33 +27,6 @@ const REDIRECT = 'http://127.0.0.1:1/cb';
 const CODES = 3000;
 const CONNECTIONS = 16;
 const REFRESH_SECONDS = 15;
-
-/** CPU seconds (user + system) used so far by one process. */
-function cpuSeconds(pid: number | string): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Sums CPU seconds over the processes `pick` selects from /proc (name, parent pid). */
-function cpuOf(pick: (pid: number, comm: string, ppid: number) => boolean): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (pick(Number(entry), comm, ppid)) total += cpuSeconds(entry);
-    } catch {
-      // the process exited between listing and reading
-    }
-  }
-  return total;
-}
-
-const postgresCpuSeconds = () => cpuOf((_pid, comm) => comm === 'postgres');
-/** The provider: the process we started and, in cluster mode, its workers. */
-const providerCpuSeconds = (root: number) => cpuOf((pid, _comm, ppid) => pid === root || ppid === root);
-
 
 type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; pgCpu: number; seconds: number };
 

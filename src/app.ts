@@ -9,7 +9,7 @@ import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
 import { errors as oidcErrors, type Provider } from 'oidc-provider';
 import type { Config } from './config.ts';
-import { FacegateError, RateLimitError } from './errors.ts';
+import { BusyError, FacegateError, RateLimitError } from './errors.ts';
 import type { Database } from './store/db.ts';
 import type { KeyValueStore } from './store/kv.ts';
 import type { DataKey } from './store/dataKey.ts';
@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Koa {
       await next();
     } catch (e) {
       if (e instanceof FacegateError) {
-        if (e instanceof RateLimitError) ctx.set('Retry-After', String(e.retryAfterSeconds));
+        if (e instanceof RateLimitError || e instanceof BusyError) ctx.set('Retry-After', String(e.retryAfterSeconds));
         return renderError(ctx, views, e.status, e.code, e.message);
       }
       if (e instanceof oidcErrors.SessionNotFound) {

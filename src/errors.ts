@@ -42,6 +42,16 @@ export class RateLimitError extends FacegateError {
   }
 }
 
+/** Over capacity right now (503): the work was refused, not started; retry after the seconds given. */
+export class BusyError extends FacegateError {
+  readonly retryAfterSeconds: number;
+  constructor(code: string, message: string, retryAfterSeconds: number) {
+    super(code, message, 503);
+    this.name = 'BusyError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** A thing that does not exist (or is not visible to this tenant). */
 export class NotFoundError extends FacegateError {
   constructor(code: string, message: string) {

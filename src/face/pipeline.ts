@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { FacegateError, InputError } from '../errors.ts';
+import { BusyError, InputError } from '../errors.ts';
 import { cosine, l2Normalize } from './embed.ts';
 import { requiredModels, stages, type FrameAnalysis, type FrameLivenessResult, type FrameProcessorOptions, type Purpose, type Stage } from './frame.ts';
 import { aggregateLiveness } from './liveness/ensemble.ts';
@@ -22,7 +22,7 @@ export type PipelineOptions = FrameProcessorOptions & {
   /** Most frames accepted in one burst. */
   maxFrames?: number;
   /** Tasks (two per frame) allowed to wait for a worker; beyond that a burst is refused with
-   *  `face.busy` (503) instead of queueing without bound. Default: 8 bursts of 3 frames. */
+   *  `face.busy` (503, Retry-After: 1) instead of queueing without bound. Default: 8 bursts of 3 frames. */
   maxQueuedTasks?: number;
 };
 
@@ -135,7 +135,7 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
       if (frames.length === 0) throw new InputError('face.no_frames', 'no frames were uploaded');
       if (frames.length > maxFrames) throw new InputError('face.too_many_frames', `at most ${maxFrames} frames are accepted`);
       if (pool.queueSize + frames.length > maxQueuedTasks) {
-        throw new FacegateError('face.busy', 'face verification is busy; retry in a second', 503);
+        throw new BusyError('face.busy', 'face verification is busy; retry in a second', 1);
       }
       const t0 = performance.now();
       // Two tasks per frame (analyse, then liveness) keep both workers busy: with whole-frame

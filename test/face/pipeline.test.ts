@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { FacegateError, InputError } from '../../src/errors.ts';
+import { BusyError, FacegateError, InputError } from '../../src/errors.ts';
 import { cosine } from '../../src/face/embed.ts';
 import { stages } from '../../src/face/frame.ts';
 import { createFacePipeline, frontalMaxYawDeg, minFrontalFrames, type FacePipeline } from '../../src/face/pipeline.ts';
@@ -77,7 +77,7 @@ describe('face pipeline (worker pool)', () => {
     await assert.rejects(pipeline.processBurst([small], 'enroll'), fails('quality.face_too_small'));
   });
 
-  it('sheds load with face.busy (503) when too many tasks wait, and serves the rest', async () => {
+  it('sheds load with face.busy (503, retry after 1 s) when too many tasks wait, and serves the rest', async () => {
     const busy = createFacePipeline({ threads: 1, maxQueuedTasks: 3 });
     try {
       const face = file('face_recognition/barack_obama_1.jpg');
@@ -85,7 +85,11 @@ describe('face pipeline (worker pool)', () => {
       const refused = results.filter((r) => r.status === 'rejected');
       assert.ok(results.some((r) => r.status === 'fulfilled'));
       assert.ok(refused.length > 0);
-      for (const r of refused) assert.ok(r.status === 'rejected' && r.reason instanceof FacegateError && r.reason.code === 'face.busy' && r.reason.status === 503);
+      for (const r of refused) {
+        assert.ok(r.status === 'rejected' && r.reason instanceof FacegateError && r.reason.code === 'face.busy' && r.reason.status === 503);
+        // The HTTP boundary answers it with Retry-After, as it does a 429.
+        assert.ok(r.reason instanceof BusyError && r.reason.retryAfterSeconds >= 1, 'carries the seconds to wait');
+      }
     } finally {
       await busy.close();
     }
