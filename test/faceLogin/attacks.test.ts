@@ -252,8 +252,9 @@ describe('attacks on Login with Face over HTTP', () => {
     assert.equal(await enrolledCount('erin'), 0);
   });
 
-  test('more than 5 minutes after the PIN, no enrollment step runs; "Not now" still finishes at loa 1', async () => {
+  test('more than 5 minutes after the PIN, no enrollment step runs; "Not now" still finishes at loa 1 with the PIN\'s auth_time', async () => {
     const held = await heldSignIn('gina');
+    const pinAt = Math.floor(Date.now() / 1000);
     await consent(held);
     mock.timers.enable({ apis: ['Date'], now: Date.now() + 301_000 });
     try {
@@ -265,6 +266,23 @@ describe('attacks on Login with Face over HTTP', () => {
       assert.equal((await held.started.driver.get(`${held.base}/capture`)).status, 403);
       const claims = await exchange(held.started, await toRedirect(held.started, await held.started.driver.post(held.skip.action, held.skip.fields)));
       assert.equal(claims.acr, LOA1);
+      // The client learns when the PIN was entered, not when "Not now" was pressed.
+      assert.ok(Math.abs(Number(claims.auth_time) - pinAt) <= 2, `auth_time ${claims.auth_time} is the PIN's (${pinAt})`);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('a held PIN sign-in older than the request\'s max_age reaches the client with its true auth_time, which the client\'s max_age check refuses', async () => {
+    const held = await heldSignIn('gina', { max_age: '120' });
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 200_000 });
+    try {
+      const back = await toRedirect(held.started, await held.started.driver.post(held.skip.action, held.skip.fields));
+      const { verifier, nonce, state } = held.started;
+      await assert.rejects(
+        oidc.authorizationCodeGrant(rp, back, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, maxAge: 120, idTokenExpected: true }),
+        (e: Error) => /too much time has elapsed/.test(String((e.cause as Error | undefined)?.message)),
+      );
     } finally {
       mock.timers.reset();
     }
