@@ -28,11 +28,15 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     return { offerUrl: enroll, consentUrl: `${enroll}/consent`, captureUrl: `${enroll}/capture`, skipUrl: `${enroll}/skip` };
   };
 
-  /** Ends the interaction with the held sign-in (as a redirect, or `{redirect}` for a JSON call). */
+  /**
+   * Ends the interaction with the held sign-in (as a redirect, or `{redirect}` for a JSON call),
+   * timed when the PIN or code was entered: the minutes spent enrolling do not make it fresher.
+   */
   async function finishHeld(ctx: Context, uid: string, params: Record<string, unknown>, json: boolean) {
     const held = await releaseLogin(deps.kv, tenantId, uid);
     const { required } = await kit.requirement(params);
-    const result = await kit.loginResult({ accountId: held.accountId, acr: held.acr, amr: held.amr }, required, String(params.client_id));
+    const login = { accountId: held.accountId, acr: held.acr, amr: held.amr, ts: Math.floor(held.signedInAt / 1000) };
+    const result = await kit.loginResult(login, required, String(params.client_id));
     return json ? kit.finishJson(ctx, result) : kit.finish(ctx, result);
   }
 

@@ -71,8 +71,12 @@ export function interactionKit(provider: Provider, tenantId: string, deps: Inter
     return { error: 'unmet_authentication_requirements', error_description: `the requested authentication level (${required}) cannot be met` };
   }
 
-  /** The login result of a verified sign-in, or `unmet` when it falls short of what the request requires. */
-  async function loginResult(login: { accountId: string; acr: Acr; amr: Amr[] }, required: Acr | 'unmet' | undefined, clientId: string) {
+  /**
+   * The login result of a verified sign-in, or `unmet` when it falls short of what the request
+   * requires. `ts` (seconds) is when the factor was verified, when that was not just now: it is
+   * the session's auth_time, which max_age and the ID token's auth_time read.
+   */
+  async function loginResult(login: { accountId: string; acr: Acr; amr: Amr[]; ts?: number }, required: Acr | 'unmet' | undefined, clientId: string) {
     if (required === 'unmet' || !satisfies(login.acr, required)) return unmet(required, clientId);
     return { login: { ...login, remember: true } };
   }

@@ -11,13 +11,11 @@
  */
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import * as oidc from 'openid-client';
 import { FormDriver, formOf, type Page } from '../support/browser-less.ts';
 import { startTestServer } from '../support/server.ts';
-import { FACES_DIR } from '../support/shared.ts';
+import { b64u, burstFrom, faceFlow, faceStep, postJson, type Json } from '../support/faceHttp.ts';
 import { SoftAuthenticator } from '../support/softAuthenticator.ts';
 import type { RunningServer } from '../../src/main.ts';
 import { createClient } from '../../src/account/clients.ts';
@@ -42,21 +40,6 @@ let aliceDevice: SoftAuthenticator;
 const frames: Record<'aliceEnroll' | 'alice' | 'bob' | 'printed' | 'twoFaces', Buffer[]> = { aliceEnroll: [], alice: [], bob: [], printed: [], twoFaces: [] };
 /** Alice (Obama) looking straight (six frames), turned to his own left and to his own right (two each), unmirrored. */
 const poses: Record<'frontal' | HeadTurn, Buffer[]> = { frontal: [], left: [], right: [] };
-
-/** Webcam-like JPEG frames from one photo: 96 % crops shifted by a few pixels, 640 px wide. */
-async function burstFrom(photo: string, shifts = [[0, 0], [6, 3], [-5, 4]]): Promise<Buffer[]> {
-  const upright = await sharp(readFileSync(path.join(FACES_DIR, photo))).rotate().toBuffer();
-  const { width = 0, height = 0 } = await sharp(upright).metadata();
-  const cw = Math.round(width * 0.96);
-  const ch = Math.round(height * 0.96);
-  return Promise.all(
-    shifts.map(([dx, dy]) => {
-      const left = Math.max(0, Math.min(width - cw, Math.round((width - cw) / 2 + dx)));
-      const top = Math.max(0, Math.min(height - ch, Math.round((height - ch) / 2 + dy)));
-      return sharp(upright).extract({ left, top, width: cw, height: ch }).resize({ width: 640, height: 640, fit: 'inside' }).jpeg({ quality: 90 }).toBuffer();
-    }),
-  );
-}
 
 /** One 1280×640 JPEG with `left` and `right` next to each other. */
 async function sideBySide(left: Buffer, right: Buffer): Promise<Buffer> {
@@ -96,73 +79,7 @@ after(async () => {
   await server?.close();
 });
 
-type Started = { driver: FormDriver; page: Page; verifier: string; nonce: string; state: string };
-
-async function authorize(extra: Record<string, string> = {}, driver = new FormDriver(server.url)): Promise<Started> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const nonce = oidc.randomNonce();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(rp, {
-    redirect_uri: REDIRECT,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    nonce,
-    state,
-    ...extra,
-  });
-  return { driver, page: await driver.follow(await driver.get(url.toString())), verifier, nonce, state };
-}
-
-/** Username-first: identify, and get the PIN page (which offers the face next to it). */
-async function identify(started: Started, username: string): Promise<Page> {
-  const form = formOf(started.page.html, '/identify');
-  return started.driver.post(form.action, { ...form.fields, username });
-}
-
-async function signInWithPin(started: Started, username: string): Promise<Page> {
-  const pinPage = await identify(started, username);
-  const pin = formOf(pinPage.html, '/pin');
-  return started.driver.post(pin.action, { ...pin.fields, pin: PIN });
-}
-
-/** Allows the client's consent screen if shown, and returns where the browser lands back at the RP. */
-async function toRedirect(started: Started, page: Page): Promise<URL> {
-  let current = await started.driver.follow(page);
-  if (current.html.includes('/consent"')) {
-    const consent = formOf(current.html, '/consent');
-    current = await started.driver.follow(await started.driver.post(consent.action, consent.fields));
-  }
-  assert.ok(current.location?.startsWith(REDIRECT), `back at the RP: ${current.status} ${current.location ?? current.html.slice(0, 600)}`);
-  return new URL(current.location!);
-}
-
-async function exchange(started: Started, back: URL) {
-  const tokens = await oidc.authorizationCodeGrant(rp, back, { pkceCodeVerifier: started.verifier, expectedNonce: started.nonce, expectedState: started.state, idTokenExpected: true });
-  return tokens.claims()!;
-}
-
-/** The face page's data attributes (what faceCapture.js reads). */
-function faceStep(html: string): Record<string, string> {
-  const div = /<div id="face-step"([^>]*)>/.exec(html);
-  assert.ok(div, `a face capture page: ${html.slice(0, 600)}`);
-  const data: Record<string, string> = {};
-  for (const m of div[1].matchAll(/data-([a-z-]+)="([^"]*)"/g)) data[m[1]] = m[2].replace(/&amp;/g, '&');
-  return data;
-}
-
-type Json = { status: number; body: Record<string, unknown>; headers: Headers };
-
-async function postJson(driver: FormDriver, url: string, body: unknown, contentType = 'application/json'): Promise<Json> {
-  const page = await driver.request(url, {
-    method: 'POST',
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': contentType, accept: 'application/json' },
-  });
-  return { status: page.status, body: JSON.parse(page.html) as Record<string, unknown>, headers: page.headers };
-}
-
-const b64u = (frame: Uint8Array) => Buffer.from(frame).toString('base64url');
+const { authorize, identify, signInWithPin, toRedirect, exchange, redirectOf, auditRows } = faceFlow(() => ({ server, rp, tenant: TENANT, pin: PIN }));
 
 /** Starts a capture and signs `shown` with the device: the upload the browser script would send. */
 async function signedCapture(driver: FormDriver, step: Record<string, string>, shown: Buffer[], device: SoftAuthenticator, start: Record<string, unknown> = {}) {
@@ -206,15 +123,6 @@ async function signedActiveCapture(driver: FormDriver, step: Record<string, stri
 async function faceStreak(): Promise<{ failures: number; livenessFailures: number }> {
   const raw = await server.kv.get(`lockout:${TENANT}:face:${server.dataKey.mac('lockout', `${TENANT}\n${alice.id}`)}`);
   return raw === null ? { failures: 0, livenessFailures: 0 } : (JSON.parse(raw) as { failures: number; livenessFailures: number });
-}
-
-const redirectOf = (answer: Json): Page => ({ status: 303, url: '', location: new URL(answer.body.redirect as string, server.url).toString(), html: '', headers: new Headers() });
-
-async function auditRows(type: string): Promise<{ subject: string; data: Record<string, unknown> }[]> {
-  const { rows } = await server.db.withTenant(TENANT, (sql) =>
-    sql.query<{ subject: string; data: Record<string, unknown> }>('SELECT subject, data FROM audit_events WHERE type = $1 ORDER BY seq', [type]),
-  );
-  return rows;
 }
 
 /** A fresh sign-in at loa 2 for `username` up to the face page. */
