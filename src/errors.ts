@@ -109,6 +109,8 @@ export const FACE_LOGIN_ERRORS = {
   'face.not_live': 422,
   /** Setting up face sign-in needs a PIN or TOTP sign-in in this interaction within the last 5 minutes. */
   'enroll.signin_required': 403,
+  /** The account already has a face template: a PIN sign-in may not replace it. */
+  'enroll.already_enrolled': 409,
 } as const satisfies Record<string, 400 | 401 | 403 | 409 | 413 | 422>;
 
 export type FaceLoginCode = keyof typeof FACE_LOGIN_ERRORS;

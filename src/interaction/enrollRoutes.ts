@@ -16,6 +16,8 @@ import { listUserCredentials } from '../faceLogin/credentialStore.ts';
 import { enrollFace } from '../faceLogin/enrollFace.ts';
 import { beginPasskeyRegistration, finishPasskeyRegistration } from '../faceLogin/passkeyRegistration.ts';
 import { heldLogin, recentHeldLogin, releaseLogin } from '../faceLogin/pendingLogin.ts';
+import { faceReadiness } from '../faceLogin/faceReadiness.ts';
+import { faceLoginError } from '../errors.ts';
 import { startCapture } from '../faceLogin/startCapture.ts';
 import { field } from './body.ts';
 import { CAPTURE_BODY_LIMIT_BYTES, requireFace } from './faceRoutes.ts';
@@ -40,6 +42,20 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     return json ? kit.finishJson(ctx, result) : kit.finish(ctx, result);
   }
 
+  /**
+   * The held sign-in, if it may still set up face sign-in: at most 5 minutes old, and only for a
+   * user with no face template. Replacing an enrolled face (even one disabled by failures) on the
+   * strength of a PIN would let whoever knows the PIN put their own face on the account and then
+   * sign in at loa 2; that takes deleting the face data first (a reset, not a PIN sign-in).
+   */
+  async function enrollableLogin(uid: string) {
+    const held = await recentHeldLogin(deps.kv, tenantId, uid);
+    if ((await faceReadiness(deps, tenantId, held.accountId)).template) {
+      throw faceLoginError('enroll.already_enrolled', 'face sign-in is already set up for this account; delete the face data first to set it up again');
+    }
+    return held;
+  }
+
   async function pageData(uid: string, params: Record<string, unknown>, accountId: string) {
     const { clientName } = await kit.requirement(params);
     const username = (await findUserById(deps.db, tenantId, accountId))?.username ?? '';
@@ -62,7 +78,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
   router.get('/:uid/enroll/consent', async (ctx) => {
     requireFace(kit);
     const interaction = await kit.loginDetails(ctx);
-    const held = await recentHeldLogin(deps.kv, tenantId, interaction.uid);
+    const held = await enrollableLogin(interaction.uid);
     return kit.render(ctx, 'face-consent', { ...(await pageData(interaction.uid, interaction.params, held.accountId)), text: CONSENT_TEXT, error: '' });
   });
 
@@ -70,7 +86,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     requireFace(kit);
     const interaction = await kit.loginDetails(ctx);
     const form = await kit.postedForm(ctx, interaction.uid);
-    const held = await recentHeldLogin(deps.kv, tenantId, interaction.uid);
+    const held = await enrollableLogin(interaction.uid);
     if (form.agree !== 'yes') {
       const data = await pageData(interaction.uid, interaction.params, held.accountId);
       return kit.render(ctx, 'face-consent', { ...data, text: CONSENT_TEXT, error: 'Tick the box to agree, or choose "Not now".' }, 400);
@@ -83,7 +99,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
   router.get('/:uid/enroll/capture', async (ctx) => {
     requireFace(kit);
     const interaction = await kit.loginDetails(ctx);
-    const held = await recentHeldLogin(deps.kv, tenantId, interaction.uid);
+    const held = await enrollableLogin(interaction.uid);
     await assertBiometricConsent(deps.db, tenantId, held.accountId);
     const passkeys = await deps.db.withTenant(tenantId, (sql) => listUserCredentials(sql, tenantId, held.accountId));
     const action = `${kit.prefix}/${interaction.uid}/enroll`;
@@ -105,7 +121,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     const face = requireFace(kit);
     const interaction = await kit.loginDetails(ctx);
     await kit.postedJson(ctx, interaction.uid);
-    const held = await recentHeldLogin(deps.kv, tenantId, interaction.uid);
+    const held = await enrollableLogin(interaction.uid);
     const user = await findUserById(deps.db, tenantId, held.accountId);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { options: await beginPasskeyRegistration({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, userId: held.accountId, userName: user?.username ?? held.accountId }) };
@@ -115,7 +131,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     const face = requireFace(kit);
     const interaction = await kit.loginDetails(ctx);
     const body = await kit.postedJson(ctx, interaction.uid);
-    const held = await recentHeldLogin(deps.kv, tenantId, interaction.uid);
+    const held = await enrollableLogin(interaction.uid);
     const registered = await finishPasskeyRegistration({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, userId: held.accountId, response: body.credential });
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { credentialId: registered.credentialId };
@@ -125,7 +141,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     const face = requireFace(kit);
     const interaction = await kit.loginDetails(ctx);
     await kit.postedJson(ctx, interaction.uid);
-    const held = await recentHeldLogin(deps.kv, tenantId, interaction.uid);
+    const held = await enrollableLogin(interaction.uid);
     await assertBiometricConsent(deps.db, tenantId, held.accountId);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, interactionUid: interaction.uid, userId: held.accountId, purpose: 'enroll' });
@@ -135,7 +151,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     const face = requireFace(kit);
     const interaction = await kit.loginDetails(ctx);
     const body = await kit.postedJson(ctx, interaction.uid, CAPTURE_BODY_LIMIT_BYTES);
-    const held = await recentHeldLogin(deps.kv, tenantId, interaction.uid);
+    const held = await enrollableLogin(interaction.uid);
     await assertBiometricConsent(deps.db, tenantId, held.accountId);
     const capture = parseCaptureJson(body);
     await enrollFace({ ...deps, face }, { tenantId, interactionUid: interaction.uid, userId: held.accountId, capture });

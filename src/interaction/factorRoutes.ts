@@ -1,14 +1,15 @@
 /**
  * The PIN and TOTP steps of the login prompt. A right PIN or code is a loa 1 sign-in; when the
- * user has no usable face sign-in yet, the sign-in is held while setting it up is offered
+ * user has no face template yet, the sign-in is held while setting it up is offered
  * (enrollRoutes.ts), otherwise it finishes — as `unmet_authentication_requirements` when the
- * request needs more than loa 1 (a user who has face sign-in is not offered to enroll again).
+ * request needs more than loa 1. A user who has a face (even one disabled by failures) is never
+ * offered to enroll again on the strength of a PIN.
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AuthError, RateLimitError } from '../errors.ts';
 import { authenticatePin, authenticateTotp } from '../account/authenticate.ts';
-import { faceReadiness, isFaceReady } from '../faceLogin/faceReadiness.ts';
+import { faceReadiness } from '../faceLogin/faceReadiness.ts';
 import { holdLogin } from '../faceLogin/pendingLogin.ts';
 import { LOA, type Acr, type Amr } from '../oidc/assurance.ts';
 import { field } from './body.ts';
@@ -56,7 +57,7 @@ export function factorRoutes(router: Router, kit: InteractionKit): void {
         throw e;
       }
       const login = { accountId: userId, acr: FACTORS[factor].acr, amr: [FACTORS[factor].amr] };
-      if (deps.face && !isFaceReady(await faceReadiness(deps, tenantId, userId))) {
+      if (deps.face && !(await faceReadiness(deps, tenantId, userId)).template) {
         await holdLogin(deps.kv, tenantId, interaction.uid, { ...login, signedInAt: Date.now() });
         ctx.status = 303;
         return ctx.redirect(`${kit.prefix}/${interaction.uid}/enroll`);

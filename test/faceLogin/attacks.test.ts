@@ -128,7 +128,7 @@ before(async () => {
   };
   const client = await createClient(server, TENANT, { name: 'Bank App', redirectUris: [REDIRECT] }, 'test');
   rp = await oidc.discovery(new URL(`${server.url}/t/${TENANT}`), client.clientId, client.clientSecret!, undefined, { execute: [oidc.allowInsecureRequests] });
-  for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank']) {
+  for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'hana']) {
     users[name] = await createUser(server.db, TENANT, { username: name }, 'test');
     await setPin(server.db, TENANT, users[name].id, PIN, 'test');
   }
@@ -202,10 +202,11 @@ describe('attacks on Login with Face over HTTP', () => {
     const enrollAsSignIn = await postJson(second.started.driver, faceUpload, enrollNonce);
     assert.equal(enrollAsSignIn.status, 403, JSON.stringify(enrollAsSignIn.body));
     assert.equal(enrollAsSignIn.body.error, 'capture.nonce_mismatch');
-    // A sign-in nonce at the enrollment upload.
+    // A sign-in nonce at the enrollment upload: dave is enrolled now, so the upload is refused
+    // before its nonce is looked at (a PIN sign-in never replaces a face; see the test below).
     const signInAsEnroll = await postJson(second.started.driver, second.base, await signed(second.started.driver, faceStart, second.csrf, frames.obama, devices.dave, { username: 'dave' }));
-    assert.equal(signInAsEnroll.status, 403, JSON.stringify(signInAsEnroll.body));
-    assert.equal(signInAsEnroll.body.error, 'capture.nonce_mismatch');
+    assert.equal(signInAsEnroll.status, 409, JSON.stringify(signInAsEnroll.body));
+    assert.equal(signInAsEnroll.body.error, 'enroll.already_enrolled');
     assert.equal(bursts, burstsBefore, 'neither reached the face pipeline');
     assert.equal(await enrolledCount('dave'), 1);
     await noCode(second.started);
@@ -236,6 +237,34 @@ describe('attacks on Login with Face over HTTP', () => {
     assert.equal(intoFrank.body.error, 'webauthn.registration_expired');
     const { rows } = await server.db.withTenant(TENANT, (sql) => sql.query('SELECT user_id FROM webauthn_credentials WHERE user_id = ANY($1)', [[users.carol.id, users.frank.id]]));
     assert.equal(rows.length, 0);
+  });
+
+  test('a PIN sign-in cannot replace an enrolled face: a second held sign-in from before the enrollment is refused at every step, and a later PIN sign-in is not offered enrollment', async () => {
+    // Whoever knows only the PIN must not put their own face on the account (then loa 2 in its name).
+    const first = await heldSignIn('hana');
+    const second = await heldSignIn('hana');
+    await consent(first);
+    const hanaDevice = device();
+    assert.equal((await registerPasskey(first, hanaDevice)).status, 200);
+    const enrolled = await postJson(first.started.driver, first.base, await signed(first.started.driver, `${first.base}/start`, first.csrf, frames.obamaEnroll, hanaDevice));
+    assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
+    assert.equal((await second.started.driver.get(`${second.base}/consent`)).status, 409, 'no consent page');
+    const consentPost = await second.started.driver.post(`${second.base}/consent`, { csrf: second.csrf, textVersion: 'any', agree: 'yes' });
+    assert.equal(consentPost.status, 409, consentPost.html.slice(0, 300));
+    for (const path of ['/passkey/options', '/passkey', '/start', '']) {
+      const res = await postJson(second.started.driver, `${second.base}${path}`, { csrf: second.csrf });
+      assert.equal(res.status, 409, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error, 'enroll.already_enrolled', path);
+    }
+    const { rows } = await server.db.withTenant(TENANT, (sql) => sql.query('SELECT 1 FROM webauthn_credentials WHERE user_id = $1', [users.hana.id]));
+    assert.equal(rows.length, 1, 'only the first passkey');
+    assert.equal(await enrolledCount('hana'), 1);
+    // "Not now" still finishes the held sign-in at loa 1; a new PIN sign-in goes straight to the client.
+    const skipped = await second.started.driver.follow(await second.started.driver.post(second.skip.action, second.skip.fields));
+    assert.ok(skipped.location?.startsWith(REDIRECT) || skipped.html.includes('/consent"'), `finished: ${skipped.status} ${skipped.location}`);
+    const later = await authorize();
+    const afterPin = await signInWithPin(later, 'hana');
+    assert.doesNotMatch(afterPin.location ?? '', /\/enroll$/, 'no enrollment offer for an enrolled user');
   });
 
   test('after "Not now" the interaction has no held sign-in left to enroll with', async () => {
