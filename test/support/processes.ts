@@ -33,13 +33,13 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, std
   });
 }
 
-export type Server = { child: ChildProcess; output: () => string; stop(): Promise<void> };
+export type Server = { child: ChildProcess; output: () => string; listening(): Promise<void>; stop(): Promise<void> };
 
 /**
  * Starts a server (`node src/main.ts` unless `command` says otherwise, e.g. the README's
  * `npm start`) in its own process group and returns at once; `listening()` waits for it.
  */
-export function startServerProcess(env: NodeJS.ProcessEnv, command: [string, ...string[]] = [process.execPath, 'src/main.ts']): Server & { listening(): Promise<void> } {
+export function startServerProcess(env: NodeJS.ProcessEnv, command: [string, ...string[]] = [process.execPath, 'src/main.ts']): Server {
   const child = spawn(command[0], command.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d));
