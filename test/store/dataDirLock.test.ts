@@ -34,7 +34,8 @@ test('a second server on the same DATA_DIR exits with one line naming the first'
   const first = startServerProcess(env);
   try {
     await first.listening();
-    const second = await run(process.execPath, ['src/main.ts'], { ...env, PORT: String(await freePort()) });
+    // Killed if it serves instead (as it did before the lock).
+    const second = await run(process.execPath, ['src/main.ts'], { ...env, PORT: String(await freePort()) }, '', 40_000);
     assert.equal(second.code, 1);
     const lines = second.stderr.trim().split('\n');
     assert.equal(lines.length, 1, second.stderr);

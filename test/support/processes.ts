@@ -19,10 +19,10 @@ export function embeddedEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 export type Finished = { code: number | null; stdout: string; stderr: string };
 
-/** Runs `command args` in the repository, feeding `stdin`, and waits for it to exit. */
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Finished> {
+/** Runs `command args` in the repository, feeding `stdin`, and waits for it to exit (killed after `timeoutMs`). */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv, stdin = '', timeoutMs = 90_000): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
