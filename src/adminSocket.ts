@@ -66,6 +66,9 @@ const send = (socket: Socket, message: Message) => {
   if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
 };
 
+/** `user set-pin` for the log; never the rest of argv (a PIN, a code), nor a word that is not a command's name. */
+const commandName = (argv: string[]) => argv.slice(0, 2).map((a) => (/^[a-z][a-z-]{0,31}$/.test(a) ? a : '…')).join(' ');
+
 const sameToken = (given: unknown, token: Buffer) =>
   typeof given === 'string' && Buffer.byteLength(given) === token.length && timingSafeEqual(Buffer.from(given), token);
 
@@ -112,8 +115,7 @@ export async function serveAdminCommands(dataDir: string, run: RunCommand, logge
   });
 
   async function runOne(socket: Socket, argv: string[], pendingLines: ((line: string) => void)[]) {
-    // Never the rest of argv in the log: it can hold a PIN or a code.
-    logger.info({ command: argv.slice(0, 2).join(' ') }, 'facegate command over the admin socket');
+    logger.info({ command: commandName(argv) }, 'facegate command over the admin socket');
     const io: CliIo = {
       out: (line) => send(socket, { out: line }),
       err: (line) => send(socket, { err: line }),
@@ -129,7 +131,7 @@ export async function serveAdminCommands(dataDir: string, run: RunCommand, logge
     try {
       exit = await run(argv, io);
     } catch (err) {
-      logger.error({ err, command: argv.slice(0, 2).join(' ') }, 'facegate command failed');
+      logger.error({ err, command: commandName(argv) }, 'facegate command failed');
       io.err('internal error: see the server log');
       exit = 1;
     }

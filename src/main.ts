@@ -1,6 +1,8 @@
 /**
  * `npm start`: reads config, opens Postgres (or embedded PGlite) and Redis (or in-process),
- * applies migrations, makes sure the default tenant exists, and serves the provider.
+ * applies migrations, makes sure the default tenant exists, and serves the provider. On the
+ * embedded database it also runs facegate commands sent from a shell (adminSocket.ts), which
+ * cannot open the database it holds, and greets a fresh install with the next steps.
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
