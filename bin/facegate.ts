@@ -1,25 +1,34 @@
 #!/usr/bin/env node
 /**
  * `facegate <group> <command> [--flags]`. Each group lives in its layer and exports
- * `run(args, io)`; this file only dispatches and renders errors once.
+ * `run(args, io)`; this file only dispatches and renders errors once. Run from a shell while an
+ * embedded server holds the database, a database command is sent to that server and run there
+ * (src/adminSocket.ts), since PGlite can be open in one process only.
  */
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { FacegateError, ConfigError } from '../src/errors.ts';
+import { loadConfig } from '../src/config.ts';
+import { sendToRunningServer } from '../src/adminSocket.ts';
+import { openConfiguredDatabase, type Database } from '../src/store/db.ts';
+import { DataDirInUseError } from '../src/store/dataDirLock.ts';
 
-export type CliIo = { out: (line: string) => void; err: (line: string) => void };
+/** `readLine`: the next line of the caller's standard input (for `user set-pin` without `--pin`). */
+export type CliIo = { out: (line: string) => void; err: (line: string) => void; readLine?: () => Promise<string> };
 export type CliGroup = { run(args: string[], io: CliIo): Promise<number> };
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const groups: Record<string, { module: string; help: string }> = {
-  migrate: { module: 'src/store/cli.ts', help: 'apply database migrations' },
-  tenant: { module: 'src/account/cli.ts', help: 'create | list tenants' },
-  client: { module: 'src/account/cli.ts', help: 'create | list | set-min-acr clients' },
-  resource: { module: 'src/account/cli.ts', help: 'create | list resource servers (APIs that read acr from access tokens)' },
-  user: { module: 'src/account/cli.ts', help: 'create | list | set-pin | enroll-totp users' },
-  audit: { module: 'src/audit/cli.ts', help: 'verify the hash chain of a tenant audit log' },
-  keys: { module: 'src/oidc/cli.ts', help: 'rotate signing keys' },
+/** `database`: the group opens the configured database (and goes to a running embedded server). */
+const groups: Record<string, { module: string; help: string; database?: true }> = {
+  migrate: { module: 'src/store/cli.ts', help: 'apply database migrations', database: true },
+  tenant: { module: 'src/account/cli.ts', help: 'create | list tenants', database: true },
+  client: { module: 'src/account/cli.ts', help: 'create | list | set-min-acr clients', database: true },
+  resource: { module: 'src/account/cli.ts', help: 'create | list resource servers (APIs that read acr from access tokens)', database: true },
+  user: { module: 'src/account/cli.ts', help: 'create | list | set-pin | enroll-totp users', database: true },
+  audit: { module: 'src/audit/cli.ts', help: 'verify the hash chain of a tenant audit log', database: true },
+  keys: { module: 'src/oidc/cli.ts', help: 'rotate signing keys', database: true },
   face: { module: 'src/face/cli.ts', help: 'verify A.jpg B.jpg: match and liveness scores' },
   models: { module: 'src/face/modelsCli.ts', help: 'check | fetch model files' },
 };
@@ -48,7 +57,52 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** The first line of standard input ('' at its end). */
+async function readStdinLine(): Promise<string> {
+  const rl = createInterface({ input: process.stdin });
+  try {
+    for await (const line of rl) return line;
+    return '';
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * From a shell: a database command goes to the embedded server holding the database if one
+ * runs (and then runs with the server's configuration and data key). Else this process takes
+ * the database before running the command, so that a server starting meanwhile waits for it
+ * rather than the two racing; a server that took it first gets the command after all.
+ */
+async function fromShell(argv: string[], io: CliIo & { readLine: () => Promise<string> }): Promise<number> {
+  const group = argv[0] ? groups[argv[0]] : undefined;
+  if (!group?.database) return main(argv, io);
+  let held: Database | undefined;
+  try {
+    const config = loadConfig();
+    if (config.databaseUrl || config.databaseOwnerUrl) return await main(argv, io);
+    for (let attempt = 0; !held; attempt++) {
+      const sent = await sendToRunningServer(config.dataDir, argv, io);
+      if (sent !== undefined) return sent;
+      try {
+        held = openConfiguredDatabase(config);
+      } catch (e) {
+        if (!(e instanceof DataDirInUseError) || attempt >= 3) throw e;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.err(`config error: ${e.message}`);
+    return 1;
+  }
+  try {
+    // The command opens the configured database too: in this process that is `held`.
+    return await main(argv, io);
+  } finally {
+    await held.close();
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const code = await main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) });
-  process.exitCode = code;
+  process.exitCode = await fromShell(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l), readLine: readStdinLine });
 }

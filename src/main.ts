@@ -1,6 +1,8 @@
 /**
  * `npm start`: reads config, opens Postgres (or embedded PGlite) and Redis (or in-process),
- * applies migrations, makes sure the default tenant exists, and serves the provider.
+ * applies migrations, makes sure the default tenant exists, and serves the provider. On the
+ * embedded database it also runs facegate commands sent from a shell (adminSocket.ts), which
+ * cannot open the database it holds, and greets a fresh install with the next steps.
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +22,10 @@ import { resolveDataKey, type DataKey } from './store/dataKey.ts';
 import { sealLegacyRows } from './store/sealLegacyRows.ts';
 import { auditRewritePowers } from './store/connectionRole.ts';
 import { openFaceServices, type FaceServices } from './faceLogin/faceServices.ts';
+import { serveAdminCommands } from './adminSocket.ts';
+import { openAfterCommands } from './store/dataDirLock.ts';
+import { nextSteps } from './nextSteps.ts';
+import { main as runCli } from '../bin/facegate.ts';
 
 export type RunningServer = { server: Server; url: string; db: Database; kv: KeyValueStore; dataKey: DataKey; face: FaceServices | undefined; close(): Promise<void> };
 
@@ -38,7 +44,7 @@ export async function startServer(
   const config = withCookieKeys(baseConfig);
   const logger = given.logger ?? createLogger(config);
   const dataKey = given.dataKey ?? resolveDataKey(config);
-  const db = given.db ?? openConfiguredDatabase(config, dataKey);
+  const db = given.db ?? (await openAfterCommands(() => openConfiguredDatabase(config, dataKey, 'server')));
   const kv = given.kv ?? openKeyValueStore(config.redisUrl);
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -104,11 +110,16 @@ async function runPrimaryOrWorker(config: Config): Promise<void> {
     }
     return;
   }
-  const running = await startServer(config);
+  const logger = createLogger(config);
+  const running = await startServer(config, { logger });
+  // facegate commands from a shell cannot open the embedded database this process holds: they come here.
+  const admin = running.db.kind === 'pglite' ? await serveAdminCommands(config.dataDir, runCli, logger) : undefined;
+  const hint = await nextSteps(config, running.db);
+  if (hint) console.log(hint);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       // A cluster worker's IPC channel would keep it alive after the server closed.
-      void running.close().then(() => cluster.isWorker && process.exit(0));
+      void (admin?.close() ?? Promise.resolve()).then(() => running.close()).then(() => cluster.isWorker && process.exit(0));
     });
   }
 }

@@ -4,7 +4,6 @@
  * command validates its flags, writes through the account functions (which audit), and prints
  * a short result. `--tenant` defaults to the configured default tenant.
  */
-import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import QRCode from 'qrcode';
 import type { CliIo } from '../../bin/facegate.ts';
@@ -17,7 +16,7 @@ import { resolveDataKey, type DataKey } from '../store/dataKey.ts';
 import { sealLegacyRows } from '../store/sealLegacyRows.ts';
 import { createClient, listClients, setClientMinAcr } from './clients.ts';
 import { setPin } from './pin.ts';
-import { createTenant, listTenants } from './tenants.ts';
+import { createTenant, ensureTenant, listTenants } from './tenants.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from './totp.ts';
 import { createUser, findUserByUsername, listUsers, type User } from './users.ts';
 import { listConsents, revokeConsent } from './consents.ts';
@@ -81,14 +80,11 @@ async function userNamed(c: Context): Promise<User> {
   return user;
 }
 
-async function defaultReadLine(): Promise<string> {
-  const rl = createInterface({ input: process.stdin });
-  try {
-    for await (const line of rl) return line;
-    return '';
-  } finally {
-    rl.close();
-  }
+/** The PIN's line: from the caller's standard input (`io.readLine`) unless a test gives its own. */
+function readLineOf(c: Context): Promise<string> {
+  const readLine = c.options.readLine ?? c.io.readLine;
+  if (!readLine) throw new InputError('cli.missing_argument', '--pin is required where there is no standard input');
+  return readLine();
 }
 
 const COMMANDS: Record<string, Record<string, Command>> = {
@@ -211,7 +207,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       flags: { ...str('tenant'), ...str('username'), ...str('pin') },
       async run(c) {
         const user = await userNamed(c);
-        const pin = (c.flags.pin as string | undefined) ?? (await (c.options.readLine ?? defaultReadLine)()).trim();
+        const pin = (c.flags.pin as string | undefined) ?? (await readLineOf(c)).trim();
         if (!pin) throw new InputError('cli.missing_argument', 'give the PIN with --pin or on standard input');
         await setPin(c.db, tenantOf(c), user.id, pin, ACTOR);
         c.io.out(`PIN set for ${user.username}`);
@@ -290,6 +286,8 @@ export async function run(args: string[], io: CliIo, options: AccountCliOptions 
   try {
     await migrate(db);
     await sealLegacyRows(db, dataKey);
+    // The quick start's first command may run before the server's first start made the default tenant.
+    if (db.kind === 'pglite') await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
     return await command.run({ db, dataKey, config, io, flags, options });
   } finally {
     await db.close();

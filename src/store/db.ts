@@ -7,7 +7,6 @@
  * (DATABASE_OWNER_URL), so the server cannot delete or rewrite audit rows. A handle is opened
  * with the data key that MACs the audit chain, and publishes each committed audit head.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -16,6 +15,8 @@ import { TENANT_ID } from '../ids.ts';
 import { createAuditChain, type AuditChain, type AuditChainHandle, type AuditTransaction } from '../audit/chain.ts';
 import { anchorToDirectory } from '../audit/anchor.ts';
 import { resolveDataKey, type DataKey } from './dataKey.ts';
+import { embeddedDatabaseDir, openEmbeddedOnce } from './embeddedHandle.ts';
+import type { LockHolderKind } from './dataDirLock.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -126,7 +127,6 @@ function postgres(url: string, chain: AuditChainHandle): Database {
 }
 
 function pglite(dataDir: string | undefined, chain: AuditChainHandle): Database {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = dataDir ? new PGlite(dataDir) : new PGlite();
   async function run<T>(scope: Scope, fn: (sql: Sql) => Promise<T>): Promise<T> {
     const audit = chain.begin();
@@ -212,16 +212,23 @@ export function inlineParams(text: string, params: unknown[]): string {
 export function openConfiguredDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dataKeys' | 'auditAnchorDir'>,
   dataKey: DataKey = resolveDataKey(config),
+  holder: LockHolderKind = 'command',
 ): Database {
-  return openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite'), dataKey, anchorDir: config.auditAnchorDir });
+  return openDatabase({ url: config.databaseUrl, dataDir: embeddedDatabaseDir(config.dataDir), dataKey, anchorDir: config.auditAnchorDir, holder });
 }
 
 /**
  * Opens Postgres at `url`, or PGlite in `dataDir` (in memory when `dataDir` is undefined), with
- * `dataKey` keying the audit chain and committed heads written to `anchorDir` if given.
+ * `dataKey` keying the audit chain and committed heads written to `anchorDir` if given. PGlite in
+ * a directory is opened once per process and locked against others (embeddedHandle.ts);
+ * `holder` says what this process is, for whoever finds the lock taken.
  */
-export function openDatabase(opts: { url?: string; dataDir?: string; dataKey: DataKey; anchorDir?: string }): Database {
-  const chain = createAuditChain(opts.dataKey);
-  if (opts.anchorDir) chain.onHead(anchorToDirectory(opts.anchorDir));
-  return opts.url ? postgres(opts.url, chain) : pglite(opts.dataDir, chain);
+export function openDatabase(opts: { url?: string; dataDir?: string; dataKey: DataKey; anchorDir?: string; holder?: LockHolderKind }): Database {
+  const open = () => {
+    const chain = createAuditChain(opts.dataKey);
+    if (opts.anchorDir) chain.onHead(anchorToDirectory(opts.anchorDir));
+    return opts.url ? postgres(opts.url, chain) : pglite(opts.dataDir, chain);
+  };
+  if (opts.url || opts.dataDir === undefined) return open();
+  return openEmbeddedOnce(opts.dataDir, opts.dataKey, opts.holder ?? 'command', open);
 }
