@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as oidc from 'openid-client';
+import { pkceAuthorization } from '../support/oidcFlow.ts';
 import { FormDriver } from '../support/browser-less.ts';
 import { pinSignIn } from '../support/pinSignIn.ts';
 import { startTestServer } from '../support/server.ts';
@@ -62,9 +63,7 @@ const issuer = () => new URL(`${server.url}/t/default`);
 
 /** A PIN sign-in to a callback carrying a code, with the PKCE verifier to redeem it. */
 async function codeFor(rp: oidc.Configuration, extra: Record<string, string> = {}) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, ...extra });
+  const { url, verifier, state } = await pkceAuthorization(rp, { redirect_uri: REDIRECT, scope: 'openid', ...extra }, { nonce: false });
   const { callback } = await pinSignIn(new FormDriver(server.url), url, REDIRECT, 'alice', '482913');
   return { callback, checks: { pkceCodeVerifier: verifier, expectedState: state } };
 }

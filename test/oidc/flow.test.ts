@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
+import { pkceAuthorization } from '../support/oidcFlow.ts';
 import { generate as totpGenerate } from '../support/totp.ts';
 import { FormDriver, formOf, type Page } from '../support/browser-less.ts';
 import { startTestServer } from '../support/server.ts';
@@ -61,21 +62,9 @@ after(async () => {
 type Started = { driver: FormDriver; page: Page; verifier: string; nonce: string; state: string };
 
 async function startAuthorization(config: oidc.Configuration, extra: Record<string, string> = {}, driver = new FormDriver(server.url)): Promise<Started> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const nonce = oidc.randomNonce();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: 'openid offline_access profile',
-    prompt: 'consent',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    nonce,
-    state,
-    ...extra,
-  });
+  const { url, verifier, nonce, state } = await pkceAuthorization(config, { redirect_uri: REDIRECT, scope: 'openid offline_access profile', prompt: 'consent', ...extra });
   const page = await driver.follow(await driver.get(url.toString()));
-  return { driver, page, verifier, nonce, state };
+  return { driver, page, verifier, nonce: nonce!, state };
 }
 
 async function signIn(started: Started, username: string, factor: 'pin' | 'totp', secret: () => Promise<string>): Promise<Page> {

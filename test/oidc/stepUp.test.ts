@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import * as oidc from 'openid-client';
+import { pkceAuthorization } from '../support/oidcFlow.ts';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { FormDriver, formOf, type Page } from '../support/browser-less.ts';
 import { startTestServer } from '../support/server.ts';
@@ -73,19 +74,8 @@ after(async () => {
 type Started = { driver: FormDriver; page: Page; verifier: string; nonce: string; state: string };
 
 async function authorize(extra: Record<string, string>, driver = new FormDriver(server.url)): Promise<Started> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const nonce = oidc.randomNonce();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(rp, {
-    redirect_uri: REDIRECT,
-    scope: 'openid offline_access',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    nonce,
-    state,
-    ...extra,
-  });
-  return { driver, page: await driver.follow(await driver.get(url.toString())), verifier, nonce, state };
+  const { url, verifier, nonce, state } = await pkceAuthorization(rp, { redirect_uri: REDIRECT, scope: 'openid offline_access', ...extra });
+  return { driver, page: await driver.follow(await driver.get(url.toString())), verifier, nonce: nonce!, state };
 }
 
 /** Signs in with the PIN when asked, allows what the consent screen asks, and exchanges the code. */

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
+import { pkceAuthorization } from '../support/oidcFlow.ts';
 import { FormDriver } from '../support/browser-less.ts';
 import { behindTlsProxy } from '../support/forwarding.ts';
 import { pinSignIn } from '../support/pinSignIn.ts';
@@ -39,17 +40,7 @@ after(async () => {
 describe('behind a TLS-terminating proxy', () => {
   test('a PIN sign-in completes to tokens, and every cookie is Secure', async () => {
     assert.equal(rp.serverMetadata().token_endpoint, `${ISSUER}/token`);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(rp, {
-      redirect_uri: REDIRECT,
-      scope: 'openid profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-    });
+    const { url, verifier, nonce, state } = await pkceAuthorization(rp, { redirect_uri: REDIRECT, scope: 'openid profile' });
     const driver = new FormDriver(PUBLIC_URL, proxy);
     const { callback } = await pinSignIn(driver, url, REDIRECT, 'alice', '482913');
     const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true });

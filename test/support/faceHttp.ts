@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import * as oidc from 'openid-client';
 import type { RunningServer } from '../../src/main.ts';
 import { FormDriver, formOf, type Page } from './browser-less.ts';
-import { REDIRECT } from './oidcFlow.ts';
+import { pkceAuthorization, REDIRECT } from './oidcFlow.ts';
 import { FACES_DIR } from './shared.ts';
 
 /** Webcam-like JPEG frames from one photo: 96 % crops shifted by a few pixels, 640 px wide. */
@@ -60,19 +60,8 @@ export type Started = { driver: FormDriver; page: Page; verifier: string; nonce:
  */
 export function faceFlow(world: () => { server: RunningServer; rp: oidc.Configuration; tenant: string; pin: string }) {
   async function authorize(extra: Record<string, string> = {}, driver = new FormDriver(world().server.url)): Promise<Started> {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(world().rp, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-      ...extra,
-    });
-    return { driver, page: await driver.follow(await driver.get(url.toString())), verifier, nonce, state };
+    const { url, verifier, nonce, state } = await pkceAuthorization(world().rp, { redirect_uri: REDIRECT, scope: 'openid', ...extra });
+    return { driver, page: await driver.follow(await driver.get(url.toString())), verifier, nonce: nonce!, state };
   }
 
   /** Username-first: identify, and get the PIN page (which offers the face next to it). */

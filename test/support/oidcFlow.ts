@@ -22,6 +22,25 @@ export async function registerRp(server: RunningServer, tenant: string, name: st
   return { config, clientId: created.clientId, clientSecret: created.clientSecret, issuer };
 }
 
+/**
+ * A PKCE (S256) authorization request for `config` with a fresh state and, unless `nonce` is
+ * false, a nonce; `params` (redirect_uri, scope, …) come last so they can override. Returns the
+ * URL and what the callback and ID token are checked against.
+ */
+export async function pkceAuthorization(config: oidc.Configuration, params: Record<string, string>, options: { nonce?: boolean } = {}) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = options.nonce === false ? undefined : oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...(nonce ? { nonce } : {}),
+    ...params,
+  });
+  return { url, verifier, state, nonce };
+}
+
 export type Authorized = {
   driver: FormDriver;
   /** The authorization code the client received. */
@@ -49,15 +68,11 @@ export async function authorize(
   options: { driver?: FormDriver; prompt?: string; scope?: string } = {},
 ): Promise<Authorized> {
   const driver = options.driver ?? new FormDriver(new URL(rp.issuer).origin);
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(rp.config, {
-    redirect_uri: REDIRECT,
-    scope: options.scope ?? 'openid offline_access',
-    prompt: options.prompt ?? 'consent',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state: oidc.randomState(),
-  });
+  const { url, verifier } = await pkceAuthorization(
+    rp.config,
+    { redirect_uri: REDIRECT, scope: options.scope ?? 'openid offline_access', prompt: options.prompt ?? 'consent' },
+    { nonce: false },
+  );
   const interactionUids: string[] = [];
   let page = await driver.follow(await driver.get(url.toString()));
   interactionUids.push(...interactionUid(page));
