@@ -96,6 +96,13 @@ async function identify(page: Page, username: string): Promise<void> {
   await page.waitForSelector('#pin');
 }
 
+/** From the RP's home page: `button` ("Sign in" or "Login with Face"), then the username on the provider's page. */
+async function startAtRp(page: Page, button: 'Sign in' | 'Login with Face', username: string): Promise<void> {
+  await page.goto(rp.url);
+  await page.click(`text=${button}`);
+  await identify(page, username);
+}
+
 async function enterPin(page: Page, pin: string): Promise<void> {
   await page.fill('#pin', pin);
   await page.click('button:has-text("Sign in")');
@@ -163,9 +170,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test('1. enroll with consent after a PIN sign-in, then "Login with Face" gives the RP a validated loa 2 ID token', { timeout: 120_000 }, async () => {
     await withBrowser(FACE_A, async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Sign in');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Sign in', 'alice');
       await enterPin(page, PIN.alice);
       await page.waitForSelector('h1:has-text("Set up face sign-in?")');
       await browser.screenshot('face-1-offer');
@@ -206,9 +211,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test("2. A's account with B's face (on A's phone) is rejected: pass/fail and what to do next, no score, no token", { timeout: 90_000 }, async () => {
     await withBrowser(FACE_B, async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Login with Face');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Login with Face', 'alice');
       await page.click('text=Sign in with your face');
       const res = await takePictures(page);
       assert.equal(res.status(), 401);
@@ -230,9 +233,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test('3. a replayed upload is refused: of two identical uploads sent at once one is accepted, the other and a later one get capture.replayed', { timeout: 90_000 }, async () => {
     await withBrowser(FACE_A, async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Login with Face');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Login with Face', 'alice');
       await page.click('text=Sign in with your face');
       const uid = interactionUid(page);
       let captured: { url: string; body: string } | undefined;
@@ -260,9 +261,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test('4. frames altered after the assertion (one byte) are refused with webauthn.challenge_mismatch', { timeout: 90_000 }, async () => {
     await withBrowser(FACE_A, async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Login with Face');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Login with Face', 'alice');
       await page.click('text=Sign in with your face');
       await page.route('**/interaction/*/face', async (route) => {
         const body = route.request().postDataJSON();
@@ -283,9 +282,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test('5. a refused camera offers the PIN, and the PIN signs in (loa 1)', { timeout: 90_000 }, async () => {
     await withBrowser('denied', async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Sign in');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Sign in', 'alice');
       await page.click('text=Sign in with your face');
       await page.waitForSelector('#face-step[data-state="permission-denied"]');
       assert.match(await text(page, '#face-status'), /denied/);
@@ -302,9 +299,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test('7. a step-up from a loa 1 session to /protected asks only for the face', { timeout: 90_000 }, async () => {
     await withBrowser(FACE_A, async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Sign in');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Sign in', 'alice');
       await enterPin(page, PIN.alice);
       await backAtRp(page);
       assert.equal(await text(page, '#acr'), LOA1);
@@ -324,9 +319,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test('8. enrolling without consent is refused at the API (403 consent.required), and nothing is stored', { timeout: 60_000 }, async () => {
     await withBrowser(FACE_A, async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Sign in');
-      await identify(page, 'bob');
+      await startAtRp(page, 'Sign in', 'bob');
       await enterPin(page, PIN.bob);
       await page.waitForSelector('h1:has-text("Set up face sign-in?")');
       const uid = interactionUid(page);
@@ -365,9 +358,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
   test('6. after 5 failed face attempts the face step waits (429); the PIN then gives only loa 1, so loa 2 is unmet', { timeout: 120_000 }, async () => {
     await withBrowser(WALL, async (browser) => {
       const { page } = browser;
-      await page.goto(rp.url);
-      await page.click('text=Login with Face');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Login with Face', 'alice');
       await page.click('text=Sign in with your face');
       const answers: { status: number; error: string }[] = [];
       while (answers.length < 8 && answers.at(-1)?.status !== 429) {
@@ -391,9 +382,7 @@ describe('Login with Face in Chromium, from the example RP', { skip }, () => {
       assert.equal(await text(page, '#error'), 'unmet_authentication_requirements');
       await browser.screenshot('face-11-loa2-unmet');
 
-      await page.goto(rp.url);
-      await page.click('text=Sign in');
-      await identify(page, 'alice');
+      await startAtRp(page, 'Sign in', 'alice');
       await enterPin(page, PIN.alice);
       await backAtRp(page);
       assert.equal(await text(page, '#acr'), LOA1);
