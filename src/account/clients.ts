@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
 import type { Database, Sql } from '../store/db.ts';
-import type { DataKey } from '../store/dataKey.ts';
+import { SEALED_LIKE, type DataKey } from '../store/dataKey.ts';
 import { inTenant } from './tenants.ts';
 
 /** The levels of DESIGN.md §4 an operator may require of a client. */
@@ -241,10 +241,10 @@ export async function setClientMinAcr(db: Database, tenantId: string, clientId: 
 
 /** Seals client secrets stored in clear before sealing; returns how many. */
 export async function sealLegacyClientSecrets(sql: Sql, dataKey: DataKey, tenantId: string): Promise<number> {
-  const { rows } = await sql.query<{ client_id: string; secret: string }>(
-    "SELECT client_id, metadata->>'client_secret' AS secret FROM clients WHERE metadata ? 'client_secret'",
+  const { rows: clear } = await sql.query<{ client_id: string; secret: string }>(
+    "SELECT client_id, metadata->>'client_secret' AS secret FROM clients WHERE metadata->>'client_secret' NOT LIKE $1",
+    [SEALED_LIKE],
   );
-  const clear = rows.filter((r) => !dataKey.isSealed(r.secret));
   for (const r of clear) {
     await sql.query(
       `UPDATE clients SET metadata = jsonb_set(metadata, '{client_secret}', to_jsonb($3::text))

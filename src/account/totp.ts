@@ -8,7 +8,7 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, InputError, NotFoundError } from '../errors.ts';
-import type { DataKey } from '../store/dataKey.ts';
+import { SEALED_LIKE, type DataKey } from '../store/dataKey.ts';
 import type { Sql } from '../store/db.ts';
 import { nowMs, type AccountDeps } from './deps.ts';
 import { attemptFactor } from './factorAttempt.ts';
@@ -135,8 +135,7 @@ export async function verifyTotp(deps: AccountDeps, tenantId: string, userId: st
 
 /** Seals TOTP secrets stored in clear before sealing; returns how many. */
 export async function sealLegacyTotpSecrets(sql: Sql, dataKey: DataKey, tenantId: string): Promise<number> {
-  const { rows } = await sql.query<{ user_id: string; secret: string }>('SELECT user_id, secret FROM totp_credentials');
-  const clear = rows.filter((r) => !dataKey.isSealed(r.secret));
+  const { rows: clear } = await sql.query<{ user_id: string; secret: string }>('SELECT user_id, secret FROM totp_credentials WHERE secret NOT LIKE $1', [SEALED_LIKE]);
   for (const r of clear) {
     await sql.query('UPDATE totp_credentials SET secret = $3 WHERE tenant_id = $1 AND user_id = $2 AND secret = $4', [
       tenantId, r.user_id, dataKey.seal(r.secret, secretContext(tenantId, r.user_id)), r.secret,

@@ -72,8 +72,7 @@ export async function rotateSigningKey(db: Database, dataKey: DataKey, tenantId:
 
 /** Seals the private members of keys stored in clear before sealing; returns how many. */
 export async function sealLegacySigningKeys(sql: Sql, dataKey: DataKey, tenantId: string): Promise<number> {
-  const { rows } = await sql.query<{ jwk: StoredJwk }>('SELECT jwk FROM signing_keys');
-  const clear = rows.filter((r) => r.jwk.sealed === undefined);
+  const { rows: clear } = await sql.query<{ jwk: StoredJwk }>("SELECT jwk FROM signing_keys WHERE NOT jwk ? 'sealed'");
   for (const { jwk } of clear) {
     await sql.query('UPDATE signing_keys SET jwk = $2 WHERE kid = $1', [jwk.kid, sealJwk(dataKey, tenantId, jwk)]);
   }

@@ -24,13 +24,13 @@ export type DataKey = {
   seal(plaintext: string | Uint8Array, context: string): string;
   /** Opens a sealed value; throws `data_key.unseal_failed` (500) when it does not authenticate. */
   open(sealed: string, context: string): Buffer;
-  /** Whether `value` has the sealed format (for migrating values stored before sealing). */
-  isSealed(value: string): boolean;
   /** HMAC-SHA256 of `data` under the subkey for `purpose`, base64url. */
   mac(purpose: string, data: string | Uint8Array, keyId?: string): string;
 };
 
 const PREFIX = 'dk1';
+/** A SQL LIKE pattern matching sealed values, so upgrades can select only values still in clear. */
+export const SEALED_LIKE = `${PREFIX}:%`;
 const IV = 12;
 const TAG = 16;
 export const DATA_KEY_FILE = 'data-key';
@@ -68,9 +68,6 @@ export function createDataKey(roots: RootKey[]): DataKey {
       } catch {
         throw unsealFailed();
       }
-    },
-    isSealed(value) {
-      return value.startsWith(`${PREFIX}:`);
     },
     mac(purpose, data, keyId = current.id) {
       const cacheKey = `${keyId}\n${purpose}`;
