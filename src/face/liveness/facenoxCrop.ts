@@ -34,11 +34,13 @@ export function facenoxSquare(box: { x: number; y: number; w: number; h: number 
 export function facenoxCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
   const sq = facenoxSquare(box);
   // The mirrored square is only a view: the resize reads through the reflected indices.
-  const square: ImageWindow = {
-    image,
-    columns: Int32Array.from({ length: sq.side }, (_, i) => reflect101(sq.x + i, image.width)),
-    rows: Int32Array.from({ length: sq.side }, (_, i) => reflect101(sq.y + i, image.height)),
-  };
+  const columns = new Int32Array(sq.side);
+  const rows = new Int32Array(sq.side);
+  for (let i = 0; i < sq.side; i++) {
+    columns[i] = reflect101(sq.x + i, image.width);
+    rows[i] = reflect101(sq.y + i, image.height);
+  }
+  const square: ImageWindow = { image, columns, rows };
   // ⌊1.5m⌋ is never exactly 128 for an integer m, so there is always a resize.
   return sq.side > FACENOX_SIZE
     ? resizeArea(square, FACENOX_SIZE, FACENOX_SIZE)
