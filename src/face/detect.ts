@@ -47,6 +47,18 @@ const borderColour = { r: 127, g: 127, b: 127 };
 
 type Prepared = { tensor: ort.Tensor; scale: number; offset: number };
 
+/**
+ * The detector's input buffer (3.7 MB at 640×480), kept between frames: allocating and zeroing
+ * it per frame cost more than filling it. Taken while a pass runs, so two passes in flight on
+ * one thread (the evaluation runs them concurrently) never share it.
+ */
+let spareInput: Float32Array | null = null;
+function takeInput(n: number): Float32Array {
+  const buffer = spareInput !== null && spareInput.length === n ? spareInput : new Float32Array(n);
+  if (buffer === spareInput) spareInput = null;
+  return buffer;
+}
+
 /** Resize to `inputSize` on the longer side (border included), add the border, pad bottom/right to ×32, BGR float NCHW. */
 async function prepare(image: RgbImage, inputSize: number, border: number): Promise<Prepared> {
   const longer = Math.max(image.width, image.height);
@@ -70,7 +82,7 @@ async function prepare(image: RgbImage, inputSize: number, border: number): Prom
   const rawW = direct ? w : padW;
   const rawH = direct ? h : padH;
   const plane = padW * padH;
-  const data = new Float32Array(3 * plane);
+  const data = takeInput(3 * plane);
   if (rawW < padW || rawH < padH) data.fill(borderColour.r);
   const bPlane = data.subarray(0, plane), gPlane = data.subarray(plane, 2 * plane), rPlane = data.subarray(2 * plane);
   for (let y = 0; y < rawH; y++) {
@@ -139,6 +151,7 @@ async function detectPass(session: ort.InferenceSession, image: RgbImage, inputS
     }
   }
   for (const t of Object.values(out)) t.dispose();
+  spareInput = tensor.data as Float32Array;
   tensor.dispose();
   return { faces: nonMaxSuppression(found, o.nmsThreshold), scale };
 }

@@ -31,7 +31,8 @@ export type FrameProcessorOptions = ModelLocation & {
 };
 
 export type FrameAnalysis = {
-  /** The decoded frame, kept for the liveness step. */
+  /** The decoded frame, kept for the liveness step; its pixels are in shared memory, so the
+   *  result and the liveness task cross threads without copying them. */
   image: RgbImage;
   detection: Detection;
   quality: QualityReport;
@@ -53,6 +54,16 @@ export function requiredModels(options: FrameProcessorOptions = {}): string[] {
   return [options.detector ?? m.defaults.detector, options.recognizer ?? m.defaults.recognizer, ...liveness];
 }
 
+/**
+ * The frame's pixels moved to a SharedArrayBuffer: one 0.9 MB copy here instead of two
+ * structured-clone copies (worker → pool → the worker that scores liveness).
+ */
+function inSharedMemory(image: RgbImage): RgbImage {
+  const data = new Uint8Array(new SharedArrayBuffer(image.data.length));
+  data.set(image.data);
+  return { data, width: image.width, height: image.height };
+}
+
 export async function createFrameProcessor(options: FrameProcessorOptions = {}): Promise<FrameProcessor> {
   const location: ModelLocation = 'faceModelsDir' in options ? { faceModelsDir: options.faceModelsDir } : {};
   for (const name of requiredModels(options)) resolveModelPath(name, location);
@@ -70,7 +81,7 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
         timingsMs[stage] = performance.now() - t0;
         return result;
       };
-      const image = await timed('decode', () => decodeImage(bytes, limits));
+      const image = await timed('decode', async () => inSharedMemory(await decodeImage(bytes, limits)));
       const detection = await timed('detect', async () => dominantFace(await detectFaces(image, detectOptions)));
       const aligned = await timed('align', () => alignFace(image, detection.landmarks));
       const quality = await timed('quality', () => {
