@@ -73,15 +73,25 @@ export function warpSimilarity(img: RgbImage, t: Similarity, width: number, heig
   const { width: w, height: h, data } = img;
   const out = new Uint8Array(width * height * 3);
   const kk = k * k;
+  // Sub-sample offsets and the products that do not depend on u, computed once: each source
+  // coordinate is still a·u − b·v + tx (resp. b·u + a·v + ty) in that order, so the result is
+  // bit-identical to evaluating it per sample.
+  const offset = new Float64Array(k);
+  for (let i = 0; i < k; i++) offset[i] = (i + 0.5) / k;
+  const bv = new Float64Array(k), av = new Float64Array(k);
   for (let v = 0; v < height; v++) {
+    for (let j = 0; j < k; j++) {
+      const vv = v + offset[j] - 0.5;
+      bv[j] = inv.b * vv;
+      av[j] = inv.a * vv;
+    }
     for (let u = 0; u < width; u++) {
       let r = 0, g = 0, bl = 0;
       for (let j = 0; j < k; j++) {
-        const vv = v + (j + 0.5) / k - 0.5;
         for (let i = 0; i < k; i++) {
-          const uu = u + (i + 0.5) / k - 0.5;
-          const x = inv.a * uu - inv.b * vv + inv.tx;
-          const y = inv.b * uu + inv.a * vv + inv.ty;
+          const uu = u + offset[i] - 0.5;
+          const x = inv.a * uu - bv[j] + inv.tx;
+          const y = inv.b * uu + av[j] + inv.ty;
           const x0 = Math.floor(x), y0 = Math.floor(y);
           if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
             const fx = x - x0, fy = y - y0;
