@@ -54,19 +54,24 @@ export function cosine(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-function toTensor(face: RgbImage, input: RecognizerInput, mirrored: boolean): ort.Tensor {
+/** (v − mean[c]) / std[c] for every byte value v and RGB channel c, computed once per recognizer. */
+function normalisationTable(input: RecognizerInput): Float32Array {
+  const table = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) table[c * 256 + v] = (v - input.mean[c]) / input.std[c];
+  return table;
+}
+
+function toTensor(face: RgbImage, input: RecognizerInput, table: Float32Array, mirrored: boolean): ort.Tensor {
   const { width: w, height: h } = face;
   const plane = w * h;
   const data = new Float32Array(3 * plane);
   const order = input.color === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const src = 3 * (y * w + (mirrored ? w - 1 - x : x));
-      const dst = y * w + x;
-      for (let c = 0; c < 3; c++) {
-        const rgb = order[c];
-        data[c * plane + dst] = (face.data[src + rgb] - input.mean[rgb]) / input.std[rgb];
-      }
+  for (let c = 0; c < 3; c++) {
+    const rgb = order[c];
+    const out = data.subarray(c * plane, (c + 1) * plane);
+    const lut = table.subarray(rgb * 256, rgb * 256 + 256);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) out[y * w + x] = lut[face.data[3 * (y * w + (mirrored ? w - 1 - x : x)) + rgb]];
     }
   }
   return new ort.Tensor('float32', data, [1, 3, h, w]);
@@ -76,8 +81,9 @@ export async function createRecognizer(options: RecognizerOptions = {}): Promise
   const name = options.model ?? loadManifest().defaults.recognizer;
   const input = { ...manifestInput(name), ...options.input };
   const session = await openModelSession(name, options);
+  const table = normalisationTable(input);
   const run = async (face: RgbImage, mirrored: boolean) => {
-    const tensor = toTensor(face, input, mirrored);
+    const tensor = toTensor(face, input, table, mirrored);
     const out = await session.run({ [session.inputNames[0]]: tensor });
     const result = out[session.outputNames[0]];
     const v = Float32Array.from(result.data as Float32Array);

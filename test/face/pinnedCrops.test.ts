@@ -1,7 +1,7 @@
 /**
  * The model inputs of every crop path (Silent-Face scale crop, facenox reflect + area/Lanczos,
- * HyperFAS clipped bilinear) and the 112×112 alignment warp (k = 1…4 sub-samples, border samples)
- * are pinned to the bytes the code produced before the speed work (main at 350b1da): the faster
+ * HyperFAS clipped bilinear), the 112×112 alignment warp (k = 1…4 sub-samples, border samples)
+ * and the embedding of one aligned face (the recognizer's normalisation table) are pinned to the bytes the code produced before the speed work (main at 350b1da): the faster
  * resize and warp must stay bit-identical, because the liveness threshold and the match threshold
  * were chosen on those outputs. Fixed boxes and landmarks, so a detector change does not move them.
  */
@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { alignFace } from '../../src/face/align.ts';
 import { decodeImage } from '../../src/face/decode.ts';
+import { createRecognizer } from '../../src/face/embed.ts';
 import { livenessModelSpecs } from '../../src/face/liveness/livenessModels.ts';
 import type { Point } from '../../src/face/types.ts';
 import { FACES_DIR } from '../support/shared.ts';
@@ -43,9 +44,15 @@ for (const c of cases) {
   });
 }
 
+const landmarks: Point[] = [[188.66357040405273, 207.36196899414062], [261.96788787841797, 226.63626217842102], [225.59812474250793, 265.33655548095703], [170.5387191772461, 288.37329864501953], [233.29286575317383, 306.08130645751953]];
+
 test('aligned faces are unchanged for 1 to 4 sub-samples per pixel and across the border', async () => {
   const img = await image('pad/silentface/image_T1.jpg');
-  const landmarks: Point[] = [[188.66357040405273, 207.36196899414062], [261.96788787841797, 226.63626217842102], [225.59812474250793, 265.33655548095703], [170.5387191772461, 288.37329864501953], [233.29286575317383, 306.08130645751953]];
   const at = (s: number) => sha(alignFace(img, landmarks.map(([x, y]): Point => [x * s, y * s])).data);
   assert.deepEqual([at(1), at(0.5), at(0.3), at(2)], ['1a1a56202b23b2dd', '7a9a053a923034c4', 'fdd8eb5489be7b68', '04b5b34c165ca905']);
+});
+
+test('the embedding of an aligned face is unchanged (face and mirror image, normalised by table)', async () => {
+  const embedding = await (await createRecognizer()).embed(alignFace(await image('pad/silentface/image_T1.jpg'), landmarks));
+  assert.equal(sha(embedding), 'd253cf0b84290450');
 });

@@ -47,15 +47,18 @@ export function facenoxCropImage(image: RgbImage, box: { x: number; y: number; w
     : resizeLanczos4(square, FACENOX_SIZE, FACENOX_SIZE);
 }
 
+/** v / 255 for every byte value, computed once: the same numbers without a division per value. */
+const unit = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 /** Model input [1,3,128,128]: RGB planes scaled to 0..1. */
 export function facenoxInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ModelInput {
   const crop = facenoxCropImage(image, box);
   const n = FACENOX_SIZE * FACENOX_SIZE;
   const data = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) {
-    data[i] = crop.data[i * 3] / 255;
-    data[n + i] = crop.data[i * 3 + 1] / 255;
-    data[2 * n + i] = crop.data[i * 3 + 2] / 255;
+    data[i] = unit[crop.data[i * 3]];
+    data[n + i] = unit[crop.data[i * 3 + 1]];
+    data[2 * n + i] = unit[crop.data[i * 3 + 2]];
   }
   return { data, dims: [1, 3, FACENOX_SIZE, FACENOX_SIZE] };
 }
