@@ -6,13 +6,13 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { demoConfig } from '../../src/demo.ts';
 import { FormDriver } from '../support/browser-less.ts';
 import { pinSignIn } from '../support/pinSignIn.ts';
-import { embeddedEnv, run, startServerProcess, type Server } from '../support/processes.ts';
+import { embeddedEnv, ROOT, run, startServerProcess, type Server } from '../support/processes.ts';
 import { freePort } from '../support/server.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fg-demo-'));
@@ -26,7 +26,7 @@ after(async () => {
 type Banner = { rpUrl: string; username: string; pin: string; issuer: string };
 
 /** Waits for the demo's printed block and reads it. */
-async function banner(server: Server, timeoutMs = 90_000): Promise<Banner> {
+async function banner(server: Server, timeoutMs = 240_000): Promise<Banner> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const out = server.output();
@@ -60,7 +60,7 @@ async function signInAtRp(b: Banner): Promise<string> {
 
 const field = (html: string, id: string) => new RegExp(`<dd id="${id}">([^<]*)</dd>`).exec(html)?.[1];
 
-test('npm run demo: one command, sign in at the example RP with the printed PIN; Ctrl-C exits 0; a second run reuses the data', { timeout: 300_000 }, async () => {
+test('npm run demo: one command, sign in at the example RP with the printed PIN; Ctrl-C exits 0; a second run reuses the data', { timeout: 600_000 }, async () => {
   // The shell's own facegate settings are not the demo's: it must not use them, nor let the
   // commands it runs over its admin socket use them.
   const elsewhere = path.join(root, 'shell-data-dir');
@@ -112,6 +112,12 @@ test('npm run demo: one command, sign in at the example RP with the printed PIN;
   assert.equal(moved.code, 1, moved.stdout + moved.stderr);
   assert.match(moved.stderr, /^facegate demo: client "example-rp" .* redirects to http:\/\/localhost:\d+\/callback, not .*DEMO_RP_PORT/m);
   assert.equal(existsSync(path.join(dataDir, 'pglite.lock')), false);
+});
+
+test('the README gives the command this file runs, and the RP URL the demo prints by default', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  assert.match(readme, /```sh\nnpm run demo +# [^\n]*http:\/\/localhost:4000\n```/);
+  assert.equal(demoConfig({}).rpPort, 4000);
 });
 
 test('npm run demo refuses NODE_ENV=production and writes nothing', { timeout: 60_000 }, async () => {
