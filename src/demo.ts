@@ -9,7 +9,8 @@
  * tenant…) are ignored on purpose: the demo always runs embedded on http://localhost (passkeys
  * need it). It refuses NODE_ENV=production: it creates a user whose PIN it prints. Read from the
  * environment: PORT (provider, 3000), DEMO_RP_PORT (4000), DEMO_DATA_DIR, FACE_MODELS_DIR and
- * LOG_LEVEL (default warn, to keep the block readable).
+ * LOG_LEVEL (default warn, to keep the block readable). The npm script `exec`s: otherwise its sh
+ * dies of the terminal's Ctrl-C and npm exits 130 even though the demo stopped cleanly.
  */
 import path from 'node:path';
 import { startRp } from '../examples/rp/server.ts';
