@@ -20,7 +20,7 @@
  * v = a·(score − θ) + b with 1 ≤ a ≤ A = 2^13 and 0 ≤ b < a, so
  *   |v| < a·(|score − θ| + 1) ≤ 2^13 · (19,130 + 16,129 + 1) = 288,849,920 < (t − 1)/2 = 536,846,336:
  * the centred residue is v itself, and v ≥ 0 ⟺ score ≥ θ (score ≥ θ gives v ≥ b ≥ 0; score ≤ θ − 1
- * gives v ≤ b − a < 0). test/template/decisionMask.test.ts checks this at the extremes.
+ * gives v ≤ b − a < 0). test/template/matcher.test.ts checks this at the extremes.
  *
  * (2) Flooding. What the custodian can compute besides the plaintext is the noise
  * w = c₀ + c₁·s − ⌊q/t⌋·m (mod q). Of the product's noise only ν·P depends on the probe: a fresh
