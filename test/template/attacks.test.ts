@@ -112,3 +112,107 @@ test('linear-system attack: it recovers both probes from two old results, and fi
   const r2 = await decisionMatch({ template, probe: p2, threshold: 0, blinder: await makeBlinder(keys.publicKey) });
   assert.deepEqual(solveForProbes(r1, r2), [], 'no non-zero solution, so none consistent with the probes');
 });
+
+/** The secret key as a ternary polynomial: SEAL keeps it in NTT form, so we invert that with SEAL itself. */
+function ternarySecret(template: Uint8Array): Int8Array {
+  const sk = keys.secretKey.saveToArray(b.seal.ComprModeType.none) as Uint8Array;
+  // A Plaintext's data starts after header, parms_id, coeff_count, scale, inner header, count.
+  const skData = new DataView(sk.buffer, sk.byteOffset + 88, 8 * 4 * POLY_DEGREE);
+  // An NTT-form ciphertext at the data level (the template) with c₀ = c₁ := s (SEAL refuses c₁ = 0).
+  const bytes = template.slice();
+  const view = new DataView(bytes.buffer);
+  for (let w = 0; w < 4 * POLY_DEGREE; w++) {
+    view.setBigUint64(DATA_OFFSET + 8 * w, skData.getBigUint64(8 * w, true), true);
+    view.setBigUint64(DATA_OFFSET + 8 * (4 * POLY_DEGREE + w), skData.getBigUint64(8 * w, true), true);
+  }
+  using cipher = loadCiphertext(b, bytes);
+  b.evaluator.cipherTransformFromNttInplace(cipher);
+  const plain = serialize(b, cipher);
+  const pv = new DataView(plain.buffer, plain.byteOffset);
+  const q0 = b.rns.data.moduli[0];
+  return Int8Array.from({ length: POLY_DEGREE }, (_, j) => {
+    const x = pv.getBigUint64(DATA_OFFSET + 8 * j, true);
+    return x === 0n ? 0 : x === 1n ? 1 : x === q0 - 1n ? -1 : Number.NaN;
+  });
+}
+
+/**
+ * What the custodian computes besides the plaintext: w = c₀ + c₁·s − round(q·m/t) mod q, centred,
+ * at coefficients `at` (s is ternary, so c₁·s is sums and differences).
+ */
+function decryptionNoise(bytes: Uint8Array, s: Int8Array, at: number[]): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const k = Number(view.getBigUint64(65, true));
+  const rns = k === b.rns.data.moduli.length ? b.rns.data : b.rns.result;
+  const m = keys.decrypt(bytes);
+  const word = (poly: number, i: number, j: number) => Number(view.getBigUint64(DATA_OFFSET + 8 * ((poly * k + i) * POLY_DEGREE + j), true));
+  return at.map((j) => {
+    let x = 0n;
+    let modulus = 1n;
+    rns.moduli.forEach((qBig, i) => {
+      const q = Number(qBig);
+      let acc = word(0, i, j);
+      for (let l = 0; l < POLY_DEGREE; l++) {
+        if (s[l] === 0) continue;
+        const idx = j - l;
+        // Negacyclic: x^N = −1.
+        const c = idx >= 0 ? word(1, i, idx) : q - word(1, i, idx + POLY_DEGREE);
+        acc += s[l] === 1 ? c : q - c;
+        if (acc >= q) acc -= q;
+        if (acc >= q) acc -= q;
+      }
+      // CRT step: x ≡ previous mod `modulus`, ≡ acc mod qᵢ.
+      const delta = mod(BigInt(acc) - x, qBig) * inverseMod(modulus, qBig) % qBig;
+      x += modulus * delta;
+      modulus *= qBig;
+    });
+    const T = BigInt(PLAIN_MODULUS);
+    let w = mod(x - (rns.q * BigInt(m[j]) + (T + 1n) / 2n) / T, rns.q);
+    if (w > rns.q / 2n) w -= rns.q;
+    return Number(w);
+  });
+}
+
+function correlation(x: number[], y: number[]): number {
+  const mean = (v: number[]) => v.reduce((a, c) => a + c, 0) / v.length;
+  const [mx, my] = [mean(x), mean(y)];
+  let [sxy, sxx, syy] = [0, 0, 0];
+  x.forEach((xi, i) => {
+    sxy += (xi - mx) * (y[i] - my);
+    sxx += (xi - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  });
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+test('the noise the custodian can compute correlates with the probe on the old path, and not once blinded and flooded', async (t) => {
+  const template = await encryptTemplate(keys.publicKey, [quantize(randomUnit(DIM))]);
+  const s = ternarySecret(template);
+  assert.ok(s.every((x) => x === -1 || x === 0 || x === 1), 'the secret key read back is ternary');
+  const at = Array.from({ length: 256 }, (_, i) => 1000 + 27 * i);
+  const trials = 3;
+  const old: number[] = [];
+  const flooded: number[] = [];
+  const switched: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const p = quantize(randomUnit(DIM));
+    // The probe-dependent part of the noise: template noise × p (a = 1), what an attacker would look for.
+    const leak = decryptionNoise(rawProduct(template, p, 1), s, at);
+    const a = 1 + trial * 997;
+    old.push(correlation(decryptionNoise(rawProduct(template, p, a), s, at), leak));
+    // The blinded product before modulus switching (what decisionMatch adds the blinder to)…
+    const blinded = rawProduct(template, p, a);
+    {
+      using product = loadCiphertext(b, blinded);
+      using blind = loadCiphertext(b, await makeBlinder(keys.publicKey));
+      b.evaluator.addInplace(product, blind);
+      flooded.push(correlation(decryptionNoise(serialize(b, product), s, at), leak));
+    }
+    // …and the result the custodian really gets.
+    switched.push(correlation(decryptionNoise(await decisionMatch({ template, probe: p, threshold: 0, blinder: await makeBlinder(keys.publicKey) }), s, at), leak));
+  }
+  const bound = 4 / Math.sqrt(at.length);
+  t.diagnostic(`correlation with the probe's noise: old ${old.map((c) => c.toFixed(3)).join(' ')}; flooded ${flooded.map((c) => c.toFixed(3)).join(' ')}; result ${switched.map((c) => c.toFixed(3)).join(' ')} (bound ${bound.toFixed(3)})`);
+  for (const c of old) assert.ok(c > 0.99, `the old path leaks: correlation ${c}`);
+  for (const c of [...flooded, ...switched]) assert.ok(Math.abs(c) < bound, `correlation ${c} ≥ ${bound} (4σ of independent noise)`);
+});
