@@ -10,6 +10,7 @@ import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
 import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
+import { bfv } from '../../src/template/bfv.ts';
 import { makeBlinder } from '../../src/template/blinder.ts';
 import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
@@ -20,6 +21,8 @@ const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
 const local = createLocalCustodian({ db, kv, keks: [newKek('k1')], decryptLimit: 3 });
+// The in-process service warms SEAL up as `npm run custodian` does before listening.
+await bfv();
 const server = createCustodianHttpServer(local, token);
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
