@@ -116,15 +116,23 @@ export default async function (): Promise<BenchPart> {
   const custodian = createLocalCustodian({ db, kv, keks: [kek], decryptLimit: 1e9 });
   const templates = createFaceTemplates({ db, custodian, model: 'bench' });
   const face = randomUnit(DIM);
-  const enroll = await time(10, () => templates.enroll('bench', user, face.slice()), 2);
-  await templates.enroll('bench', user, face.slice());
-  // Each match waits for its pool refill, as a user's attempts are seconds apart.
-  const e2e = await time(30, async () => {
-    await templates.match('bench', user, face.slice(), { threshold: 0.33 });
-    const t0 = performance.now();
+  const enroll = await time(10, async () => {
+    await templates.enroll('bench', user, face.slice());
+    // The blinders made after enrollment are background work, not the enrollment's.
     await templates.idle();
-    return performance.now() - t0;
-  }, 3);
+  }, 2);
+  await templates.enroll('bench', user, face.slice());
+  // Each match finds its blinder ready (a user's attempts are seconds apart): the pool's refill
+  // runs between the timed calls.
+  const e2eSamples: number[] = [];
+  for (let i = 0; i < 33; i++) {
+    await templates.idle();
+    const t0 = performance.now();
+    await templates.match('bench', user, face.slice(), { threshold: 0.33 });
+    if (i >= 3) e2eSamples.push(performance.now() - t0);
+  }
+  await templates.idle();
+  const e2e = { median: percentile(e2eSamples, 50), p95: percentile(e2eSamples, 95) };
   const stored = (await db.withTenant('bench', (sql) => findTemplate(sql, 'bench', user)))!;
   const storedKey = (await db.withTenant('bench', (sql) => findPublicKey(sql, 'bench', user, stored.version)))!;
   const forCustodian = await decisionMatch({ template: stored.ciphertext, probe: p, threshold: theta, blinder: await makeBlinder(storedKey) });
