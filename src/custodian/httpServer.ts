@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { FacegateError, InputError, RateLimitError } from '../errors.ts';
 import type { Custodian } from './custodian.ts';
 
-// A size-3 ciphertext is ~200 KB, ~260 KB in base64.
+// A match result is ~262 KB, ~350 KB in base64.
 const MAX_BODY_BYTES = 1 << 20;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -56,8 +56,9 @@ export function createCustodianHttpServer(custodian: Custodian, token: string, o
       const publicKey = await custodian.createUserKey(body.tenant as string, body.user as string);
       return { publicKey: Buffer.from(publicKey).toString('base64') };
     },
-    '/v1/decrypt': async (body) => ({
-      value: await custodian.decryptMaskedScore(body.tenant as string, body.user as string, bytesField(body, 'ciphertext')),
+    // The answer is one of two fixed strings: the decision is the whole of what leaves.
+    '/v1/decide': async (body) => ({
+      decision: await custodian.decideMatch(body.tenant as string, body.user as string, { ciphertext: bytesField(body, 'ciphertext') }),
     }),
     '/v1/shred': async (body) => ({ shredded: await custodian.shredUserKey(body.tenant as string, body.user as string) }),
   };

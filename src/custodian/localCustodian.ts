@@ -1,6 +1,6 @@
 /**
  * The custodian itself: per-user BFV key pairs, secret keys sealed under the current KEK in
- * `custodian_keys`, and decryption of masked match results only. Every decryption is
+ * `custodian_keys`, and decisions on masked match results only (accept/reject, never a number). Every decryption is
  * rate-limited per user and audited in the same transaction that reads the key, as is every
  * key creation and shred. Runs in the provider process (embedded) or behind server.ts.
  */
@@ -12,7 +12,7 @@ import { serialize, withBfv } from '../template/bfv.ts';
 import type { Custodian } from './custodian.ts';
 import { checkIds } from './ids.ts';
 import { deleteSealedKey, findSealedKey, rewrapSealedKey, saveSealedKey, staleKeyUsers } from './keyStore.ts';
-import { decryptScore, type ScoreDecryption } from './decryptScore.ts';
+import { decryptDecision, type Decryption } from './decryptDecision.ts';
 import { openKey, sealKey, type Kek } from './sealedKey.ts';
 
 export type LocalCustodianOptions = {
@@ -68,32 +68,34 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
       return publicBytes;
     },
 
-    async decryptMaskedScore(tenantId, userId, ciphertext) {
+    async decideMatch(tenantId, userId, request) {
       checkIds(tenantId, userId);
+      const ciphertext = (request as { ciphertext?: unknown } | null | undefined)?.ciphertext;
       if (!(ciphertext instanceof Uint8Array)) throw new InputError('custodian.bad_ciphertext', 'ciphertext must be bytes');
       const count = await kv.increment(`custodian:decrypt:${tenantId}:${userId}`, decryptWindowMs);
       if (count > decryptLimit) {
         const ttl = (await kv.ttl(`custodian:decrypt:${tenantId}:${userId}`)) ?? decryptWindowMs;
-        throw new RateLimitError('custodian.rate_limited', 'too many score decryptions for this user', Math.ceil(ttl / 1000));
+        throw new RateLimitError('custodian.rate_limited', 'too many match decisions for this user', Math.ceil(ttl / 1000));
       }
       const outcome = await db.withTenant(tenantId, async (sql) => {
         const { secret, kekId } = await loadSecret(sql, tenantId, userId);
-        let result: ScoreDecryption;
+        let result: Decryption;
         try {
-          result = await decryptScore(secret, ciphertext);
+          result = await decryptDecision(secret, ciphertext);
         } finally {
           secret.fill(0);
         }
         await appendAudit(sql, tenantId, {
-          type: result.outcome === 'score' ? 'custodian.decrypt' : 'custodian.decrypt_refused',
+          type: result.outcome === 'decision' ? 'custodian.decrypt' : 'custodian.decrypt_refused',
           actor: ACTOR,
           subject: userId,
-          data: result.outcome === 'score' ? { kekId } : { kekId, reason: result.outcome },
+          // The decision only: the custodian never holds a score to record.
+          data: result.outcome === 'decision' ? { kekId, decision: result.decision } : { kekId, reason: result.outcome },
         });
         return result;
       });
       // Thrown after the transaction so the refusal stays in the audit log.
-      if (outcome.outcome === 'score') return outcome.value;
+      if (outcome.outcome === 'decision') return outcome.decision;
       if (outcome.outcome === 'unmasked') throw new InputError('custodian.unmasked', 'the ciphertext is not a masked match result', 422);
       throw new InputError('custodian.wrong_key', 'the result was not made for this user’s current key; re-enroll', 409);
     },

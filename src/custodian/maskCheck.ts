@@ -1,13 +1,12 @@
 /**
  * Is a decrypted plaintext a masked match result? In one, every coefficient but the score and
- * the check positions is a uniform residue mod t, so about (N−1)/t ≈ 0.06 of them are zero; a template, a probe or an
- * unmasked product is mostly zeros. Refusing those keeps the custodian from being used to read
- * a template coefficient by coefficient (an attacker who also adds a mask is bounded by the
- * per-user rate limit and shows in the audit log).
+ * the check positions is a uniform residue mod t, so about N/t ≈ 8·10⁻⁶ of them are zero; a template, a probe or an
+ * unmasked product is mostly zeros. Refusing those catches a missing mask only: an attacker who
+ * adds a mask gets one bit per call (the decision), bounded by the rate limit and the audit log.
  */
 import { CHECK_INDICES, POLY_DEGREE, SCORE_INDEX } from '../template/params.ts';
 
-/** Zeros tolerated off the score position; P(≥ 5 | uniform) ≈ 8·10⁻⁹. */
+/** Zeros tolerated off the score position; P(≥ 5 | uniform) < 10⁻²⁰. */
 export const MAX_ZERO_COEFFICIENTS = 4;
 
 const KEPT = new Set([SCORE_INDEX, ...CHECK_INDICES]);

@@ -36,10 +36,10 @@ export function createRemoteCustodian(opts: { url: string; token: string; timeou
       const { publicKey } = await call('/v1/keys', { tenant, user });
       return new Uint8Array(Buffer.from(String(publicKey), 'base64'));
     },
-    async decryptMaskedScore(tenant, user, ciphertext) {
-      const { value } = await call('/v1/decrypt', { tenant, user, ciphertext: Buffer.from(ciphertext).toString('base64') });
-      if (typeof value !== 'number') throw new FacegateError('custodian.bad_response', 'custodian returned no score', 502);
-      return value;
+    async decideMatch(tenant, user, { ciphertext }) {
+      const { decision } = await call('/v1/decide', { tenant, user, ciphertext: Buffer.from(ciphertext).toString('base64') });
+      if (decision !== 'accept' && decision !== 'reject') throw new FacegateError('custodian.bad_response', 'custodian returned no decision', 502);
+      return decision;
     },
     async shredUserKey(tenant, user) {
       const { shredded } = await call('/v1/shred', { tenant, user });

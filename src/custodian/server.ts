@@ -9,6 +9,7 @@ import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { openConfiguredDatabase } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
+import { bfv } from '../template/bfv.ts';
 import { createCustodianHttpServer } from './httpServer.ts';
 import { resolveKeks } from './kek.ts';
 import { createLocalCustodian } from './localCustodian.ts';
@@ -28,6 +29,9 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (!config.custodianToken) throw new ConfigError('CUSTODIAN_TOKEN is required to run the custodian service');
+  // SEAL's context at N = 8192 takes ~0.5 s to build (seconds on a loaded machine): before the
+  // first request, not during it (the provider's calls time out after 5 s).
+  await bfv();
   const server = createCustodianHttpServer(custodian, config.custodianToken, (e) =>
     console.error(`custodian: unexpected error: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown'}`),
   );

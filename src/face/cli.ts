@@ -44,8 +44,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     const match = cosine(ra.embedding, rb.embedding);
     const live = [ra.liveness.aggregate, rb.liveness.aggregate].map(isLive);
     // Both photos must be live: the decision takes the less live one.
-    const decision = decideFace({ match, liveness: Math.min(ra.liveness.aggregate, rb.liveness.aggregate) });
     const matched = isMatch(match);
+    const decision = decideFace({ matched, liveness: Math.min(ra.liveness.aggregate, rb.liveness.aggregate) });
     io.out(`match     ${match.toFixed(3)}  (threshold ${matchThreshold}) ${matched ? 'same person' : 'different people'}`);
     io.out(`liveness  A ${ra.liveness.aggregate.toFixed(3)} ${live[0] ? 'live' : 'attack'}, B ${rb.liveness.aggregate.toFixed(3)} ${live[1] ? 'live' : 'attack'}  (threshold ${livenessThreshold}, ${ra.liveness.ensemble})`);
     io.out(`decision  ${decision.accepted ? 'accept' : `reject (${[!matched && 'no match', !live[0] && 'A not live', !live[1] && 'B not live'].filter(Boolean).join(', ')})`}`);

@@ -15,7 +15,7 @@ import { appendAudit } from '../audit/log.ts';
 import { InputError, isFacegateError } from '../errors.ts';
 import { assertBiometricConsent } from './biometricConsent.ts';
 import type { BoundCapture } from './captureUpload.ts';
-import { decideActiveFace, decideFace, isLive, type ActiveFaceDecision, type FaceDecision } from './decide.ts';
+import { decideActiveFace, decideFace, isLive, matchThresholdFor, type ActiveFaceDecision, type FaceDecision } from './decide.ts';
 import { faceAssurance, type FaceAssurance } from './faceAssurance.ts';
 import type { FaceServices } from './faceServices.ts';
 import { checkHeadTurns } from './headTurn.ts';
@@ -55,13 +55,13 @@ export async function signInWithFace(
           throw e;
         }
         const liveness = burst.liveness.aggregate;
-        const { score } = await deps.face.templates().match(tenantId, userId, burst.embedding);
+        const { accepted: matched } = await deps.face.templates().match(tenantId, userId, burst.embedding, { threshold: matchThresholdFor(Boolean(expectedTurns)) });
         if (!expectedTurns) {
-          const decision = decideFace({ match: score, liveness });
+          const decision = decideFace({ matched, liveness });
           return { ok: decision.accepted, livenessPassed: isLive(liveness), decision, assurance: faceAssurance({ active: false, decision }, verified) };
         }
         const turns = checkHeadTurns(expectedTurns, burst.quality.frames.map((f) => f.yawDeg));
-        const decision = decideActiveFace({ match: score, liveness }, turns);
+        const decision = decideActiveFace({ matched, liveness }, turns);
         // The turns are the active half of liveness: a still photo or a replayed clip fails them.
         const livenessPassed = isLive(liveness) && turns.ok;
         return { ok: decision.accepted, livenessPassed, decision, assurance: faceAssurance({ active: true, decision }, verified) };

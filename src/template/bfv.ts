@@ -4,9 +4,9 @@
  * with `using` (node-seal handles implement Symbol.dispose) so they are deleted on every path.
  */
 import SEAL from 'node-seal';
-import type { Ciphertext, Evaluator, MainModule, ParmsIdType, Plaintext, PublicKey, SEALContext, SecretKey } from 'node-seal';
+import type { Ciphertext, ContextData, Evaluator, MainModule, ParmsIdType, Plaintext, PublicKey, SEALContext, SecretKey } from 'node-seal';
 import { ConfigError, InputError } from '../errors.ts';
-import { PLAIN_MODULUS, POLY_DEGREE } from './params.ts';
+import { PLAIN_MODULUS, POLY_DEGREE, RESULT_PRIMES_DROPPED } from './params.ts';
 import { plaintextBytes } from './plaintextCodec.ts';
 
 export type Bfv = {
@@ -16,9 +16,14 @@ export type Bfv = {
   evaluator: Evaluator;
   /** Parameters of fresh ciphertexts (the data level), for NTT transforms of plaintexts. */
   dataParmsId: ParmsIdType;
-  /** The data-level RNS primes qᵢ (each < 2³⁶), ⌊q/t⌋ mod qᵢ and q mod t, for adding a mask (ciphertextMask.ts). */
-  rns: { moduli: number[]; deltaResidues: number[]; qModT: number };
+  /** Parameters of a match result after modulus switching (RESULT_PRIMES_DROPPED fewer primes). */
+  resultParmsId: ParmsIdType;
+  /** RNS primes of fresh ciphertexts (for flooding noise) and of results (for the decision offset), ciphertextEdit.ts. */
+  rns: { data: Rns; result: Rns };
 };
+
+/** The primes qᵢ of one level and their product q. */
+export type Rns = { moduli: bigint[]; q: bigint };
 
 let runtime: Promise<Bfv> | undefined;
 
@@ -61,22 +66,30 @@ async function create(): Promise<Bfv> {
     context.delete();
     throw new ConfigError('BFV parameters rejected by SEAL');
   }
-  using data = context.firstContextData();
-  using dataParms = data.parms();
-  using moduliVector = dataParms.coeffModulus();
-  const moduli: bigint[] = [];
-  for (let i = 0; i < moduliVector.size(); i++) {
-    using modulus = moduliVector.get(i)!;
-    moduli.push(modulus.value());
+  const levels: { parmsId: ParmsIdType; rns: Rns }[] = [];
+  let level: ContextData | undefined = context.firstContextData();
+  for (let i = 0; i <= RESULT_PRIMES_DROPPED; i++) {
+    if (!level) throw new ConfigError('BFV modulus chain too short for the result level');
+    using parms = level.parms();
+    using moduliVector = parms.coeffModulus();
+    const moduli: bigint[] = [];
+    for (let j = 0; j < moduliVector.size(); j++) {
+      using modulus = moduliVector.get(j)!;
+      moduli.push(modulus.value());
+    }
+    levels.push({ parmsId: level.parmsId(), rns: { moduli, q: moduli.reduce((product, qi) => product * qi, 1n) } });
+    const next: ContextData = level.nextContextData();
+    level.delete();
+    level = next;
   }
-  const q = moduli.reduce((product, qi) => product * qi, 1n);
-  const delta = q / BigInt(PLAIN_MODULUS);
+  level?.delete();
   return {
     seal,
     context,
     evaluator: new seal.Evaluator(context),
-    dataParmsId: context.firstParmsId(),
-    rns: { moduli: moduli.map(Number), deltaResidues: moduli.map((qi) => Number(delta % qi)), qModT: Number(q % BigInt(PLAIN_MODULUS)) },
+    dataParmsId: levels[0].parmsId,
+    resultParmsId: levels[RESULT_PRIMES_DROPPED].parmsId,
+    rns: { data: levels[0].rns, result: levels[RESULT_PRIMES_DROPPED].rns },
   };
 }
 

@@ -18,11 +18,11 @@ export function checkQuantized(q: Int8Array, block: number = BLOCK): void {
   if (squared > maxSquaredNorm(q.length)) throw new InputError('template.out_of_range', 'vector is not a quantized unit vector');
 }
 
-/** Coefficients of r·p(x) mod t: the masking factor r is folded into the probe. */
-export function probeCoefficients(q: Int8Array, r: number): Uint32Array {
+/** Coefficients of a·p(x) mod t: the decision mask's factor a is folded into the probe. */
+export function probeCoefficients(q: Int8Array, a: number): Uint32Array {
   checkQuantized(q);
   const out = new Uint32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = mulMod(q[i], r);
+  for (let i = 0; i < q.length; i++) out[i] = mulMod(q[i], a);
   return out;
 }
 

@@ -1,15 +1,18 @@
 /**
- * The template layer's public API: enroll a face embedding as an encrypted template, match a
- * probe against it, remove it. Embeddings are wiped (zero-filled) as soon as they are encrypted;
- * only ciphertexts and the user's public key are stored, and only the custodian can turn a
- * masked match result into a number.
+ * The template layer's public API: enroll a face embedding as an encrypted template, decide
+ * whether a probe matches it at a threshold, remove it. Embeddings are wiped (zero-filled) as soon
+ * as they are encrypted; only ciphertexts and the user's public key are stored. A match yields a
+ * decision and nothing else: the custodian decrypts only the sign of a masked margin (matcher.ts)
+ * and answers accept or reject, so neither this process nor the custodian sees a score.
  */
 import type { Custodian } from '../custodian/custodian.ts';
 import { InputError, NotFoundError, isFacegateError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
-import { encryptTemplate, maskedMatch, type ProbeMode } from './matcher.ts';
-import { cosineFromScore, quantize } from './quantize.ts';
-import { deleteTemplate, findTemplate, saveTemplate, userExists } from './templateStore.ts';
+import { makeBlinder } from './blinder.ts';
+import { createBlinderPool } from './blinderPool.ts';
+import { decisionMatch, encryptTemplate } from './matcher.ts';
+import { quantize, scoreThreshold } from './quantize.ts';
+import { deleteTemplate, findPublicKey, findTemplate, saveTemplate, userExists } from './templateStore.ts';
 
 export type FaceTemplatesOptions = {
   db: Database;
@@ -17,28 +20,41 @@ export type FaceTemplatesOptions = {
   /** Name of the embedding model; a template only matches probes of the same model. */
   model: string;
   /**
-   * `plain` (default) multiplies the stored ciphertext by the probe as a plaintext: this process
-   * already holds the probe, so encrypting it adds ~10 ms and no secrecy. `encrypted` encrypts
-   * the probe under the user's public key first (ct×ct), as when probes are encrypted elsewhere.
+   * Blinders kept ready per template, and templates kept (blinderPool.ts). Two per template covers
+   * a retry; 16 templates hold ~17 MB. 0 makes every blinder on the request path.
    */
-  probeMode?: ProbeMode;
+  blinders?: { perTemplate: number; templates: number };
 };
 
 export type FaceTemplates = {
   /** Stores `embedding` encrypted under a new key pair for the user (replacing any template); wipes it. */
   enroll(tenantId: string, userId: string, embedding: Float32Array): Promise<void>;
-  /** Cosine estimate between the probe and the user's template (int8 quantization: mean error 0.003, p99 0.008); wipes the probe. */
-  match(tenantId: string, userId: string, probe: Float32Array): Promise<{ score: number }>;
+  /**
+   * Whether the probe's cosine with the user's template (int8 quantization: mean error 0.003,
+   * p99 0.008) is ≥ `threshold`; wipes the probe. Only the decision comes back.
+   */
+  match(tenantId: string, userId: string, probe: Float32Array, opts: { threshold: number }): Promise<{ accepted: boolean }>;
   /** Shreds the user's secret key, then deletes the template row; false when nothing was enrolled. */
   remove(tenantId: string, userId: string): Promise<boolean>;
+  /** Resolves when no background blinder refill is running (tests, benchmarks, shutdown). */
+  idle(): Promise<void>;
 };
 
 const notEnrolled = () => new NotFoundError('template.not_enrolled', 'no face template for this user');
 
 export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
-  const { db, custodian, model, probeMode = 'plain' } = opts;
+  const { db, custodian, model, blinders = { perTemplate: 2, templates: 16 } } = opts;
+  const pool = createBlinderPool(blinders);
+  const userPrefix = (tenantId: string, userId: string) => `${tenantId}\n${userId}\n`;
+  const poolKey = (tenantId: string, userId: string, version: string) => `${userPrefix(tenantId, userId)}${version}`;
+  const publicKeyOf = (tenantId: string, userId: string, version: string) => () =>
+    db.withTenant(tenantId, (sql) => findPublicKey(sql, tenantId, userId, version));
+  const refill = (tenantId: string, userId: string, version: string) => {
+    if (blinders.perTemplate > 0) pool.refill(poolKey(tenantId, userId, version), publicKeyOf(tenantId, userId, version));
+  };
 
   async function remove(tenantId: string, userId: string): Promise<boolean> {
+    pool.forget(userPrefix(tenantId, userId));
     const shredded = await custodian.shredUserKey(tenantId, userId);
     const deleted = await db.withTenant(tenantId, (sql) => deleteTemplate(sql, tenantId, userId));
     return shredded || deleted;
@@ -54,9 +70,11 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
           throw new NotFoundError('template.unknown_user', 'no such user');
         }
         const publicKey = await custodian.createUserKey(tenantId, userId);
+        pool.forget(userPrefix(tenantId, userId));
         try {
           const ciphertext = await encryptTemplate(publicKey, [quantized]);
-          await db.withTenant(tenantId, (sql) => saveTemplate(sql, tenantId, userId, { model, dim: quantized!.length, publicKey, ciphertext }));
+          const version = await db.withTenant(tenantId, (sql) => saveTemplate(sql, tenantId, userId, { model, dim: quantized!.length, publicKey, ciphertext }));
+          refill(tenantId, userId, version);
         } catch (e) {
           // The new key already replaced the old one, so an older template is dead: leave the user
           // cleanly not enrolled rather than with a template no key opens.
@@ -69,26 +87,35 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
       }
     },
 
-    async match(tenantId, userId, probe) {
+    async match(tenantId, userId, probe, { threshold }) {
       let quantized: Int8Array | undefined;
       try {
-        const stored = await db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId, probeMode === 'encrypted'));
+        const theta = scoreThreshold(threshold);
+        const stored = await db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId));
         if (!stored) throw notEnrolled();
         if (stored.model !== model) throw new InputError('template.model_mismatch', 'template was enrolled with another model; re-enroll', 409);
         if (stored.dim !== probe.length) throw new InputError('template.dimension_mismatch', `probe has ${probe.length} dimensions, template ${stored.dim}`);
         quantized = quantize(probe);
         probe.fill(0);
-        const masked = await maskedMatch({ template: stored.ciphertext, publicKey: stored.publicKey, probe: quantized, mode: probeMode });
+        let blinder = pool.take(poolKey(tenantId, userId, stored.version));
+        if (!blinder) {
+          const publicKey = await publicKeyOf(tenantId, userId, stored.version)();
+          // Replaced or removed since the read above.
+          if (!publicKey) throw notEnrolled();
+          blinder = await makeBlinder(publicKey);
+        }
+        const ciphertext = await decisionMatch({ template: stored.ciphertext, probe: quantized, threshold: theta, blinder });
         quantized.fill(0);
-        let value: number;
         try {
-          value = await custodian.decryptMaskedScore(tenantId, userId, masked.ciphertext);
+          const decision = await custodian.decideMatch(tenantId, userId, { ciphertext });
+          return { accepted: decision === 'accept' };
         } catch (e) {
           // A shredded key leaves the template (and any copy of it) unmatchable.
           if (isFacegateError(e) && e.code === 'custodian.no_key') throw notEnrolled();
           throw e;
+        } finally {
+          refill(tenantId, userId, stored.version);
         }
-        return { score: cosineFromScore(masked.unmask(value)) };
       } finally {
         probe.fill(0);
         quantized?.fill(0);
@@ -96,5 +123,6 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
     },
 
     remove,
+    idle: () => pool.idle(),
   };
 }

@@ -1,31 +1,22 @@
 /**
- * The server side of a match: encrypted inner product of a stored template with a probe,
- * masked before it leaves. The result decrypts to r·⟨p,t⟩ at the score coefficient and to
- * uniform noise everywhere else; r stays here, in the closure `unmask`.
+ * The server side of a match: the encrypted inner product of a stored template with a probe,
+ * turned into a decision-only, circuit-private result before it leaves (params.ts proves the
+ * bounds). The result decrypts to v = a·(⟨p,t⟩ − θ) + b at the score coefficient, with fresh
+ * random 1 ≤ a ≤ 2^13 and 0 ≤ b < a, and to uniform residues everywhere else but the check
+ * positions: its sign is the decision and a and b stay here, so the custodian learns accept or
+ * reject (and, from |v|, a blurred margin — bounded by a's spread; it never leaves the custodian).
+ * A blinder (blinder.ts: fresh Enc_pk(M) plus flooding noise) re-randomizes every result.
  *
- * Templates are stored in NTT form, so a ct×pt match transforms only the probe: NTT(probe),
- * pointwise product, one inverse NTT — about 40% less than SEAL's generic multiplyPlain.
+ * Templates are stored in NTT form, so a ct×pt match transforms only the probe: NTT(a·probe),
+ * pointwise product, one inverse NTT. Two primes are then dropped (modulus switching): the result
+ * is half the size and cheaper to decrypt, and the noise still fits (params.ts (2)).
  */
 import { InputError } from '../errors.ts';
+import { addPlainCoefficient } from './ciphertextEdit.ts';
 import { loadCiphertext, loadPublicKey, plaintextOf, serialize, withBfv } from './bfv.ts';
-import { addMaskToCiphertext } from './ciphertextMask.ts';
-import { maskCoefficients, probeCoefficients, scoreIndex, templateCoefficients } from './encoding.ts';
-import { centred, inverse, mulMod, randomNonZero } from './modular.ts';
-import { BLOCK, CHECK_INDICES } from './params.ts';
-
-/**
- * `encrypted`: the probe is encrypted under the user's public key and multiplied ct×ct (the
- * result has 3 polynomials; decryption needs no relinearization key). `plain`: the probe stays a
- * plaintext and is multiplied ct×pt — cheaper, same result.
- */
-export type ProbeMode = 'encrypted' | 'plain';
-
-export type MaskedMatch = {
-  /** The masked result, for the custodian. */
-  ciphertext: Uint8Array;
-  /** Turns the custodian's r·score mod t into the signed integer inner product. */
-  unmask(maskedScore: number): number;
-};
+import { probeCoefficients, templateCoefficients } from './encoding.ts';
+import { mod, randomIntIn } from './modular.ts';
+import { BLOCK, MAX_MASK_FACTOR, MAX_THRESHOLD, SCORE_INDEX } from './params.ts';
 
 /** Encrypts a quantized template (or several packed at offsets j·block) under a public key. */
 export function encryptTemplate(publicKey: Uint8Array, templates: Int8Array[], block: number = BLOCK): Promise<Uint8Array> {
@@ -42,43 +33,36 @@ export function encryptTemplate(publicKey: Uint8Array, templates: Int8Array[], b
   });
 }
 
-export async function maskedMatch(opts: {
-  template: Uint8Array;
-  publicKey: Uint8Array;
-  probe: Int8Array;
-  mode: ProbeMode;
-  /** Score positions left unmasked: 1 for a 1:1 match, k for k packed templates. */
-  blocks?: number;
-  block?: number;
-}): Promise<MaskedMatch> {
-  const { mode, blocks = 1, block = BLOCK } = opts;
-  const r = randomNonZero();
-  const probe = probeCoefficients(opts.probe, r);
-  const kept = Array.from({ length: blocks }, (_, j) => scoreIndex(j, block));
-  // One template leaves the top coefficients of the product at 0: they let the custodian detect a wrong key.
-  if (blocks === 1) kept.push(...CHECK_INDICES);
-  const ciphertext = await withBfv((b) => {
-    using template = loadCiphertext(b, opts.template);
-    if (template.size() !== 2 || !template.isNttForm()) throw new InputError('template.bad_ciphertext', 'not a stored template');
-    using probePlain = plaintextOf(b, probe);
-    using product = new b.seal.Ciphertext();
-    if (mode === 'plain') {
+/**
+ * The masked result for the custodian. `threshold` is θ in the quantized score domain
+ * (scoreThreshold in quantize.ts); `blinder` is used once and wiped.
+ */
+export async function decisionMatch(opts: { template: Uint8Array; probe: Int8Array; threshold: number; blinder: Uint8Array }): Promise<Uint8Array> {
+  const { threshold, blinder } = opts;
+  if (!Number.isInteger(threshold) || Math.abs(threshold) > MAX_THRESHOLD) {
+    throw new InputError('template.bad_threshold', `threshold must be an integer in [−${MAX_THRESHOLD}, ${MAX_THRESHOLD}]`);
+  }
+  const a = randomIntIn(1, MAX_MASK_FACTOR);
+  const offset = mod(randomIntIn(0, a - 1) - a * threshold);
+  const probe = probeCoefficients(opts.probe, a);
+  try {
+    return await withBfv((b) => {
+      using template = loadCiphertext(b, opts.template);
+      if (template.size() !== 2 || !template.isNttForm()) throw new InputError('template.bad_ciphertext', 'not a stored template');
+      using blind = loadCiphertext(b, blinder);
+      using probePlain = plaintextOf(b, probe);
+      using product = new b.seal.Ciphertext();
       b.evaluator.plainTransformToNttInplace(probePlain, b.dataParmsId);
       b.evaluator.multiplyPlain(template, probePlain, product);
       b.evaluator.cipherTransformFromNttInplace(product);
-    } else {
-      // BFV ct×ct multiplies in coefficient form.
-      b.evaluator.cipherTransformFromNttInplace(template);
-      using pk = loadPublicKey(b, opts.publicKey);
-      using encryptor = new b.seal.Encryptor(b.context, pk);
-      using probeCipher = new b.seal.Ciphertext();
-      encryptor.encrypt(probePlain, probeCipher);
-      b.evaluator.multiply(template, probeCipher, product);
-    }
-    const bytes = serialize(b, product);
-    addMaskToCiphertext(bytes, maskCoefficients(kept), b.rns);
-    return bytes;
-  }).finally(() => probe.fill(0));
-  const rInverse = inverse(r);
-  return { ciphertext, unmask: (maskedScore) => centred(mulMod(maskedScore, rInverse)) };
+      b.evaluator.addInplace(product, blind);
+      b.evaluator.cipherModSwitchToInplace(product, b.resultParmsId);
+      const bytes = serialize(b, product);
+      addPlainCoefficient(bytes, SCORE_INDEX, offset, b.rns.result);
+      return bytes;
+    });
+  } finally {
+    probe.fill(0);
+    blinder.fill(0);
+  }
 }

@@ -1,10 +1,11 @@
-/** Arithmetic mod the plaintext modulus t and the randomness the masking needs. */
+/** Arithmetic mod the plaintext modulus t (≈ 2^30) and the randomness the masking needs. */
 import { getRandomValues } from 'node:crypto';
 import { PLAIN_MODULUS } from './params.ts';
 
 const T = PLAIN_MODULUS;
 // Largest multiple of t below 2³²: 32-bit draws under it reduce to a uniform residue.
 const LIMIT = Math.floor(2 ** 32 / T) * T;
+const TWO_15 = 2 ** 15;
 
 /** a mod t in [0, t). */
 export function mod(a: number): number {
@@ -12,27 +13,21 @@ export function mod(a: number): number {
   return r < 0 ? r + T : r;
 }
 
-/** (a·b) mod t; exact because both are < 2¹⁷. */
+/**
+ * (a·b) mod t for |a|, |b| < 2^31. The product can reach 2^62, beyond doubles, so b is split in
+ * 15-bit halves: every intermediate stays below 2^46.
+ */
 export function mulMod(a: number, b: number): number {
-  return mod(a * b);
+  const x = mod(a);
+  const y = mod(b);
+  const high = Math.floor(y / TWO_15);
+  const low = y - high * TWO_15;
+  return mod(mod(x * high) * TWO_15 + x * low);
 }
 
 /** The signed integer in (−t/2, t/2] that a residue stands for. */
 export function centred(residue: number): number {
   return residue > (T - 1) / 2 ? residue - T : residue;
-}
-
-/** a⁻¹ mod t for a ≢ 0 (t is prime: a^(t−2)). */
-export function inverse(a: number): number {
-  let result = 1;
-  let base = mod(a);
-  let e = T - 2;
-  while (e > 0) {
-    if (e & 1) result = mulMod(result, base);
-    base = mulMod(base, base);
-    e >>>= 1;
-  }
-  return result;
 }
 
 /** `count` independent uniform residues mod t, by rejection sampling of 32-bit draws. */
@@ -47,10 +42,12 @@ export function uniformResidues(count: number): Uint32Array {
   return out;
 }
 
-/** A uniform residue in [1, t). */
-export function randomNonZero(): number {
+/** A uniform integer in [low, high] (high − low < 2^32), by rejection sampling. */
+export function randomIntIn(low: number, high: number): number {
+  const span = high - low + 1;
+  const limit = Math.floor(2 ** 32 / span) * span;
   for (;;) {
-    const [r] = uniformResidues(1);
-    if (r !== 0) return r;
+    const [x] = getRandomValues(new Uint32Array(1));
+    if (x < limit) return low + (x % span);
   }
 }

@@ -8,28 +8,41 @@ export type StoredTemplate = {
   ciphertext: Uint8Array;
 };
 
-type Row = { model: string; dim: number; public_key: Uint8Array; ciphertext: Uint8Array };
+/** `version` changes with every (re-)enrollment: blinders made under an older public key are not used. */
+export type MatchableTemplate = Omit<StoredTemplate, 'publicKey'> & { version: string };
 
-/** The user's template; the public key (70 KB) is read only when `withPublicKey` is set. */
-export async function findTemplate(sql: Sql, tenantId: string, userId: string, withPublicKey = true): Promise<StoredTemplate | undefined> {
+type Row = { model: string; dim: number; ciphertext: Uint8Array; version: string };
+
+/** The user's template without its public key (270 KB, needed only to make blinders). */
+export async function findTemplate(sql: Sql, tenantId: string, userId: string): Promise<MatchableTemplate | undefined> {
   const { rows } = await sql.query<Row>(
-    `SELECT model, dim, CASE WHEN $3 THEN public_key ELSE ''::bytea END AS public_key, ciphertext
-       FROM face_templates WHERE tenant_id = $1 AND user_id = $2`,
-    [tenantId, userId, withPublicKey],
+    'SELECT model, dim, ciphertext, created_at::text AS version FROM face_templates WHERE tenant_id = $1 AND user_id = $2',
+    [tenantId, userId],
   );
   const row = rows[0];
-  return row && { model: row.model, dim: row.dim, publicKey: new Uint8Array(row.public_key), ciphertext: new Uint8Array(row.ciphertext) };
+  return row && { model: row.model, dim: row.dim, ciphertext: new Uint8Array(row.ciphertext), version: row.version };
 }
 
-/** Inserts or replaces the user's template (re-enrollment replaces key pair and ciphertext). */
-export async function saveTemplate(sql: Sql, tenantId: string, userId: string, t: StoredTemplate): Promise<void> {
-  await sql.query(
+/** The public key of the template at `version`, or undefined once it was replaced or removed. */
+export async function findPublicKey(sql: Sql, tenantId: string, userId: string, version: string): Promise<Uint8Array | undefined> {
+  const { rows } = await sql.query<{ public_key: Uint8Array }>(
+    'SELECT public_key FROM face_templates WHERE tenant_id = $1 AND user_id = $2 AND created_at::text = $3',
+    [tenantId, userId, version],
+  );
+  return rows[0] && new Uint8Array(rows[0].public_key);
+}
+
+/** Inserts or replaces the user's template (re-enrollment replaces key pair and ciphertext); returns its version. */
+export async function saveTemplate(sql: Sql, tenantId: string, userId: string, t: StoredTemplate): Promise<string> {
+  const { rows } = await sql.query<{ version: string }>(
     `INSERT INTO face_templates (tenant_id, user_id, model, dim, public_key, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (tenant_id, user_id) DO UPDATE
        SET model = EXCLUDED.model, dim = EXCLUDED.dim, public_key = EXCLUDED.public_key,
-           ciphertext = EXCLUDED.ciphertext, created_at = now()`,
+           ciphertext = EXCLUDED.ciphertext, created_at = now()
+     RETURNING created_at::text AS version`,
     [tenantId, userId, t.model, t.dim, Buffer.from(t.publicKey), Buffer.from(t.ciphertext)],
   );
+  return rows[0].version;
 }
 
 /** Whether the user has a template, without reading it. */

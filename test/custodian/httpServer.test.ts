@@ -10,13 +10,19 @@ import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
 import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
-import { randomUnit } from '../template/vectors.ts';
+import { bfv } from '../../src/template/bfv.ts';
+import { makeBlinder } from '../../src/template/blinder.ts';
+import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
+import { quantize } from '../../src/template/quantize.ts';
+import { dot, randomUnit } from '../template/vectors.ts';
 
 const db = await freshDatabase();
 const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
 const local = createLocalCustodian({ db, kv, keks: [newKek('k1')], decryptLimit: 3 });
+// The in-process service warms SEAL up as `npm run custodian` does before listening.
+await bfv();
 const server = createCustodianHttpServer(local, token);
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
@@ -35,10 +41,31 @@ test('the provider enrolls, matches and removes through the remote custodian', a
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
-  const { score } = await templates.match('acme', userId, face.slice());
-  assert.ok(Math.abs(score - 1) < 0.02);
+  assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
+  assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5 }), { accepted: false });
+  await templates.idle();
   assert.equal(await templates.remove('acme', userId), true);
-  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'template.not_enrolled' });
+  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.5 }), { code: 'template.not_enrolled' });
+});
+
+test('the answer to a decision request carries one bit: the HTTP body is one of two fixed strings', async () => {
+  const userId = await seedUser(db, 'acme');
+  const publicKey = await local.createUserKey('acme', userId);
+  const t = quantize(randomUnit(128));
+  const p = quantize(randomUnit(128));
+  const template = await encryptTemplate(publicKey, [t]);
+  const bodies = new Set<string>();
+  for (const threshold of [dot(p, t), dot(p, t) + 1]) {
+    const ciphertext = await decisionMatch({ template, probe: p, threshold, blinder: await makeBlinder(publicKey) });
+    const res = await fetch(`${url}/v1/decide`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ tenant: 'acme', user: userId, ciphertext: Buffer.from(ciphertext).toString('base64') }),
+    });
+    assert.equal(res.status, 200);
+    bodies.add(await res.text());
+  }
+  assert.deepEqual([...bodies], ['{"decision":"accept"}', '{"decision":"reject"}']);
 });
 
 test('a wrong or missing token gets 401', async () => {
@@ -56,12 +83,12 @@ test('a wrong or missing token gets 401', async () => {
 
 test('errors keep their codes across HTTP: not found, bad input, rate limit, unknown route', async () => {
   const remote = createRemoteCustodian({ url, token });
-  await assert.rejects(remote.decryptMaskedScore('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', new Uint8Array(4)), { code: 'custodian.no_key', status: 404 });
+  await assert.rejects(remote.decideMatch('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', { ciphertext: new Uint8Array(4) }), { code: 'custodian.no_key', status: 404 });
   await assert.rejects(remote.createUserKey('acme', 'nope'), { code: 'custodian.bad_user', status: 400 });
   const userId = await seedUser(db, 'acme');
   await remote.createUserKey('acme', userId);
-  for (let i = 0; i < 3; i++) await assert.rejects(remote.decryptMaskedScore('acme', userId, new Uint8Array(4)), { code: 'template.bad_ciphertext' });
-  await assert.rejects(remote.decryptMaskedScore('acme', userId, new Uint8Array(4)), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
+  for (let i = 0; i < 3; i++) await assert.rejects(remote.decideMatch('acme', userId, { ciphertext: new Uint8Array(4) }), { code: 'template.bad_ciphertext' });
+  await assert.rejects(remote.decideMatch('acme', userId, { ciphertext: new Uint8Array(4) }), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
   const res = await fetch(`${url}/v1/export-key`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
   assert.equal(res.status, 404, 'no such call exists');
   const bad = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'not json' });
@@ -92,7 +119,8 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     const userId = await seedUser(db, 'acme');
     const face = randomUnit(128);
     await templates.enroll('acme', userId, face.slice());
-    assert.ok(Math.abs((await templates.match('acme', userId, face.slice())).score - 1) < 0.02);
+    assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
+    await templates.idle();
     const { rows } = await db.withTenant('acme', (sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
     assert.equal(rows[0].kek_id, 'svc');
     const res = await fetch(`${serviceUrl}/v1/shred`, { method: 'POST', body: '{}' });

@@ -4,7 +4,8 @@ import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import * as custodianModule from '../../src/custodian/custodian.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { bfv, loadCiphertext, serialize } from '../../src/template/bfv.ts';
-import { encryptTemplate, maskedMatch } from '../../src/template/matcher.ts';
+import { makeBlinder } from '../../src/template/blinder.ts';
+import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { auditTypes, newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
 import { dot, randomUnit } from '../template/vectors.ts';
@@ -13,12 +14,13 @@ const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 const k1 = newKek('k1');
 
-async function matchOnce(custodian: ReturnType<typeof createLocalCustodian>, userId: string, publicKey: Uint8Array) {
+/** A result at θ = score (accept) or θ = score + 1 (reject). */
+async function matchOnce(custodian: ReturnType<typeof createLocalCustodian>, userId: string, publicKey: Uint8Array, accept = true) {
   const t = quantize(randomUnit(128));
   const p = quantize(randomUnit(128));
   const template = await encryptTemplate(publicKey, [t]);
-  const masked = await maskedMatch({ template, publicKey, probe: p, mode: 'plain' });
-  return { template, expected: dot(p, t), masked, decrypt: () => custodian.decryptMaskedScore('acme', userId, masked.ciphertext) };
+  const ciphertext = await decisionMatch({ template, probe: p, threshold: dot(p, t) + (accept ? 0 : 1), blinder: await makeBlinder(publicKey) });
+  return { template, ciphertext, decrypt: () => custodian.decideMatch('acme', userId, { ciphertext }) };
 }
 
 test('the custodian surface is exactly the narrow set: no general decryption, no key export', () => {
@@ -27,17 +29,17 @@ test('the custodian surface is exactly the narrow set: no general decryption, no
   assert.deepEqual(Object.keys(custodianModule), ['CUSTODIAN_METHODS']);
 });
 
-test('decrypts a masked result to r·score only, and audits it', async () => {
+test('answers a masked result with accept or reject only, and audits the decision alone', async () => {
   const custodian = createLocalCustodian({ db, kv, keks: [k1] });
   const userId = await seedUser(db, 'acme');
   const publicKey = await custodian.createUserKey('acme', userId);
-  const m = await matchOnce(custodian, userId, publicKey);
-  const value = await m.decrypt();
-  assert.ok(Number.isInteger(value) && value >= 0 && value < 65537);
-  assert.equal(m.masked.unmask(value), m.expected);
-  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt']);
-  const { rows } = await db.withTenant('acme', (sql) => sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'custodian.decrypt'"));
-  assert.deepEqual(rows[0].data, { kekId: 'k1' }, 'no ciphertext, key or score in the audit data');
+  assert.equal(await (await matchOnce(custodian, userId, publicKey, true)).decrypt(), 'accept', 'score = θ accepts');
+  assert.equal(await (await matchOnce(custodian, userId, publicKey, false)).decrypt(), 'reject', 'score = θ − 1 rejects');
+  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt', 'custodian.decrypt']);
+  const { rows } = await db.withTenant('acme', (sql) =>
+    sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'custodian.decrypt' AND subject = $1 ORDER BY seq", [userId]),
+  );
+  assert.deepEqual(rows.map((r) => r.data), [{ kekId: 'k1', decision: 'accept' }, { kekId: 'k1', decision: 'reject' }], 'no ciphertext, key or score in the audit data');
 });
 
 test('the custodian cannot be made to decrypt a template: unmasked ciphertexts are refused', async () => {
@@ -46,26 +48,26 @@ test('the custodian cannot be made to decrypt a template: unmasked ciphertexts a
   const publicKey = await custodian.createUserKey('acme', userId);
   const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
   // As stored (NTT form) it is not even a match result…
-  await assert.rejects(custodian.decryptMaskedScore('acme', userId, template), { code: 'custodian.bad_ciphertext' });
+  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: template }), { code: 'custodian.bad_ciphertext' });
   // …and brought to coefficient form it decrypts to a mostly-zero plaintext, which is refused.
   const b = await bfv();
   using cipher = loadCiphertext(b, template);
   b.evaluator.cipherTransformFromNttInplace(cipher);
-  await assert.rejects(custodian.decryptMaskedScore('acme', userId, serialize(b, cipher)), { code: 'custodian.unmasked', status: 422 });
+  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: serialize(b, cipher) }), { code: 'custodian.unmasked', status: 422 });
   assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt_refused']);
-  await assert.rejects(custodian.decryptMaskedScore('acme', userId, new Uint8Array(10)), { code: 'template.bad_ciphertext' });
+  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: new Uint8Array(10) }), { code: 'template.bad_ciphertext' });
 });
 
-test('a result decrypted under another user’s key is refused, never turned into a random score', async () => {
+test('a result decrypted under another user’s key is refused, never turned into a random decision', async () => {
   const custodian = createLocalCustodian({ db, kv, keks: [k1] });
   const alice = await seedUser(db, 'acme');
   const bob = await seedUser(db, 'acme');
   const aliceKey = await custodian.createUserKey('acme', alice);
   await custodian.createUserKey('acme', bob);
   const m = await matchOnce(custodian, alice, aliceKey);
-  await assert.rejects(custodian.decryptMaskedScore('acme', bob, m.masked.ciphertext), { code: 'custodian.wrong_key', status: 409 });
+  await assert.rejects(custodian.decideMatch('acme', bob, { ciphertext: m.ciphertext }), { code: 'custodian.wrong_key', status: 409 });
   assert.deepEqual(await auditTypes(db, 'acme', bob), ['custodian.key_created', 'custodian.decrypt_refused']);
-  assert.equal(m.masked.unmask(await m.decrypt()), m.expected);
+  assert.equal(await m.decrypt(), 'accept');
 });
 
 test('decryptions are rate-limited per user', async () => {
@@ -84,8 +86,8 @@ test('decryptions are rate-limited per user', async () => {
 test('bad ids and unknown users are typed errors', async () => {
   const custodian = createLocalCustodian({ db, kv, keks: [k1] });
   await assert.rejects(custodian.createUserKey('ACME!', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41'), { code: 'custodian.bad_tenant' });
-  await assert.rejects(custodian.decryptMaskedScore('acme', 'not-a-uuid', new Uint8Array(1)), { code: 'custodian.bad_user' });
-  await assert.rejects(custodian.decryptMaskedScore('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', new Uint8Array(1)), { code: 'custodian.no_key' });
+  await assert.rejects(custodian.decideMatch('acme', 'not-a-uuid', { ciphertext: new Uint8Array(1) }), { code: 'custodian.bad_user' });
+  await assert.rejects(custodian.decideMatch('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', { ciphertext: new Uint8Array(1) }), { code: 'custodian.no_key' });
 });
 
 test('crypto-shredding: after the key is deleted nothing decrypts the user’s results, and it is audited', async () => {
@@ -115,9 +117,8 @@ test('KEK rotation: rewrap all keys, drop the old KEK, matching still works', as
   assert.deepEqual(rows.map((r) => r.kek_id), ['k2']);
   const after = createLocalCustodian({ db, kv, keks: [k2] });
   for (let i = 0; i < users.length; i++) {
-    const probe = quantize(randomUnit(128));
-    const masked = await maskedMatch({ template: templates[i], publicKey: publicKeys[i], probe, mode: 'plain' });
-    assert.equal(typeof masked.unmask(await after.decryptMaskedScore('acme', users[i], masked.ciphertext)), 'number');
+    const ciphertext = await decisionMatch({ template: templates[i], probe: quantize(randomUnit(128)), threshold: -16129, blinder: await makeBlinder(publicKeys[i]) });
+    assert.equal(await after.decideMatch('acme', users[i], { ciphertext }), 'accept');
   }
   const m = await matchOnce(before, users[0], publicKeys[0]);
   await assert.rejects(m.decrypt(), { code: 'custodian.kek_unavailable' }, 'the removed KEK is no longer needed nor accepted');

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { openKey, sealKey } from '../../src/custodian/sealedKey.ts';
 import { newKek } from '../template/fixtures.ts';
@@ -24,4 +25,18 @@ test('a sealed key opens only for its tenant, user and KEK', () => {
 test('sealing the same key twice gives different blobs (fresh IV)', () => {
   const kek = newKek('k1');
   assert.notDeepEqual(sealKey(kek, 'acme', user, Buffer.from('x')), sealKey(kek, 'acme', user, Buffer.from('x')));
+});
+
+test('a blob with a truncated (4-byte) tag is refused, even one valid for that tag length', () => {
+  const kek = newKek('k1');
+  // A forger's best case: an empty secret under a genuine 4-byte tag (2^32 tries would find one).
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', kek.key, iv, { authTagLength: 4 });
+  cipher.setAAD(Buffer.from(`facegate-custodian-key:v1\nacme\n${user}\nk1`));
+  cipher.final();
+  const forged = Buffer.concat([iv, cipher.getAuthTag()]);
+  assert.throws(() => openKey(kek, 'acme', user, forged), { code: 'custodian.unseal_failed' });
+  const sealed = Buffer.from(sealKey(kek, 'acme', user, Buffer.from('secret key bytes')));
+  assert.throws(() => openKey(kek, 'acme', user, sealed.subarray(0, 28)), { code: 'custodian.unseal_failed' }, 'IV and tag with no body');
+  assert.throws(() => openKey(kek, 'acme', user, Buffer.concat([sealed.subarray(0, 16), sealed.subarray(28)])), { code: 'custodian.unseal_failed' }, 'tag cut to 4 bytes');
 });

@@ -72,7 +72,7 @@ describe('biometric consent', () => {
     assert.equal(await faceRows(), 2);
     assert.equal(await revokeBiometricConsent(w.db, faceData, TENANT, w.alice.id), true);
     await assert.rejects(assertBiometricConsent(w.db, TENANT, w.alice.id), { code: 'consent.required' });
-    await assert.rejects(faceData.match(TENANT, w.alice.id, randomUnit(128)), { code: 'template.not_enrolled' });
+    await assert.rejects(faceData.match(TENANT, w.alice.id, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' });
     assert.equal(await faceRows(), 0);
     assert.equal(await revokeBiometricConsent(w.db, faceData, TENANT, w.alice.id), false);
     assert.deepEqual((await auditEvents(w.db, 'biometric_consent.revoked')).map((e) => e.subject), [w.alice.id]);

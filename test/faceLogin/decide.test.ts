@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideActiveFace, decideFace } from '../../src/faceLogin/decide.ts';
+import { decideActiveFace, decideFace, isMatch, matchThresholdFor } from '../../src/faceLogin/decide.ts';
 import { faceAssurance } from '../../src/faceLogin/faceAssurance.ts';
 import { captureChallenge } from '../../src/faceLogin/captureChallenge.ts';
 import { issueCaptureNonce, type CaptureBinding, type HeadTurn } from '../../src/faceLogin/captureNonce.ts';
@@ -10,33 +10,38 @@ import { livenessThreshold, matchThreshold, strictMatchThreshold } from '../../s
 import { openWorld, TENANT, type World } from './world.ts';
 
 describe('decideFace', () => {
-  it('accepts at or above both thresholds', () => {
-    assert.deepEqual(decideFace({ match: matchThreshold, liveness: livenessThreshold }), { accepted: true });
-    assert.deepEqual(decideFace({ match: 0.99, liveness: 0.99 }), { accepted: true });
+  it('accepts a match that is live at or above the threshold', () => {
+    assert.deepEqual(decideFace({ matched: true, liveness: livenessThreshold }), { accepted: true });
+    assert.deepEqual(decideFace({ matched: true, liveness: 0.99 }), { accepted: true });
   });
 
   it('judges match and liveness separately and says which failed, with no score in the result', () => {
-    assert.deepEqual(decideFace({ match: matchThreshold - 0.001, liveness: 0.99 }), { accepted: false, failed: ['no_match'] });
-    assert.deepEqual(decideFace({ match: 0.99, liveness: livenessThreshold - 0.001 }), { accepted: false, failed: ['not_live'] });
-    assert.deepEqual(decideFace({ match: 0.1, liveness: 0.1 }), { accepted: false, failed: ['no_match', 'not_live'] });
+    assert.deepEqual(decideFace({ matched: false, liveness: 0.99 }), { accepted: false, failed: ['no_match'] });
+    assert.deepEqual(decideFace({ matched: true, liveness: livenessThreshold - 0.001 }), { accepted: false, failed: ['not_live'] });
+    assert.deepEqual(decideFace({ matched: false, liveness: 0.1 }), { accepted: false, failed: ['no_match', 'not_live'] });
   });
 
-  it('fails a layer whose score is not a number', () => {
-    assert.deepEqual(decideFace({ match: Number.NaN, liveness: Number.NaN }), { accepted: false, failed: ['no_match', 'not_live'] });
+  it('fails a layer whose input is broken', () => {
+    assert.deepEqual(decideFace({ matched: undefined as unknown as boolean, liveness: Number.NaN }), { accepted: false, failed: ['no_match', 'not_live'] });
+  });
+
+  it('the CLI judges a plaintext cosine at matchThreshold', () => {
+    assert.equal(isMatch(matchThreshold), true);
+    assert.equal(isMatch(matchThreshold - 0.001), false);
+    assert.equal(isMatch(Number.NaN), false);
   });
 });
 
 describe('decideActiveFace (loa 3)', () => {
   const turned = { ok: true } as const;
-  it('accepts at the strict threshold only, and says which layer failed', () => {
+  it('the encrypted match is asked at the strict threshold for loa 3 only, and the result says which layer failed', () => {
     assert.ok(strictMatchThreshold > matchThreshold);
-    assert.deepEqual(decideActiveFace({ match: strictMatchThreshold, liveness: 0.99 }, turned), { accepted: true });
-    // A score loa 2 accepts is not enough for loa 3.
-    const between = (matchThreshold + strictMatchThreshold) / 2;
-    assert.deepEqual(decideFace({ match: between, liveness: 0.99 }), { accepted: true });
-    assert.deepEqual(decideActiveFace({ match: between, liveness: 0.99 }, turned), { accepted: false, failed: ['no_match'] });
-    assert.deepEqual(decideActiveFace({ match: 0.9, liveness: 0.2 }, { ok: false, reason: 'wrong_turns' }), { accepted: false, failed: ['not_live', 'wrong_turns'] });
-    assert.deepEqual(decideActiveFace({ match: Number.NaN, liveness: Number.NaN }, turned), { accepted: false, failed: ['no_match', 'not_live'] });
+    assert.equal(matchThresholdFor(true), strictMatchThreshold);
+    assert.equal(matchThresholdFor(false), matchThreshold);
+    assert.deepEqual(decideActiveFace({ matched: true, liveness: 0.99 }, turned), { accepted: true });
+    assert.deepEqual(decideActiveFace({ matched: false, liveness: 0.99 }, turned), { accepted: false, failed: ['no_match'] });
+    assert.deepEqual(decideActiveFace({ matched: true, liveness: 0.2 }, { ok: false, reason: 'wrong_turns' }), { accepted: false, failed: ['not_live', 'wrong_turns'] });
+    assert.deepEqual(decideActiveFace({ matched: false, liveness: Number.NaN }, turned), { accepted: false, failed: ['no_match', 'not_live'] });
   });
 });
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkQuantized, maskCoefficients, probeCoefficients, scoreIndex, templateCoefficients } from '../../src/template/encoding.ts';
-import { centred, inverse, mod, mulMod, randomNonZero, uniformResidues } from '../../src/template/modular.ts';
-import { CHECK_INDICES, PLAIN_MODULUS, POLY_DEGREE, SCORE_INDEX } from '../../src/template/params.ts';
+import { centred, mod, mulMod, randomIntIn, uniformResidues } from '../../src/template/modular.ts';
+import { CHECK_INDICES, MAX_MASK_FACTOR, PLAIN_MODULUS, POLY_DEGREE, SCORE_INDEX } from '../../src/template/params.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { dot, unitVector } from './vectors.ts';
 
@@ -23,13 +23,13 @@ function negacyclicProduct(a: Uint32Array, b: Uint32Array): number[] {
   return out;
 }
 
-test('coefficient B−1 of r·p·T is r·⟨p,t⟩ mod t', () => {
+test('coefficient B−1 of a·p·T is a·⟨p,t⟩, exactly (no wrap), for every mask factor a', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 512 }).chain((d) => fc.tuple(unitVector(d), unitVector(d))), fc.integer({ min: 1, max: PLAIN_MODULUS - 1 }), ([u, v], r) => {
+    fc.property(fc.integer({ min: 1, max: 512 }).chain((d) => fc.tuple(unitVector(d), unitVector(d))), fc.integer({ min: 1, max: MAX_MASK_FACTOR }), ([u, v], a) => {
       const p = quantize(u);
       const t = quantize(v);
-      const product = negacyclicProduct(probeCoefficients(p, r), templateCoefficients([t]));
-      assert.equal(centred(mulMod(product[SCORE_INDEX], inverse(r))), dot(p, t));
+      const product = negacyclicProduct(probeCoefficients(p, a), templateCoefficients([t]));
+      assert.equal(centred(product[SCORE_INDEX]), a * dot(p, t));
     }),
     { numRuns: 40 },
   );
@@ -37,7 +37,7 @@ test('coefficient B−1 of r·p·T is r·⟨p,t⟩ mod t', () => {
 
 test('packed templates each get their own score coefficient, wrap included', () => {
   fc.assert(
-    fc.property(fc.array(unitVector(128), { minLength: 32, maxLength: 32 }), unitVector(128), (templates, probe) => {
+    fc.property(fc.array(unitVector(128), { minLength: POLY_DEGREE / 128, maxLength: POLY_DEGREE / 128 }), unitVector(128), (templates, probe) => {
       const qs = templates.map(quantize);
       const p = quantize(probe);
       const product = negacyclicProduct(probeCoefficients(p, 1), templateCoefficients(qs, 128));
@@ -45,7 +45,7 @@ test('packed templates each get their own score coefficient, wrap included', () 
     }),
     { numRuns: 5 },
   );
-  assert.throws(() => templateCoefficients(new Array(33).fill(new Int8Array(128)), 128), { code: 'template.too_many' });
+  assert.throws(() => templateCoefficients(new Array(POLY_DEGREE / 128 + 1).fill(new Int8Array(128)), 128), { code: 'template.too_many' });
 });
 
 test('the mask is zero exactly at the kept positions', () => {
@@ -69,11 +69,20 @@ test('vectors outside the quantized-unit bound are refused', () => {
   assert.throws(() => probeCoefficients(new Int8Array(600), 1), { code: 'template.bad_dimension' });
 });
 
-test('modular helpers: inverse, centred residues, uniform draws in range', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: PLAIN_MODULUS - 1 }), (a) => assert.equal(mulMod(a, inverse(a)), 1)));
+test('modular helpers: exact products beyond 2^53, centred residues, uniform draws in range', () => {
+  const T = BigInt(PLAIN_MODULUS);
+  const big = fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 });
+  fc.assert(fc.property(big, big, (a, b) => assert.equal(BigInt(mulMod(a, b)), (((BigInt(a) * BigInt(b)) % T) + T) % T)));
+  assert.equal(mulMod(PLAIN_MODULUS - 1, PLAIN_MODULUS - 1), 1);
   assert.equal(centred(PLAIN_MODULUS - 1), -1);
-  assert.equal(centred((PLAIN_MODULUS - 1) / 2), 32768);
+  assert.equal(centred((PLAIN_MODULUS - 1) / 2), (PLAIN_MODULUS - 1) / 2);
   const draws = uniformResidues(100_000);
   assert.ok(draws.every((x) => x < PLAIN_MODULUS));
-  for (let i = 0; i < 1000; i++) assert.notEqual(randomNonZero(), 0);
+  const seen = new Set<number>();
+  for (let i = 0; i < 1000; i++) {
+    const x = randomIntIn(3, 7);
+    assert.ok(x >= 3 && x <= 7);
+    seen.add(x);
+  }
+  assert.equal(seen.size, 5);
 });

@@ -16,7 +16,7 @@ type Row = { model: string; dim: number; public_key: Uint8Array; ciphertext: Uin
 const templateRow = async (tenantId: string, userId: string) =>
   (await db.withTenant(tenantId, (sql) => sql.query<Row>('SELECT model, dim, public_key, ciphertext FROM face_templates WHERE user_id = $1', [userId]))).rows[0];
 
-test('enroll then match gives the cosine within quantization error, and wipes the embeddings', async () => {
+test('enroll then match decides at the threshold as the cosine does (outside the quantization error), only a decision comes back, embeddings are wiped', async () => {
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
   const same = normalise(Float32Array.from(face, (x, i) => x + 0.2 * randomUnit(128)[i]));
@@ -25,23 +25,29 @@ test('enroll then match gives the cosine within quantization error, and wipes th
   await templates.enroll('acme', userId, enrolled);
   assert.ok(enrolled.every((x) => x === 0), 'enrolled embedding wiped');
   const probe = same.slice();
-  const { score } = await templates.match('acme', userId, probe);
+  const answer = await templates.match('acme', userId, probe, { threshold: expected - 0.02 });
+  assert.deepEqual(answer, { accepted: true }, 'the answer is the decision and nothing else');
   assert.ok(probe.every((x) => x === 0), 'probe wiped');
-  assert.ok(Math.abs(score - expected) < 0.02, `score ${score} vs cosine ${expected}`);
-  const stranger = await templates.match('acme', userId, randomUnit(128));
-  assert.ok(stranger.score < 0.5, `impostor score ${stranger.score}`);
+  assert.deepEqual(await templates.match('acme', userId, same.slice(), { threshold: Math.min(1, expected + 0.02) }), { accepted: false });
+  assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5 }), { accepted: false }, 'a stranger');
+  // The loa 2 and loa 3 thresholds of the product.
+  assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.48 }), { accepted: true });
+  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 1.5 }), { code: 'template.bad_threshold' });
   const row = await templateRow('acme', userId);
   assert.equal(row.model, 'test-128');
   assert.equal(row.dim, 128);
+  await templates.idle();
 });
 
-test('encrypted-probe mode (ct×ct) gives the same scores', async () => {
+test('blinders are made ahead: after enrollment the pool serves matches, and a re-enrollment never meets an old blinder', async () => {
   const userId = await seedUser(db, 'acme');
-  const ctct = createFaceTemplates({ db, custodian, model: 'test-128', probeMode: 'encrypted' });
   const face = randomUnit(128);
-  await ctct.enroll('acme', userId, face.slice());
-  const { score } = await ctct.match('acme', userId, face.slice());
-  assert.ok(Math.abs(score - 1) < 0.02, `self-match ${score}`);
+  await templates.enroll('acme', userId, face.slice());
+  await templates.idle();
+  await templates.enroll('acme', userId, face.slice());
+  // Without waiting for the refill: either a fresh pooled blinder or one made on the spot, never a stale one.
+  for (let i = 0; i < 3; i++) assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
+  await templates.idle();
 });
 
 test('crypto-shredding: after remove, even a restored copy of the template cannot be matched or decrypted', async () => {
@@ -51,14 +57,14 @@ test('crypto-shredding: after remove, even a restored copy of the template canno
   const backup = await templateRow('acme', userId);
   assert.equal(await templates.remove('acme', userId), true);
   assert.equal(await templateRow('acme', userId), undefined);
-  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'template.not_enrolled' });
+  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.33 }), { code: 'template.not_enrolled' });
   // A backup of the row restored later is still useless: its secret key is gone.
   await db.withTenant('acme', (sql) =>
     sql.query('INSERT INTO face_templates (tenant_id, user_id, model, dim, public_key, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', [
       'acme', userId, backup.model, backup.dim, backup.public_key, backup.ciphertext,
     ]),
   );
-  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'template.not_enrolled' });
+  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.33 }), { code: 'template.not_enrolled' });
   assert.ok((await auditTypes(db, 'acme', userId)).includes('custodian.key_shredded'));
   assert.equal(await templates.remove('acme', userId), true, 'the restored row is deleted');
   assert.equal(await templates.remove('acme', userId), false);
@@ -73,17 +79,16 @@ test('KEK rotation leaves stored templates byte-identical and matching keeps wor
   await createLocalCustodian({ db, kv, keks: [k2, k1] }).rewrapAll();
   assert.deepEqual(await templateRow('acme', userId), before);
   const rotated = createFaceTemplates({ db, custodian: createLocalCustodian({ db, kv, keks: [k2] }), model: 'test-128' });
-  const { score } = await rotated.match('acme', userId, face.slice());
-  assert.ok(Math.abs(score - 1) < 0.02);
+  assert.deepEqual(await rotated.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
 });
 
-test('a template left from an earlier key pair yields an error, not a random score', async () => {
+test('a template left from an earlier key pair yields an error, not a random decision', async () => {
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
   // The key is replaced but the template is not (an interrupted re-enrollment, a restored backup).
   await custodian.createUserKey('acme', userId);
-  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'custodian.wrong_key' });
+  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.33 }), { code: 'custodian.wrong_key' });
 });
 
 test('a re-enrollment that fails after the new key leaves the user cleanly not enrolled', async () => {
@@ -97,17 +102,17 @@ test('a re-enrollment that fails after the new key leaves the user cleanly not e
   });
   await assert.rejects(faulty.enroll('acme', userId, randomUnit(128)), { code: 'template.bad_public_key' });
   assert.equal(await templateRow('acme', userId), undefined, 'the old template, now without its key, is gone');
-  await assert.rejects(templates.match('acme', userId, randomUnit(128)), { code: 'template.not_enrolled' });
+  await assert.rejects(templates.match('acme', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' });
 });
 
 test('typed errors: unknown user, not enrolled, other tenant, wrong dimension or model', async () => {
   await assert.rejects(templates.enroll('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', randomUnit(128)), { code: 'template.unknown_user' });
   const userId = await seedUser(db, 'acme');
-  await assert.rejects(templates.match('acme', userId, randomUnit(128)), { code: 'template.not_enrolled' });
+  await assert.rejects(templates.match('acme', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' });
   await templates.enroll('acme', userId, randomUnit(128));
-  await assert.rejects(templates.match('globex', userId, randomUnit(128)), { code: 'template.not_enrolled' }, 'RLS hides other tenants');
-  await assert.rejects(templates.match('acme', userId, randomUnit(64)), { code: 'template.dimension_mismatch' });
+  await assert.rejects(templates.match('globex', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' }, 'RLS hides other tenants');
+  await assert.rejects(templates.match('acme', userId, randomUnit(64), { threshold: 0.33 }), { code: 'template.dimension_mismatch' });
   const other = createFaceTemplates({ db, custodian, model: 'other-model' });
-  await assert.rejects(other.match('acme', userId, randomUnit(128)), { code: 'template.model_mismatch' });
+  await assert.rejects(other.match('acme', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.model_mismatch' });
   await assert.rejects(templates.enroll('acme', userId, new Float32Array(128)), { code: 'template.bad_embedding' });
 });

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bfv, plaintextOf } from '../../src/template/bfv.ts';
+import { PLAIN_MODULUS } from '../../src/template/params.ts';
 import { plaintextBytes, readCoefficients } from '../../src/template/plaintextCodec.ts';
 
 test('our plaintext bytes load into SEAL as the intended polynomial', async () => {
@@ -13,7 +14,7 @@ test('our plaintext bytes load into SEAL as the intended polynomial', async () =
 
 test('SEAL serializes a plaintext exactly as we do, and we read it back', async () => {
   const b = await bfv();
-  const coefficients = [7, 0, 65536, 1, 42];
+  const coefficients = [7, 0, PLAIN_MODULUS - 1, 1, 42];
   using plain = plaintextOf(b, coefficients);
   const saved = plain.saveToArray(b.seal.ComprModeType.none) as Uint8Array;
   assert.deepEqual(Buffer.from(saved), Buffer.from(plaintextBytes(coefficients)));
@@ -22,7 +23,8 @@ test('SEAL serializes a plaintext exactly as we do, and we read it back', async 
 
 test('SEAL rejects coefficients outside [0, t) from our bytes', async () => {
   const b = await bfv();
-  assert.throws(() => plaintextOf(b, [65537]));
+  assert.throws(() => plaintextOf(b, [PLAIN_MODULUS]));
+  using top = plaintextOf(b, [PLAIN_MODULUS - 1]);
 });
 
 test('reading a non-plaintext blob fails loudly', () => {

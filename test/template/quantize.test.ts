@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cosineFromScore, quantize } from '../../src/template/quantize.ts';
-import { maxSquaredNorm, MAX_EXACT_SCORE } from '../../src/template/params.ts';
+import { cosineFromScore, quantize, scoreThreshold } from '../../src/template/quantize.ts';
+import { maxSquaredNorm, MAX_SCORE, MAX_THRESHOLD } from '../../src/template/params.ts';
 import { cosine, dot, normalise, randomUnit, unitVector } from './vectors.ts';
 
 test('quantized unit vectors stay inside the no-wrap norm bound', () => {
@@ -14,8 +14,8 @@ test('quantized unit vectors stay inside the no-wrap norm bound', () => {
       assert.ok(s <= maxSquaredNorm(q.length));
     }),
   );
-  // The bound itself is below (t−1)/2 for every allowed dimension (Cauchy–Schwarz, params.ts).
-  assert.ok(maxSquaredNorm(512) <= MAX_EXACT_SCORE);
+  // The bound params.ts builds the decision mask's no-wrap proof on.
+  assert.equal(MAX_SCORE, 19130);
   assert.equal(maxSquaredNorm(128), 17597);
 });
 
@@ -24,7 +24,7 @@ test('the worst adversarial inner product of quantized vectors cannot wrap mod t
   for (const d of [1, 128, 512]) {
     const spread = quantize(new Float32Array(d).fill(1));
     const axis = quantize(Float32Array.from({ length: d }, (_, i) => (i === 0 ? 1 : 0)));
-    for (const [a, b] of [[spread, spread], [axis, axis], [spread, axis]]) assert.ok(Math.abs(dot(a, b)) <= MAX_EXACT_SCORE);
+    for (const [a, b] of [[spread, spread], [axis, axis], [spread, axis]]) assert.ok(Math.abs(dot(a, b)) <= MAX_SCORE);
   }
 });
 
@@ -48,4 +48,18 @@ test('quantize rejects unusable embeddings with typed errors', () => {
   assert.throws(() => quantize(new Float32Array(128)), { code: 'template.bad_embedding' });
   assert.throws(() => quantize(Float32Array.of(1, Number.NaN)), { code: 'template.bad_embedding' });
   assert.deepEqual([...quantize(Float32Array.of(3, 4))], [76, 102], 're-normalised before rounding');
+});
+
+test('a cosine threshold becomes the integer θ that decides exactly as the cosine did', () => {
+  fc.assert(
+    fc.property(fc.double({ min: -1, max: 1, noNaN: true }), fc.integer({ min: -MAX_THRESHOLD, max: MAX_THRESHOLD }), (cosine, score) => {
+      const theta = scoreThreshold(cosine);
+      assert.ok(Math.abs(theta) <= MAX_THRESHOLD);
+      assert.equal(score >= theta, cosineFromScore(score) >= cosine);
+    }),
+    { numRuns: 2000 },
+  );
+  assert.equal(scoreThreshold(0.33), 5323);
+  assert.equal(scoreThreshold(1), MAX_THRESHOLD);
+  for (const bad of [Number.NaN, 1.01, -1.01, Infinity]) assert.throws(() => scoreThreshold(bad), { code: 'template.bad_threshold' });
 });

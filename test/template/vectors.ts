@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { SecretKey } from 'node-seal';
 import { bfv, loadCiphertext, serialize, type Bfv } from '../../src/template/bfv.ts';
 import { readCoefficients } from '../../src/template/plaintextCodec.ts';
+import { POLY_DEGREE } from '../../src/template/params.ts';
 import { cosine, l2Normalize } from '../../src/face/embed.ts';
 
 // The embedding layer's own vector math, so tests measure what production computes.
@@ -67,7 +68,7 @@ export async function testKeys(): Promise<{ b: Bfv; publicKey: Uint8Array; secre
       using plain = new b.seal.Plaintext();
       decryptor.decrypt(cipher, plain);
       const stored = readCoefficients(plain.saveToArray(b.seal.ComprModeType.none) as Uint8Array);
-      const full = new Uint32Array(4096);
+      const full = new Uint32Array(POLY_DEGREE);
       full.set(stored);
       return full;
     },
