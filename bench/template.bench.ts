@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { decryptScore } from '../src/custodian/decryptScore.ts';
 import { createLocalCustodian } from '../src/custodian/localCustodian.ts';
+import { attemptsFor, TEST_RP } from '../test/support/liveAttempt.ts';
 import { openKey, sealKey } from '../src/custodian/sealedKey.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { openDatabase } from '../src/store/db.ts';
+import { CUSTODIAN_ROLE, openDatabase } from '../src/store/db.ts';
 import { ephemeralDataKey } from '../src/store/dataKey.ts';
 import { memoryStore } from '../src/store/kv.ts';
 import { bfv, loadCiphertext, plaintextOf, serialize } from '../src/template/bfv.ts';
@@ -140,15 +141,20 @@ export default async function (): Promise<BenchPart> {
   await db.asOwner((sql) => sql.query("INSERT INTO tenants (id, name) VALUES ('bench', 'bench')"));
   await db.withTenant('bench', (sql) => sql.query("INSERT INTO users (tenant_id, id, username) VALUES ('bench', $1, 'bench')", [user]));
   const kv = memoryStore();
-  const custodian = createLocalCustodian({ db, kv, keks: [kek], decryptLimit: 1e9 });
+  // Each decryption needs a live attempt; they are made (nonce issued, assertion signed) before the clock runs.
+  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [kek], rp: TEST_RP, decryptLimit: 1e9, attemptLimit: 1e9, globalDecryptLimit: 1e9 });
   const templates = createFaceTemplates({ db, custodian, model: 'bench' });
   const face = randomUnit(DIM);
   const enroll = await time(10, () => templates.enroll('bench', user, face.slice()), 2);
   await templates.enroll('bench', user, face.slice());
-  const e2e = await time(100, () => templates.match('bench', user, face.slice()));
+  const maker = await attemptsFor(custodian, 'bench', user);
+  const attempts = async (n: number) => Promise.all(Array.from({ length: n }, () => maker.next()));
+  let ready = await attempts(120);
+  const e2e = await time(100, () => templates.match('bench', user, face.slice(), ready.pop()!));
   const stored = (await db.withTenant('bench', (sql) => findTemplate(sql, 'bench', user)))!;
   const forCustodian = (await maskedMatch({ template: stored.ciphertext, publicKey: stored.publicKey, probe: p, mode: 'plain' })).ciphertext;
-  const decryptFull = await time(100, () => custodian.decryptMaskedScore('bench', user, forCustodian));
+  ready = await attempts(120);
+  const decryptFull = await time(100, () => custodian.decryptMaskedScore('bench', user, { ciphertext: forCustodian, attempt: ready.pop()! }));
   await db.close();
   await kv.close();
 
@@ -222,7 +228,7 @@ ${row('**match 1:1, server side, ct×pt** (load template, NTT(r·probe), multipl
 ${row('match 1:1, server side, ct×ct (probe encrypted under the user key)', matchEncrypted)}
 ${row('decrypt masked result (custodian, SEAL part)', decrypt)}
 ${row('decrypt masked result of ct×ct (size 3)', decryptCtCt)}
-${row('custodian decryptMaskedScore (key unseal + decrypt + audit, PGlite)', decryptFull)}
+${row('custodian decryptMaskedScore (attempt check + key unseal + decrypt + audit, PGlite)', decryptFull)}
 ${row('**end to end 1:1** FaceTemplates.match (PGlite, in-process custodian)', e2e)}
 ${row('enroll (key pair + encrypt + store)', enroll)}
 ${row('packed 1:32 match (32 templates of 128 coefficients in one ciphertext)', batched)}

@@ -34,6 +34,11 @@ export type Config = {
   dataKeys: RootKey[];
   /** 'inprocess' or the URL of a separate custodian service. */
   custodian: { mode: 'inprocess' } | { mode: 'remote'; url: string; token: string };
+  /**
+   * The separate custodian's own connection (only read by the custodian service): a login role in
+   * facegate_custodian, which reads keys but no template. Required there in production.
+   */
+  custodianDatabaseUrl: string | undefined;
   /** Shared secret a separate custodian accepts (only read by the custodian service). */
   custodianToken: string | undefined;
   /** Port of the separate custodian service. */
@@ -129,6 +134,7 @@ export function loadConfig(env: Env = process.env): Config {
     kek: parseKek(env.FACEGATE_KEK, production && !custodianUrl),
     dataKeys,
     custodian: custodianUrl ? { mode: 'remote', url: custodianUrl, token: custodianToken! } : { mode: 'inprocess' },
+    custodianDatabaseUrl: url(env, 'CUSTODIAN_DATABASE_URL'),
     custodianToken,
     custodianPort: int(env, 'CUSTODIAN_PORT', 3100, 0, 65535),
     custodianHost: env.CUSTODIAN_HOST || '127.0.0.1',

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FacegateError, InputError, RateLimitError } from '../errors.ts';
-import type { Custodian } from './custodian.ts';
+import type { Custodian, DecryptRequest } from './custodian.ts';
 
 // A size-3 ciphertext is ~200 KB, ~260 KB in base64.
 const MAX_BODY_BYTES = 1 << 20;
@@ -43,6 +43,20 @@ function bytesField(body: Record<string, unknown>, name: string): Uint8Array {
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 
+function bytesList(body: Record<string, unknown>, name: string): Uint8Array[] {
+  const value = body[name];
+  if (!Array.isArray(value) || value.length > 64) throw new InputError('custodian.bad_request', `${name} must be a list of base64 strings`);
+  return value.map((_, i) => bytesField(value as unknown as Record<string, unknown>, String(i)));
+}
+
+/** The attempt as JSON (`{ nonce, frameHashes: base64[], assertion }`); its content is checked by verifyAttempt. */
+function attemptField(body: Record<string, unknown>): unknown {
+  const a = body.attempt;
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) return undefined;
+  const attempt = a as Record<string, unknown>;
+  return { nonce: attempt.nonce, frameHashes: bytesList(attempt, 'frameHashes'), assertion: attempt.assertion };
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
@@ -56,8 +70,20 @@ export function createCustodianHttpServer(custodian: Custodian, token: string, o
       const publicKey = await custodian.createUserKey(body.tenant as string, body.user as string);
       return { publicKey: Buffer.from(publicKey).toString('base64') };
     },
+    '/v1/passkeys': async (body) => {
+      await custodian.registerPasskey(body.tenant as string, body.user as string, {
+        credentialId: body.credentialId as string,
+        publicKey: bytesField(body, 'publicKey'),
+        signCount: body.signCount as number,
+      });
+      return { registered: true };
+    },
+    '/v1/nonces': async (body) => custodian.issueCaptureNonce(body.tenant as string, body.user as string),
     '/v1/decrypt': async (body) => ({
-      value: await custodian.decryptMaskedScore(body.tenant as string, body.user as string, bytesField(body, 'ciphertext')),
+      value: await custodian.decryptMaskedScore(body.tenant as string, body.user as string, {
+        ciphertext: bytesField(body, 'ciphertext'),
+        attempt: attemptField(body) as DecryptRequest['attempt'],
+      }),
     }),
     '/v1/shred': async (body) => ({ shredded: await custodian.shredUserKey(body.tenant as string, body.user as string) }),
   };

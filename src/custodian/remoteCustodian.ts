@@ -5,10 +5,12 @@
 import { AuthError, FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { Custodian } from './custodian.ts';
 
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
 export function createRemoteCustodian(opts: { url: string; token: string; timeoutMs?: number }): Custodian {
   const { url, token, timeoutMs = 5000 } = opts;
 
-  async function call(path: string, body: Record<string, string>): Promise<Record<string, unknown>> {
+  async function call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     let res: Response;
     try {
       res = await fetch(`${url}${path}`, {
@@ -36,8 +38,21 @@ export function createRemoteCustodian(opts: { url: string; token: string; timeou
       const { publicKey } = await call('/v1/keys', { tenant, user });
       return new Uint8Array(Buffer.from(String(publicKey), 'base64'));
     },
-    async decryptMaskedScore(tenant, user, ciphertext) {
-      const { value } = await call('/v1/decrypt', { tenant, user, ciphertext: Buffer.from(ciphertext).toString('base64') });
+    async registerPasskey(tenant, user, passkey) {
+      await call('/v1/passkeys', { tenant, user, credentialId: passkey.credentialId, publicKey: b64(passkey.publicKey), signCount: passkey.signCount });
+    },
+    async issueCaptureNonce(tenant, user) {
+      const { nonce, expiresAt } = await call('/v1/nonces', { tenant, user });
+      if (typeof nonce !== 'string' || typeof expiresAt !== 'number') throw new FacegateError('custodian.bad_response', 'custodian returned no nonce', 502);
+      return { nonce, expiresAt };
+    },
+    async decryptMaskedScore(tenant, user, { ciphertext, attempt }) {
+      const { value } = await call('/v1/decrypt', {
+        tenant,
+        user,
+        ciphertext: b64(ciphertext),
+        attempt: { nonce: attempt.nonce, frameHashes: attempt.frameHashes.map(b64), assertion: attempt.assertion },
+      });
       if (typeof value !== 'number') throw new FacegateError('custodian.bad_response', 'custodian returned no score', 502);
       return value;
     },

@@ -4,7 +4,7 @@
  * only ciphertexts and the user's public key are stored, and only the custodian can turn a
  * masked match result into a number.
  */
-import type { Custodian } from '../custodian/custodian.ts';
+import type { CaptureAttempt, Custodian } from '../custodian/custodian.ts';
 import { InputError, NotFoundError, isFacegateError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
 import { encryptTemplate, maskedMatch, type ProbeMode } from './matcher.ts';
@@ -27,8 +27,12 @@ export type FaceTemplatesOptions = {
 export type FaceTemplates = {
   /** Stores `embedding` encrypted under a new key pair for the user (replacing any template); wipes it. */
   enroll(tenantId: string, userId: string, embedding: Float32Array): Promise<void>;
-  /** Cosine estimate between the probe and the user's template (int8 quantization: mean error 0.003, p99 0.008); wipes the probe. */
-  match(tenantId: string, userId: string, probe: Float32Array): Promise<{ score: number }>;
+  /**
+   * Cosine estimate between the probe and the user's template (int8 quantization: mean error
+   * 0.003, p99 0.008); wipes the probe. `attempt` is the live capture the custodian checks
+   * before it decrypts (one decryption per attempt).
+   */
+  match(tenantId: string, userId: string, probe: Float32Array, attempt: CaptureAttempt): Promise<{ score: number }>;
   /** Shreds the user's secret key, then deletes the template row; false when nothing was enrolled. */
   remove(tenantId: string, userId: string): Promise<boolean>;
 };
@@ -69,7 +73,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
       }
     },
 
-    async match(tenantId, userId, probe) {
+    async match(tenantId, userId, probe, attempt) {
       let quantized: Int8Array | undefined;
       try {
         const stored = await db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId, probeMode === 'encrypted'));
@@ -82,7 +86,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         quantized.fill(0);
         let value: number;
         try {
-          value = await custodian.decryptMaskedScore(tenantId, userId, masked.ciphertext);
+          value = await custodian.decryptMaskedScore(tenantId, userId, { ciphertext: masked.ciphertext, attempt });
         } catch (e) {
           // A shredded key leaves the template (and any copy of it) unmatchable.
           if (isFacegateError(e) && e.code === 'custodian.no_key') throw notEnrolled();

@@ -8,6 +8,8 @@ import { createCustodianHttpServer } from '../../src/custodian/httpServer.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
+import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
+import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
 import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
 import { randomUnit } from '../template/vectors.ts';
@@ -16,7 +18,7 @@ const db = await freshDatabase();
 const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
-const local = createLocalCustodian({ db, kv, keks: [newKek('k1')], decryptLimit: 3 });
+const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP, decryptLimit: 3 });
 const server = createCustodianHttpServer(local, token);
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
@@ -35,10 +37,11 @@ test('the provider enrolls, matches and removes through the remote custodian', a
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
-  const { score } = await templates.match('acme', userId, face.slice());
+  const attempts = await attemptsFor(remote, 'acme', userId);
+  const { score } = await templates.match('acme', userId, face.slice(), await attempts.next());
   assert.ok(Math.abs(score - 1) < 0.02);
   assert.equal(await templates.remove('acme', userId), true);
-  await assert.rejects(templates.match('acme', userId, face.slice()), { code: 'template.not_enrolled' });
+  await assert.rejects(templates.match('acme', userId, face.slice(), await attempts.next()), { code: 'template.not_enrolled' });
 });
 
 test('a wrong or missing token gets 401', async () => {
@@ -56,12 +59,16 @@ test('a wrong or missing token gets 401', async () => {
 
 test('errors keep their codes across HTTP: not found, bad input, rate limit, unknown route', async () => {
   const remote = createRemoteCustodian({ url, token });
-  await assert.rejects(remote.decryptMaskedScore('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', new Uint8Array(4)), { code: 'custodian.no_key', status: 404 });
+  const keyless = await seedUser(db, 'acme');
+  const keylessAttempts = await attemptsFor(remote, 'acme', keyless);
+  await assert.rejects(remote.decryptMaskedScore('acme', keyless, { ciphertext: new Uint8Array(4), attempt: await keylessAttempts.next() }), { code: 'custodian.no_key', status: 404 });
   await assert.rejects(remote.createUserKey('acme', 'nope'), { code: 'custodian.bad_user', status: 400 });
   const userId = await seedUser(db, 'acme');
   await remote.createUserKey('acme', userId);
-  for (let i = 0; i < 3; i++) await assert.rejects(remote.decryptMaskedScore('acme', userId, new Uint8Array(4)), { code: 'template.bad_ciphertext' });
-  await assert.rejects(remote.decryptMaskedScore('acme', userId, new Uint8Array(4)), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
+  const attempts = await attemptsFor(remote, 'acme', userId);
+  const decrypt = async () => remote.decryptMaskedScore('acme', userId, { ciphertext: new Uint8Array(4), attempt: await attempts.next() });
+  for (let i = 0; i < 3; i++) await assert.rejects(decrypt(), { code: 'template.bad_ciphertext' });
+  await assert.rejects(decrypt(), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
   const res = await fetch(`${url}/v1/export-key`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
   assert.equal(res.status, 404, 'no such call exists');
   const bad = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'not json' });
@@ -76,7 +83,8 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
   const child = spawn(process.execPath, ['src/custodian/server.ts'], {
     env: {
       PATH: process.env.PATH,
-      DATABASE_URL: db.url,
+      CUSTODIAN_DATABASE_URL: db.custodianUrl,
+      PUBLIC_URL: TEST_RP.origin,
       CUSTODIAN_TOKEN: token,
       CUSTODIAN_PORT: '0',
       FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
@@ -88,12 +96,14 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     const serviceUrl = /http:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
     // This process never sees the service's KEK: enrollment and matching still work.
-    const templates = createFaceTemplates({ db, custodian: createRemoteCustodian({ url: serviceUrl, token }), model: 'test-128' });
+    const service = createRemoteCustodian({ url: serviceUrl, token });
+    const templates = createFaceTemplates({ db, custodian: service, model: 'test-128' });
     const userId = await seedUser(db, 'acme');
     const face = randomUnit(128);
     await templates.enroll('acme', userId, face.slice());
-    assert.ok(Math.abs((await templates.match('acme', userId, face.slice())).score - 1) < 0.02);
-    const { rows } = await db.withTenant('acme', (sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
+    const attempts = await attemptsFor(service, 'acme', userId);
+    assert.ok(Math.abs((await templates.match('acme', userId, face.slice(), await attempts.next())).score - 1) < 0.02);
+    const { rows } = await db.asOwner((sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
     assert.equal(rows[0].kek_id, 'svc');
     const res = await fetch(`${serviceUrl}/v1/shred`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 401);
@@ -103,11 +113,11 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
   }
 });
 
-test('the custodian service refuses to start without DATABASE_URL', async () => {
+test('the custodian service refuses to start without its database URL', async () => {
   const child = spawn(process.execPath, ['src/custodian/server.ts'], { env: { PATH: process.env.PATH, CUSTODIAN_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 1);
-  assert.match(stderr, /needs DATABASE_URL/);
+  assert.match(stderr, /needs CUSTODIAN_DATABASE_URL/);
 });
