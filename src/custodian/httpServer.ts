@@ -1,7 +1,9 @@
 /**
- * The custodian as a separate service: JSON over HTTP on loopback, each request carrying the
- * shared secret as a bearer token (compared in constant time). It exposes exactly the
- * Custodian calls — no key export, no general decryption — and maps typed errors to statuses.
+ * The custodian as a separate service: JSON over HTTP on loopback, each request carrying a
+ * bearer token (compared in constant time) for the route's scope — `attempt` (nonces and
+ * decryptions), `enroll` (keys and passkeys), `shred` — so a holder of one cannot use the others.
+ * It exposes exactly the Custodian calls — no key export, no general decryption — and maps typed
+ * errors to statuses.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,11 +15,19 @@ const MAX_BODY_BYTES = 1 << 20;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-function authorized(req: IncomingMessage, expected: Buffer): boolean {
+export type CustodianScope = 'attempt' | 'enroll' | 'shred';
+/** One token per scope; one string stands for all three. */
+export type CustodianTokens = Record<CustodianScope, string>;
+
+const SCOPES: CustodianScope[] = ['attempt', 'enroll', 'shred'];
+
+/** The scopes the request's bearer token holds (empty: unknown token). */
+function scopesOf(req: IncomingMessage, expected: Record<CustodianScope, Buffer>): Set<CustodianScope> {
   const header = req.headers.authorization ?? '';
-  const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-  // Hashing first gives equal lengths, so the comparison time says nothing about the token.
-  return timingSafeEqual(digest(token), expected);
+  const given = digest(header.startsWith('Bearer ') ? header.slice(7) : '');
+  // Hashing first gives equal lengths, so the comparison time says nothing about the token;
+  // every scope is compared, so neither does which one matched.
+  return new Set(SCOPES.filter((s) => timingSafeEqual(given, expected[s])));
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -63,8 +73,10 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** `onUnexpected` hears errors that are not typed (bugs, database down); it gets no request data. */
-export function createCustodianHttpServer(custodian: Custodian, token: string, onUnexpected: (e: unknown) => void = () => {}): Server {
-  const expected = digest(token);
+export function createCustodianHttpServer(custodian: Custodian, tokens: string | CustodianTokens, onUnexpected: (e: unknown) => void = () => {}): Server {
+  const all = typeof tokens === 'string' ? { attempt: tokens, enroll: tokens, shred: tokens } : tokens;
+  const expected = { attempt: digest(all.attempt), enroll: digest(all.enroll), shred: digest(all.shred) };
+  const scopeOf: Record<string, CustodianScope> = { '/v1/keys': 'enroll', '/v1/passkeys': 'enroll', '/v1/nonces': 'attempt', '/v1/decrypt': 'attempt', '/v1/shred': 'shred' };
   const routes: Record<string, (body: Record<string, unknown>) => Promise<unknown>> = {
     '/v1/keys': async (body) => {
       const publicKey = await custodian.createUserKey(body.tenant as string, body.user as string);
@@ -89,9 +101,11 @@ export function createCustodianHttpServer(custodian: Custodian, token: string, o
   };
   return createServer(async (req, res) => {
     try {
-      if (!authorized(req, expected)) return send(res, 401, { error: 'custodian.unauthorized' }, { 'www-authenticate': 'Bearer' });
+      const scopes = scopesOf(req, expected);
+      if (scopes.size === 0) return send(res, 401, { error: 'custodian.unauthorized' }, { 'www-authenticate': 'Bearer' });
       const route = req.method === 'POST' && Object.hasOwn(routes, req.url ?? '') ? routes[req.url!] : undefined;
       if (!route) return send(res, 404, { error: 'custodian.not_found' });
+      if (!scopes.has(scopeOf[req.url!])) return send(res, 403, { error: 'custodian.forbidden', message: `this token may not call ${req.url}` });
       send(res, 200, await route(await readJson(req)));
     } catch (e) {
       if (e instanceof RateLimitError) return send(res, 429, { error: e.code }, { 'retry-after': String(e.retryAfterSeconds) });

@@ -1,16 +1,21 @@
 /**
  * The provider's side of a separate custodian: the same narrow interface, over HTTP with the
- * shared bearer token. It holds no key material — only the URL and the token.
+ * bearer token of each call's scope. It holds no key material — only the URL and the tokens.
  */
 import { AuthError, FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { Custodian } from './custodian.ts';
+import type { CustodianScope, CustodianTokens } from './httpServer.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
-export function createRemoteCustodian(opts: { url: string; token: string; timeoutMs?: number }): Custodian {
-  const { url, token, timeoutMs = 5000 } = opts;
+/** `token` alone holds every scope; `tokens` gives one per scope (httpServer.ts). */
+export function createRemoteCustodian(opts: { url: string; token: string | CustodianTokens; timeoutMs?: number }): Custodian {
+  const { url, timeoutMs = 5000 } = opts;
+  const tokens = typeof opts.token === 'string' ? { attempt: opts.token, enroll: opts.token, shred: opts.token } : opts.token;
+  const scopeOf = (path: string): CustodianScope => (path === '/v1/shred' ? 'shred' : path === '/v1/keys' || path === '/v1/passkeys' ? 'enroll' : 'attempt');
 
   async function call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const token = tokens[scopeOf(path)];
     let res: Response;
     try {
       res = await fetch(`${url}${path}`, {

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config.ts';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import { createCustodianHttpServer } from '../../src/custodian/httpServer.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
+import { bfv } from '../../src/template/bfv.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
@@ -19,6 +21,8 @@ const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
 const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP, decryptLimit: 3 });
+// SEAL's WASM loads before the first timed call (seconds on a busy machine; the client gives up after 5).
+await bfv();
 const server = createCustodianHttpServer(local, token);
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
@@ -96,7 +100,8 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     const serviceUrl = /http:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
     // This process never sees the service's KEK: enrollment and matching still work.
-    const service = createRemoteCustodian({ url: serviceUrl, token });
+    // The service's first call loads SEAL's WASM and makes a key pair: seconds on a busy machine.
+    const service = createRemoteCustodian({ url: serviceUrl, token, timeoutMs: 30_000 });
     const templates = createFaceTemplates({ db, custodian: service, model: 'test-128' });
     const userId = await seedUser(db, 'acme');
     const face = randomUnit(128);
@@ -120,4 +125,31 @@ test('the custodian service refuses to start without its database URL', async ()
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 1);
   assert.match(stderr, /needs CUSTODIAN_DATABASE_URL/);
+});
+
+test('separate credentials: an attempt token cannot create keys, register passkeys or shred; each scope only its calls', async () => {
+  const tokens = { attempt: 'attempt-token-of-at-least-32-characters', enroll: 'enroll-token-of-at-least-32-characters', shred: 'shred-token-of-at-least-32-characters!' };
+  const scoped = createCustodianHttpServer(local, tokens);
+  scoped.listen(0, '127.0.0.1');
+  await once(scoped, 'listening');
+  const scopedUrl = `http://127.0.0.1:${(scoped.address() as AddressInfo).port}`;
+  try {
+    const userId = await seedUser(db, 'acme');
+    const as = (token: string) => createRemoteCustodian({ url: scopedUrl, token });
+    for (const token of [tokens.attempt, tokens.shred]) await assert.rejects(as(token).createUserKey('acme', userId), { code: 'custodian.forbidden', status: 403 });
+    for (const token of [tokens.enroll, tokens.shred]) await assert.rejects(as(token).issueCaptureNonce('acme', userId), { code: 'custodian.forbidden' });
+    for (const token of [tokens.attempt, tokens.enroll]) await assert.rejects(as(token).shredUserKey('acme', userId), { code: 'custodian.forbidden' });
+    await assert.rejects(as('x'.repeat(40)).shredUserKey('acme', userId), { code: 'custodian.unauthorized' });
+    // The provider holds all three and uses each for its calls.
+    const provider = createRemoteCustodian({ url: scopedUrl, token: tokens });
+    await provider.createUserKey('acme', userId);
+    const attempts = await attemptsFor(provider, 'acme', userId);
+    await assert.rejects(provider.decryptMaskedScore('acme', userId, { ciphertext: new Uint8Array(4), attempt: await attempts.next() }), { code: 'template.bad_ciphertext' });
+    assert.equal(await provider.shredUserKey('acme', userId), true);
+    const c = loadConfig({ CUSTODIAN_URL: scopedUrl, CUSTODIAN_TOKEN: tokens.attempt, CUSTODIAN_ENROLL_TOKEN: tokens.enroll, CUSTODIAN_SHRED_TOKEN: tokens.shred });
+    assert.deepEqual(c.custodian.mode === 'remote' && c.custodian.token, tokens);
+    assert.throws(() => loadConfig({ CUSTODIAN_TOKEN: tokens.attempt, CUSTODIAN_SHRED_TOKEN: 'short' }), /CUSTODIAN_SHRED_TOKEN must be at least 32/);
+  } finally {
+    scoped.close();
+  }
 });
