@@ -46,9 +46,13 @@ function wellFormed(attempt: unknown): CaptureAttempt | undefined {
 export async function verifyAttempt(db: Database, rp: Pick<RelyingParty, 'origin' | 'rpID'>, tenantId: string, userId: string, given: unknown): Promise<AttemptRefusal | undefined> {
   const attempt = wellFormed(given);
   if (!attempt) return refusal('malformed');
-  if (!(await db.withTenant(tenantId, (sql) => spendNonce(sql, tenantId, userId, attempt.nonce)))) return refusal('replayed');
   const { assertion } = attempt;
-  const passkey = await db.withTenant(tenantId, (sql) => findPasskey(sql, tenantId, userId, assertion.id));
+  // One transaction: the nonce is spent (and stays spent) whatever the passkey lookup finds.
+  const spent = await db.withTenant(tenantId, async (sql) =>
+    (await spendNonce(sql, tenantId, userId, attempt.nonce)) ? { passkey: await findPasskey(sql, tenantId, userId, assertion.id) } : undefined,
+  );
+  if (!spent) return refusal('replayed');
+  const { passkey } = spent;
   const userHandle = assertion.response.userHandle;
   if (!passkey || (userHandle !== undefined && userHandle !== Buffer.from(userId).toString('base64url'))) return refusal('unknown_passkey');
   const challenge = challengeFromFrameHashes(attempt.nonce, attempt.frameHashes);
