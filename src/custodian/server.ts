@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.ts';
 import { relyingPartyFrom } from '../faceLogin/relyingParty.ts';
 import { CUSTODIAN_ROLE, openConfiguredDatabase } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
+import { custodianConnectionPowers } from './connectionCheck.ts';
 import { createCustodianHttpServer } from './httpServer.ts';
 import { resolveKeks } from './kek.ts';
 import { createLocalCustodian } from './localCustodian.ts';
@@ -24,6 +25,12 @@ export async function main(args: string[]): Promise<void> {
   const databaseUrl = config.custodianDatabaseUrl ?? config.databaseUrl;
   if (!databaseUrl && !rewrap) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (it writes to the tenants\' audit log)');
   const db = openConfiguredDatabase({ ...config, databaseUrl });
+  const powers = await custodianConnectionPowers(db);
+  if (powers.length && config.production) {
+    await db.close();
+    throw new ConfigError(`CUSTODIAN_DATABASE_URL must log in as a role in facegate_custodian that cannot read templates (${powers.join('; ')})`);
+  }
+  if (powers.length) console.warn(`custodian: the database login can read templates (${powers.join('; ')}): in production use a role in facegate_custodian`);
   const kv = openKeyValueStore(config.redisUrl, 'facegate-custodian:');
   const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: resolveKeks(config), rp: relyingPartyFrom(config.publicUrl) });
   if (rewrap) {

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
-import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
+import { custodianConnectionPowers } from '../../src/custodian/connectionCheck.ts';
+import { CUSTODIAN_ROLE, openDatabase } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
 import { newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
 
@@ -88,4 +89,17 @@ test('deleting a user or a whole tenant leaves no key, passkey or nonce', async 
   assert.equal(await counts('doomed'), 3, 'the deleted user’s key, passkey and nonce are gone');
   await db.asOwner((sql) => sql.query("DELETE FROM tenants WHERE id = 'doomed'"));
   assert.equal(await counts('doomed'), 0, 'nothing of the tenant is left to unseal');
+});
+
+test('the custodian service’s startup check: its login must not read templates (owner and superuser are refused)', async (t) => {
+  if (!db.url) return t.skip('Postgres only: PGlite has one user');
+  assert.deepEqual((await custodianConnectionPowers(db)).length, 1, 'the owner (a superuser here) is reported');
+  const asCustodian = openDatabase({ url: db.custodianUrl, dataKey: db.dataKey });
+  const asApp = openDatabase({ url: db.appUrl, dataKey: db.dataKey });
+  try {
+    assert.deepEqual(await custodianConnectionPowers(asCustodian), []);
+    assert.match((await custodianConnectionPowers(asApp)).join(), /may read face_templates/, 'the provider’s login is refused too');
+  } finally {
+    await Promise.all([asCustodian.close(), asApp.close()]);
+  }
 });
