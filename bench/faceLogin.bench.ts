@@ -210,14 +210,11 @@ async function inProcessProvider(db: Database, kv: KeyValueStore, keys: Keys, ti
   // The bench closes the database itself: it outlives this server.
   const timedDb = timers.wrap(db, 'db', { overrides: { close: async () => {} } });
   const timedKv = timers.wrap(kv, 'kv');
+  const rp = relyingPartyFrom(config.publicUrl);
   const face = faceServicesOf(
-    relyingPartyFrom(config.publicUrl),
-    () =>
-      timers.wrap(
-        createFaceTemplates({ db: timedDb, custodian: timers.wrap(openCustodian(config, { db: timedDb, kv: timedKv }), 'custodian', { phase: true }), model: loadManifest().defaults.recognizer }),
-        'match',
-        { phase: true },
-      ),
+    rp,
+    () => timers.wrap(openCustodian(config, { db: timedDb, kv: timedKv, rp }), 'custodian', { phase: true }),
+    (custodian) => timers.wrap(createFaceTemplates({ db: timedDb, custodian, model: loadManifest().defaults.recognizer }), 'match', { phase: true }),
     () => timers.pipeline(createFacePipeline({ faceModelsDir: config.faceModelsDir })),
   );
   const running = await startServer(config, { db: timedDb, kv: timedKv, dataKey: createDataKey([keyOf(keys.dataKey)]), face });

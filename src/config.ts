@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
 import { isTenantId, TENANT_ID_PATTERN } from './ids.ts';
+import type { CustodianTokens } from './custodian/httpServer.ts';
 import { parseRootKeys, type RootKey } from './store/dataKey.ts';
 
 export type Config = {
@@ -33,9 +34,18 @@ export type Config = {
   /** Root keys for the provider's own secrets at rest and keyed hashes (store/dataKey.ts); empty → embedded key in dataDir. */
   dataKeys: RootKey[];
   /** 'inprocess' or the URL of a separate custodian service. */
-  custodian: { mode: 'inprocess' } | { mode: 'remote'; url: string; token: string };
-  /** Shared secret a separate custodian accepts (only read by the custodian service). */
-  custodianToken: string | undefined;
+  custodian: { mode: 'inprocess' } | { mode: 'remote'; url: string; token: CustodianTokens };
+  /**
+   * The separate custodian's own connection (only read by the custodian service): a login role in
+   * facegate_custodian, which reads keys but no template. Required there in production.
+   */
+  custodianDatabaseUrl: string | undefined;
+  /**
+   * Bearer tokens of a separate custodian, one per scope: CUSTODIAN_TOKEN (attempts: nonces and
+   * decryptions), CUSTODIAN_ENROLL_TOKEN (keys, passkeys) and CUSTODIAN_SHRED_TOKEN; the last two
+   * default to CUSTODIAN_TOKEN. Undefined without CUSTODIAN_TOKEN.
+   */
+  custodianToken: CustodianTokens | undefined;
   /** Port of the separate custodian service. */
   custodianPort: number;
   /** Address it listens on: loopback unless it runs in its own container or host. */
@@ -103,9 +113,16 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && !env.FACEGATE_DATA_KEY) throw new ConfigError('FACEGATE_DATA_KEY is required in production (id:base64-32-bytes[,…])');
   const dataKeys = env.FACEGATE_DATA_KEY ? parseRootKeys(env.FACEGATE_DATA_KEY) : [];
   const custodianUrl = url(env, 'CUSTODIAN_URL');
-  const custodianToken = env.CUSTODIAN_TOKEN || undefined;
-  if (custodianUrl && !custodianToken) throw new ConfigError('CUSTODIAN_URL needs CUSTODIAN_TOKEN');
-  if (custodianToken !== undefined && custodianToken.length < 32) throw new ConfigError('CUSTODIAN_TOKEN must be at least 32 characters');
+  const attemptToken = env.CUSTODIAN_TOKEN || undefined;
+  if (custodianUrl && !attemptToken) throw new ConfigError('CUSTODIAN_URL needs CUSTODIAN_TOKEN');
+  for (const name of ['CUSTODIAN_TOKEN', 'CUSTODIAN_ENROLL_TOKEN', 'CUSTODIAN_SHRED_TOKEN']) {
+    const value = env[name];
+    if (value && value.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
+  }
+  if (!attemptToken && (env.CUSTODIAN_ENROLL_TOKEN || env.CUSTODIAN_SHRED_TOKEN)) throw new ConfigError('CUSTODIAN_ENROLL_TOKEN and CUSTODIAN_SHRED_TOKEN need CUSTODIAN_TOKEN');
+  const custodianToken: CustodianTokens | undefined = attemptToken
+    ? { attempt: attemptToken, enroll: env.CUSTODIAN_ENROLL_TOKEN || attemptToken, shred: env.CUSTODIAN_SHRED_TOKEN || attemptToken }
+    : undefined;
   const workers = int(env, 'WORKERS', 1, 1, 64);
   if (workers > 1 && (!env.DATABASE_URL || !env.REDIS_URL)) {
     throw new ConfigError('WORKERS > 1 needs DATABASE_URL and REDIS_URL: processes share no memory');
@@ -129,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     kek: parseKek(env.FACEGATE_KEK, production && !custodianUrl),
     dataKeys,
     custodian: custodianUrl ? { mode: 'remote', url: custodianUrl, token: custodianToken! } : { mode: 'inprocess' },
+    custodianDatabaseUrl: url(env, 'CUSTODIAN_DATABASE_URL'),
     custodianToken,
     custodianPort: int(env, 'CUSTODIAN_PORT', 3100, 0, 65535),
     custodianHost: env.CUSTODIAN_HOST || '127.0.0.1',

@@ -1,4 +1,4 @@
-/** Rows of `custodian_keys`: one sealed secret key per user, tenant-scoped by RLS. */
+/** Rows of `custodian_keys`: one sealed secret key per user with its enrollment's attempt count, tenant-scoped by RLS. */
 import type { Sql } from '../store/db.ts';
 
 export type SealedRow = { kekId: string; sealed: Uint8Array };
@@ -15,9 +15,31 @@ export async function findSealedKey(sql: Sql, tenantId: string, userId: string, 
 export async function saveSealedKey(sql: Sql, tenantId: string, userId: string, row: SealedRow): Promise<void> {
   await sql.query(
     `INSERT INTO custodian_keys (tenant_id, user_id, kek_id, sealed) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (tenant_id, user_id) DO UPDATE SET kek_id = EXCLUDED.kek_id, sealed = EXCLUDED.sealed, created_at = now(), rewrapped_at = NULL`,
+     ON CONFLICT (tenant_id, user_id) DO UPDATE SET kek_id = EXCLUDED.kek_id, sealed = EXCLUDED.sealed, created_at = now(), rewrapped_at = NULL, attempts = 0`,
     [tenantId, userId, row.kekId, Buffer.from(row.sealed)],
   );
+}
+
+/**
+ * Counts one decryption against the enrollment's budget and returns the sealed key, in one
+ * conditional UPDATE (concurrent requests cannot overdraw it): `exhausted` once `limit`
+ * decryptions were made with this key, `missing` when the user has no key.
+ */
+export async function takeAttempt(sql: Sql, tenantId: string, userId: string, limit: number): Promise<SealedRow | 'exhausted' | 'missing'> {
+  const { rows } = await sql.query<{ kek_id: string; sealed: Uint8Array }>(
+    'UPDATE custodian_keys SET attempts = attempts + 1 WHERE tenant_id = $1 AND user_id = $2 AND attempts < $3 RETURNING kek_id, sealed',
+    [tenantId, userId, limit],
+  );
+  if (rows[0]) return { kekId: rows[0].kek_id, sealed: new Uint8Array(rows[0].sealed) };
+  return (await findSealedKey(sql, tenantId, userId)) ? 'exhausted' : 'missing';
+}
+
+/**
+ * An accepted match ends the run of failures: the budget counts decryptions since the last
+ * accept (NIST SP 800-63B-4 §3.2.3 limits consecutive failed attempts), not over the key's life.
+ */
+export async function resetAttempts(sql: Sql, tenantId: string, userId: string): Promise<void> {
+  await sql.query('UPDATE custodian_keys SET attempts = 0 WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
 }
 
 export async function rewrapSealedKey(sql: Sql, tenantId: string, userId: string, row: SealedRow): Promise<void> {

@@ -1,28 +1,46 @@
 /**
  * The custodian itself: per-user BFV key pairs, secret keys sealed under the current KEK in
- * `custodian_keys`, and decisions on masked match results only (accept/reject, never a number). Every decryption is
- * rate-limited per user and audited in the same transaction that reads the key, as is every
- * key creation and shred. Runs in the provider process (embedded) or behind server.ts.
+ * `custodian_keys`, and decisions on masked match results only (accept/reject, never a number) —
+ * for a live attempt the custodian verifies itself (verifyAttempt.ts), once per nonce, within the
+ * enrollment's attempt budget (failures since the last accept), the per-user and global rates.
+ * Every decision and every refusal is audited in its own transaction after the fact (a refusal is
+ * never rolled back with the work it stopped), as is every key creation, passkey registration and
+ * shred. It works on the database through facegate_custodian (db.forRole), which cannot read
+ * templates. Runs in the provider process (embedded) or behind server.ts.
  */
 import { appendAudit } from '../audit/log.ts';
-import { FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
-import type { Database, Sql } from '../store/db.ts';
+import { ConflictError, FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
+import type { RelyingParty } from '../faceLogin/relyingParty.ts';
+import type { Database } from '../store/db.ts';
 import type { KeyValueStore } from '../store/kv.ts';
 import { serialize, withBfv } from '../template/bfv.ts';
-import type { Custodian } from './custodian.ts';
+import { insertNonce } from './attemptNonces.ts';
+import type { Custodian, DecisionRequest } from './custodian.ts';
+import { createDecryptRate, type DecryptRateAlert } from './decryptRate.ts';
 import { checkIds } from './ids.ts';
-import { deleteSealedKey, findSealedKey, rewrapSealedKey, saveSealedKey, staleKeyUsers } from './keyStore.ts';
+import { deleteSealedKey, findSealedKey, resetAttempts, rewrapSealedKey, saveSealedKey, staleKeyUsers, takeAttempt } from './keyStore.ts';
 import { decryptDecision, type Decryption } from './decryptDecision.ts';
+import { findPasskey, savePasskey } from './passkeyStore.ts';
 import { openKey, sealKey, type Kek } from './sealedKey.ts';
+import { verifyAttempt } from './verifyAttempt.ts';
 
 export type LocalCustodianOptions = {
+  /** The custodian's handle: `db.forRole(CUSTODIAN_ROLE)` (or a connection that logs in as it). */
   db: Database;
   kv: KeyValueStore;
   /** First seals new keys; the others only open keys not yet rewrapped. */
   keks: Kek[];
+  /** Origin and RP ID the attempts' passkey assertions must be made for. */
+  rp: Pick<RelyingParty, 'origin' | 'rpID'>;
   /** Decryptions allowed per user per window (a face step needs one). */
   decryptLimit?: number;
   decryptWindowMs?: number;
+  /** Decryptions one enrollment (one key) may make; see ENROLLMENT_ATTEMPT_LIMIT. */
+  attemptLimit?: number;
+  /** Decryptions per minute over all tenants (decryptRate.ts). */
+  globalDecryptLimit?: number;
+  /** Hears a tenant's decryption-rate jump; default a JSON warning line on stderr. */
+  alert?: (alert: DecryptRateAlert) => void;
 };
 
 export type LocalCustodian = Custodian & {
@@ -30,22 +48,42 @@ export type LocalCustodian = Custodian & {
   rewrapAll(): Promise<number>;
 };
 
+/**
+ * NIST SP 800-63B's ceiling for a biometric with presentation-attack detection: 100 attempts
+ * before the biometric is disabled (the face step always runs liveness). The custodian cannot
+ * tell accepts from rejects (it sees r·score), so it counts every decryption of the enrollment;
+ * re-enrolling (a new key) starts a new budget.
+ */
+export const ENROLLMENT_ATTEMPT_LIMIT = 100;
+
 const ACTOR = 'custodian';
+const CREDENTIAL_ID = /^[A-Za-z0-9_-]{1,1366}$/;
+// A COSE public key is ~77 bytes for P-256, ~270 for RSA-2048.
+const MAX_PUBLIC_KEY_BYTES = 2048;
+
+const isForeignKeyViolation = (e: unknown) => (e as { code?: string }).code === '23503';
 
 export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodian {
-  const { db, kv, keks, decryptLimit = 20, decryptWindowMs = 60_000 } = opts;
+  const { db, kv, keks, rp, decryptLimit = 20, decryptWindowMs = 60_000, attemptLimit = ENROLLMENT_ATTEMPT_LIMIT } = opts;
   if (keks.length === 0) throw new FacegateError('custodian.no_kek', 'the custodian needs at least one KEK', 500);
   const current = keks[0];
+  const rate = createDecryptRate({ kv, globalLimit: opts.globalDecryptLimit, alert: opts.alert });
   const kekById = (id: string): Kek => {
     const kek = keks.find((k) => k.id === id);
     if (!kek) throw new FacegateError('custodian.kek_unavailable', `KEK "${id}" is not configured`, 500);
     return kek;
   };
+  const audit = (tenantId: string, userId: string, type: string, data: Record<string, unknown>) =>
+    db.withTenant(tenantId, (sql) => appendAudit(sql, tenantId, { type, actor: ACTOR, subject: userId, data }));
 
-  async function loadSecret(sql: Sql, tenantId: string, userId: string): Promise<{ secret: Buffer; kekId: string }> {
-    const row = await findSealedKey(sql, tenantId, userId);
-    if (!row) throw new NotFoundError('custodian.no_key', 'no key for this user');
-    return { secret: openKey(kekById(row.kekId), tenantId, userId, row.sealed), kekId: row.kekId };
+  async function unseal(tenantId: string, userId: string, kekId: string, sealed: Uint8Array): Promise<Buffer> {
+    try {
+      return openKey(kekById(kekId), tenantId, userId, sealed);
+    } catch (e) {
+      // Outside any transaction: a tampered or misplaced key row is on record even though nothing else happens.
+      await audit(tenantId, userId, 'custodian.unseal_failed', { kekId, reason: e instanceof FacegateError ? e.code : 'unknown' });
+      throw e;
+    }
   }
 
   return {
@@ -61,42 +99,93 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
         // The seeded public key is half the size; it loads as an ordinary PublicKey.
         return { sealed, publicBytes: publicKey.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array };
       });
-      await db.withTenant(tenantId, async (sql) => {
-        await saveSealedKey(sql, tenantId, userId, { kekId: current.id, sealed });
-        await appendAudit(sql, tenantId, { type: 'custodian.key_created', actor: ACTOR, subject: userId, data: { kekId: current.id } });
-      });
+      try {
+        await db.withTenant(tenantId, async (sql) => {
+          await saveSealedKey(sql, tenantId, userId, { kekId: current.id, sealed });
+          await appendAudit(sql, tenantId, { type: 'custodian.key_created', actor: ACTOR, subject: userId, data: { kekId: current.id } });
+        });
+      } catch (e) {
+        if (isForeignKeyViolation(e)) throw new NotFoundError('custodian.unknown_user', 'no such user');
+        throw e;
+      }
       return publicBytes;
+    },
+
+    async registerPasskey(tenantId, userId, passkey) {
+      checkIds(tenantId, userId);
+      const { credentialId, publicKey, signCount } = (passkey ?? {}) as Partial<typeof passkey>;
+      if (typeof credentialId !== 'string' || !CREDENTIAL_ID.test(credentialId)) throw new InputError('custodian.bad_passkey', 'credentialId must be base64url');
+      if (!(publicKey instanceof Uint8Array) || publicKey.length === 0 || publicKey.length > MAX_PUBLIC_KEY_BYTES) throw new InputError('custodian.bad_passkey', 'publicKey must be a COSE key');
+      if (!Number.isSafeInteger(signCount) || signCount! < 0) throw new InputError('custodian.bad_passkey', 'signCount must be a non-negative integer');
+      const p = { credentialId, publicKey, signCount: signCount! };
+      try {
+        await db.withTenant(tenantId, async (sql) => {
+          if (await savePasskey(sql, tenantId, userId, p)) {
+            await appendAudit(sql, tenantId, { type: 'custodian.passkey_registered', actor: ACTOR, subject: userId, data: { credentialId } });
+            return;
+          }
+          // A retried registration is a no-op; the same id with another user or key is not.
+          const existing = await findPasskey(sql, tenantId, userId, credentialId);
+          if (!existing || Buffer.compare(Buffer.from(existing.publicKey), Buffer.from(publicKey)) !== 0) {
+            throw new ConflictError('custodian.passkey_exists', 'this passkey is already registered');
+          }
+        });
+      } catch (e) {
+        if (isForeignKeyViolation(e)) throw new NotFoundError('custodian.unknown_user', 'no such user');
+        throw e;
+      }
+    },
+
+    async issueCaptureNonce(tenantId, userId) {
+      checkIds(tenantId, userId);
+      try {
+        return await db.withTenant(tenantId, (sql) => insertNonce(sql, tenantId, userId));
+      } catch (e) {
+        if (isForeignKeyViolation(e)) throw new NotFoundError('custodian.unknown_user', 'no such user');
+        throw e;
+      }
     },
 
     async decideMatch(tenantId, userId, request) {
       checkIds(tenantId, userId);
-      const ciphertext = (request as { ciphertext?: unknown } | null | undefined)?.ciphertext;
+      const { ciphertext, attempt } = (request ?? {}) as Partial<DecisionRequest>;
       if (!(ciphertext instanceof Uint8Array)) throw new InputError('custodian.bad_ciphertext', 'ciphertext must be bytes');
       const count = await kv.increment(`custodian:decrypt:${tenantId}:${userId}`, decryptWindowMs);
       if (count > decryptLimit) {
         const ttl = (await kv.ttl(`custodian:decrypt:${tenantId}:${userId}`)) ?? decryptWindowMs;
         throw new RateLimitError('custodian.rate_limited', 'too many match decisions for this user', Math.ceil(ttl / 1000));
       }
-      const outcome = await db.withTenant(tenantId, async (sql) => {
-        const { secret, kekId } = await loadSecret(sql, tenantId, userId);
-        let result: Decryption;
-        try {
-          result = await decryptDecision(secret, ciphertext);
-        } finally {
-          secret.fill(0);
-        }
-        await appendAudit(sql, tenantId, {
-          type: result.outcome === 'decision' ? 'custodian.decrypt' : 'custodian.decrypt_refused',
-          actor: ACTOR,
-          subject: userId,
-          // The decision only: the custodian never holds a score to record.
-          data: result.outcome === 'decision' ? { kekId, decision: result.decision } : { kekId, reason: result.outcome },
-        });
-        return result;
-      });
-      // Thrown after the transaction so the refusal stays in the audit log.
-      if (outcome.outcome === 'decision') return outcome.decision;
-      if (outcome.outcome === 'unmasked') throw new InputError('custodian.unmasked', 'the ciphertext is not a masked match result', 422);
+      await rate.note(tenantId);
+      const refusal = await verifyAttempt(db, rp, tenantId, userId, attempt);
+      if (refusal) {
+        await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: refusal.reason });
+        throw refusal.error;
+      }
+      const taken = await db.withTenant(tenantId, (sql) => takeAttempt(sql, tenantId, userId, attemptLimit));
+      if (taken === 'missing') throw new NotFoundError('custodian.no_key', 'no key for this user');
+      if (taken === 'exhausted') {
+        await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: 'attempts_exhausted' });
+        throw new InputError('custodian.attempts_exhausted', 'this enrollment has used all its attempts; enroll again', 403);
+      }
+      const secret = await unseal(tenantId, userId, taken.kekId, taken.sealed);
+      let result: Decryption;
+      try {
+        result = await decryptDecision(secret, ciphertext);
+      } catch (e) {
+        if (e instanceof InputError) await audit(tenantId, userId, 'custodian.decrypt_refused', { kekId: taken.kekId, reason: e.code });
+        throw e;
+      } finally {
+        secret.fill(0);
+      }
+      // The answer leaves only once its audit row is committed.
+      if (result.outcome === 'decision') {
+        if (result.decision === 'accept') await db.withTenant(tenantId, (sql) => resetAttempts(sql, tenantId, userId));
+        // The decision only: the custodian never holds a score to record.
+        await audit(tenantId, userId, 'custodian.decrypt', { kekId: taken.kekId, decision: result.decision });
+        return result.decision;
+      }
+      await audit(tenantId, userId, 'custodian.decrypt_refused', { kekId: taken.kekId, reason: result.outcome });
+      if (result.outcome === 'unmasked') throw new InputError('custodian.unmasked', 'the ciphertext is not a masked match result', 422);
       throw new InputError('custodian.wrong_key', 'the result was not made for this user’s current key; re-enroll', 409);
     },
 

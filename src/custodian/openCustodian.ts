@@ -1,13 +1,28 @@
-/** Picks the custodian the provider talks to: in-process (embedded default) or the remote service. */
+/**
+ * Picks the custodian the provider talks to: in-process (embedded quick start and development)
+ * or the remote service. In-process it works on the provider's own database handle through
+ * facegate_custodian (SET ROLE), which keeps keys and templates apart inside SQL but not from the
+ * process itself — so production refuses it (custodianPlacement).
+ */
 import type { Config } from '../config.ts';
-import type { Database } from '../store/db.ts';
+import { ConfigError } from '../errors.ts';
+import type { RelyingParty } from '../faceLogin/relyingParty.ts';
+import { CUSTODIAN_ROLE, type Database } from '../store/db.ts';
 import type { KeyValueStore } from '../store/kv.ts';
 import type { Custodian } from './custodian.ts';
 import { resolveKeks } from './kek.ts';
 import { createLocalCustodian } from './localCustodian.ts';
 import { createRemoteCustodian } from './remoteCustodian.ts';
 
-export function openCustodian(config: Config, deps: { db: Database; kv: KeyValueStore }): Custodian {
+/** Throws in production unless the custodian is a separate service (CUSTODIAN_URL). */
+export function checkCustodianPlacement(config: Pick<Config, 'production' | 'custodian'>): void {
+  if (config.production && config.custodian.mode === 'inprocess') {
+    throw new ConfigError('production needs the separate custodian (CUSTODIAN_URL, CUSTODIAN_TOKEN): in-process, one compromise of the provider would hold both the templates and their keys');
+  }
+}
+
+export function openCustodian(config: Config, deps: { db: Database; kv: KeyValueStore; rp: RelyingParty }): Custodian {
+  checkCustodianPlacement(config);
   if (config.custodian.mode === 'remote') return createRemoteCustodian({ url: config.custodian.url, token: config.custodian.token });
-  return createLocalCustodian({ db: deps.db, kv: deps.kv, keks: resolveKeks(config) });
+  return createLocalCustodian({ db: deps.db.forRole(CUSTODIAN_ROLE), kv: deps.kv, keks: resolveKeks(config), rp: deps.rp });
 }

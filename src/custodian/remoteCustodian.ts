@@ -1,14 +1,21 @@
 /**
  * The provider's side of a separate custodian: the same narrow interface, over HTTP with the
- * shared bearer token. It holds no key material — only the URL and the token.
+ * bearer token of each call's scope. It holds no key material — only the URL and the tokens.
  */
 import { AuthError, FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { Custodian } from './custodian.ts';
+import type { CustodianScope, CustodianTokens } from './httpServer.ts';
 
-export function createRemoteCustodian(opts: { url: string; token: string; timeoutMs?: number }): Custodian {
-  const { url, token, timeoutMs = 5000 } = opts;
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
-  async function call(path: string, body: Record<string, string>): Promise<Record<string, unknown>> {
+/** `token` alone holds every scope; `tokens` gives one per scope (httpServer.ts). */
+export function createRemoteCustodian(opts: { url: string; token: string | CustodianTokens; timeoutMs?: number }): Custodian {
+  const { url, timeoutMs = 5000 } = opts;
+  const tokens = typeof opts.token === 'string' ? { attempt: opts.token, enroll: opts.token, shred: opts.token } : opts.token;
+  const scopeOf = (path: string): CustodianScope => (path === '/v1/shred' ? 'shred' : path === '/v1/keys' || path === '/v1/passkeys' ? 'enroll' : 'attempt');
+
+  async function call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const token = tokens[scopeOf(path)];
     let res: Response;
     try {
       res = await fetch(`${url}${path}`, {
@@ -36,8 +43,21 @@ export function createRemoteCustodian(opts: { url: string; token: string; timeou
       const { publicKey } = await call('/v1/keys', { tenant, user });
       return new Uint8Array(Buffer.from(String(publicKey), 'base64'));
     },
-    async decideMatch(tenant, user, { ciphertext }) {
-      const { decision } = await call('/v1/decide', { tenant, user, ciphertext: Buffer.from(ciphertext).toString('base64') });
+    async registerPasskey(tenant, user, passkey) {
+      await call('/v1/passkeys', { tenant, user, credentialId: passkey.credentialId, publicKey: b64(passkey.publicKey), signCount: passkey.signCount });
+    },
+    async issueCaptureNonce(tenant, user) {
+      const { nonce, expiresAt } = await call('/v1/nonces', { tenant, user });
+      if (typeof nonce !== 'string' || typeof expiresAt !== 'number') throw new FacegateError('custodian.bad_response', 'custodian returned no nonce', 502);
+      return { nonce, expiresAt };
+    },
+    async decideMatch(tenant, user, { ciphertext, attempt }) {
+      const { decision } = await call('/v1/decide', {
+        tenant,
+        user,
+        ciphertext: b64(ciphertext),
+        attempt: { nonce: attempt.nonce, frameHashes: attempt.frameHashes.map(b64), assertion: attempt.assertion },
+      });
       if (decision !== 'accept' && decision !== 'reject') throw new FacegateError('custodian.bad_response', 'custodian returned no decision', 502);
       return decision;
     },

@@ -1,15 +1,19 @@
 /**
  * `npm run custodian`: the custodian as its own process, on CUSTODIAN_HOST:CUSTODIAN_PORT (loopback by default), accepting
- * CUSTODIAN_TOKEN. It shares the provider's Postgres (DATABASE_URL, ideally as its own role
- * limited to custodian_keys and audit_events), because decryptions are audited in the tenant's
- * log. `npm run custodian -- rewrap` re-seals every key under the first FACEGATE_KEK and exits.
+ * CUSTODIAN_TOKEN. It shares the provider's Postgres but not its role: CUSTODIAN_DATABASE_URL
+ * logs in as a member of facegate_custodian (custodian tables, audit appends, no templates);
+ * outside production it falls back to DATABASE_URL. It checks attempts' passkey assertions for
+ * PUBLIC_URL's origin and RP ID. `npm run custodian -- rewrap` re-seals every key under the first
+ * FACEGATE_KEK and exits.
  */
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { openConfiguredDatabase } from '../store/db.ts';
+import { relyingPartyFrom } from '../faceLogin/relyingParty.ts';
+import { CUSTODIAN_ROLE, openConfiguredDatabase } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
 import { bfv } from '../template/bfv.ts';
+import { custodianConnectionPowers } from './connectionCheck.ts';
 import { createCustodianHttpServer } from './httpServer.ts';
 import { resolveKeks } from './kek.ts';
 import { createLocalCustodian } from './localCustodian.ts';
@@ -18,10 +22,18 @@ export async function main(args: string[]): Promise<void> {
   const config = loadConfig();
   const rewrap = args[0] === 'rewrap';
   // Rewrapping also works on the embedded database (run it while the provider is stopped).
-  if (!config.databaseUrl && !rewrap) throw new ConfigError('the separate custodian needs DATABASE_URL (it writes to the tenants\' audit log)');
-  const db = openConfiguredDatabase(config);
+  if (config.production && !config.custodianDatabaseUrl) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (a login role in facegate_custodian) in production');
+  const databaseUrl = config.custodianDatabaseUrl ?? config.databaseUrl;
+  if (!databaseUrl && !rewrap) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (it writes to the tenants\' audit log)');
+  const db = openConfiguredDatabase({ ...config, databaseUrl });
+  const powers = await custodianConnectionPowers(db);
+  if (powers.length && config.production) {
+    await db.close();
+    throw new ConfigError(`CUSTODIAN_DATABASE_URL must log in as a role in facegate_custodian that cannot read templates (${powers.join('; ')})`);
+  }
+  if (powers.length) console.warn(`custodian: the database login can read templates (${powers.join('; ')}): in production use a role in facegate_custodian`);
   const kv = openKeyValueStore(config.redisUrl, 'facegate-custodian:');
-  const custodian = createLocalCustodian({ db, kv, keks: resolveKeks(config) });
+  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: resolveKeks(config), rp: relyingPartyFrom(config.publicUrl) });
   if (rewrap) {
     const count = await custodian.rewrapAll();
     console.log(`rewrapped ${count} keys under KEK ${resolveKeks(config)[0].id}`);

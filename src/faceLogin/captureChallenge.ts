@@ -17,7 +17,17 @@
 import { createHash } from 'node:crypto';
 
 export function captureChallenge(nonce: string, frames: readonly Uint8Array[]): string {
+  return challengeFromFrameHashes(nonce, frameHashes(frames));
+}
+
+/** SHA-256 of each frame: what the custodian receives instead of the frames. */
+export function frameHashes(frames: readonly Uint8Array[]): Uint8Array[] {
+  return frames.map((frame) => new Uint8Array(createHash('sha256').update(frame).digest()));
+}
+
+/** The same challenge from the frames' hashes (the custodian never sees a frame). */
+export function challengeFromFrameHashes(nonce: string, hashes: readonly Uint8Array[]): string {
   const outer = createHash('sha256').update(nonce, 'utf8');
-  for (const frame of frames) outer.update(createHash('sha256').update(frame).digest());
+  for (const hash of hashes) outer.update(hash);
   return outer.digest('base64url');
 }

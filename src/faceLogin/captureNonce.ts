@@ -46,13 +46,15 @@ export function randomHeadTurns(count = 2): HeadTurn[] {
 export async function issueCaptureNonce(
   kv: KeyValueStore,
   binding: CaptureBinding,
-  options: { headTurns?: HeadTurn[]; now?: number } = {},
+  options: { headTurns?: HeadTurn[]; now?: number; nonce?: string } = {},
 ): Promise<IssuedNonce> {
   const { tenantId, interactionUid, userId, purpose } = binding;
   if (!isTenantId(tenantId) || !isUuid(userId) || !INTERACTION_UID.test(interactionUid) || (purpose !== 'verify' && purpose !== 'enroll')) {
     throw new TypeError('capture nonce binding: invalid tenant, interaction, user or purpose');
   }
-  const nonce = randomBytes(32).toString('base64url');
+  if (options.nonce !== undefined && !CAPTURE_NONCE.test(options.nonce)) throw new TypeError('capture nonce: not 43 base64url characters');
+  // A sign-in's value is the custodian's (startCapture); it is as random, and taken here as once.
+  const nonce = options.nonce ?? randomBytes(32).toString('base64url');
   const issued: IssuedNonce = {
     tenantId,
     interactionUid,

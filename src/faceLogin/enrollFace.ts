@@ -21,7 +21,7 @@ export async function enrollFace(
 ): Promise<void> {
   const { tenantId, userId } = input;
   await assertBiometricConsent(deps.db, tenantId, userId);
-  const verified = await verifyCapture({ db: deps.db, kv: deps.kv, rp: deps.face.rp }, input.capture, {
+  const verified = await verifyCapture({ db: deps.db, kv: deps.kv, rp: deps.face.rp, custodian: deps.face.custodian() }, input.capture, {
     tenantId,
     interactionUid: input.interactionUid,
     userId,

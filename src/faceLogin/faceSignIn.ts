@@ -14,6 +14,7 @@ import { attemptFactor } from '../account/factorAttempt.ts';
 import { appendAudit } from '../audit/log.ts';
 import { InputError, isFacegateError } from '../errors.ts';
 import { assertBiometricConsent } from './biometricConsent.ts';
+import { frameHashes } from './captureChallenge.ts';
 import type { BoundCapture } from './captureUpload.ts';
 import { decideActiveFace, decideFace, isLive, matchThresholdFor, type ActiveFaceDecision, type FaceDecision } from './decide.ts';
 import { faceAssurance, type FaceAssurance } from './faceAssurance.ts';
@@ -38,12 +39,14 @@ export async function signInWithFace(
   try {
     await assertBiometricConsent(deps.db, tenantId, userId);
     checked = await attemptFactor(deps, tenantId, userId, userId, 'face', async (): Promise<Checked> => {
-      const verified = await verifyCapture({ db: deps.db, kv: deps.kv, rp: deps.face.rp }, capture, {
+      const verified = await verifyCapture({ db: deps.db, kv: deps.kv, rp: deps.face.rp, custodian: deps.face.custodian() }, capture, {
         tenantId,
         interactionUid: input.interactionUid,
         userId,
         purpose: 'verify',
       });
+      // What the custodian checks on its own before it decrypts: the frames travel only as hashes.
+      const attempt = { nonce: capture.nonce, frameHashes: frameHashes(verified.frames), assertion: capture.assertion };
       try {
         const expectedTurns = verified.headTurns;
         let burst;
@@ -55,7 +58,7 @@ export async function signInWithFace(
           throw e;
         }
         const liveness = burst.liveness.aggregate;
-        const { accepted: matched } = await deps.face.templates().match(tenantId, userId, burst.embedding, { threshold: matchThresholdFor(Boolean(expectedTurns)) });
+        const { accepted: matched } = await deps.face.templates().match(tenantId, userId, burst.embedding, { threshold: matchThresholdFor(Boolean(expectedTurns)), attempt });
         if (!expectedTurns) {
           const decision = decideFace({ matched, liveness });
           return { ok: decision.accepted, livenessPassed: isLive(liveness), decision, assurance: faceAssurance({ active: false, decision }, verified) };

@@ -3,11 +3,13 @@
  * this user. Options ask for a platform authenticator with user verification required; the
  * challenge is kept single-use in the key-value store for 5 minutes, bound to tenant and user,
  * so a response can finish only the registration it was made for, and only once. Attestation
- * is verified when the authenticator gives one; `none` is accepted and recorded as such.
+ * is verified when the authenticator gives one; `none` is accepted and recorded as such. The
+ * custodian gets its own copy of the public key (it checks face sign-ins against it, never
+ * against the provider's table).
  */
 import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { appendAudit } from '../audit/log.ts';
-import { NotFoundError, faceLoginError } from '../errors.ts';
+import { NotFoundError, faceLoginError, isFacegateError } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { validateTenantId } from '../account/tenants.ts';
 import { insertCredential, listUserCredentials } from './credentialStore.ts';
@@ -105,6 +107,15 @@ export async function finishPasskeyRegistration(
   if (!verification.verified) throw faceLoginError('webauthn.registration_invalid', 'the attestation statement did not verify');
   const info = verification.registrationInfo;
   const registered: RegisteredPasskey = { credentialId: info.credential.id, attestationFormat: info.fmt, deviceType: info.credentialDeviceType };
+  // The custodian keeps its own copy first (a passkey the provider stored but the custodian lacks
+  // could never open a face sign-in); a retry after a failure below is a no-op there.
+  try {
+    await deps.custodian.registerPasskey(tenantId, userId, { credentialId: info.credential.id, publicKey: info.credential.publicKey, signCount: info.credential.counter });
+  } catch (e) {
+    if (isFacegateError(e) && e.code === 'custodian.passkey_exists') throw faceLoginError('webauthn.credential_exists', 'this passkey is already registered');
+    if (isFacegateError(e) && e.code === 'custodian.unknown_user') throw new NotFoundError('user.not_found', 'no such user');
+    throw e;
+  }
   await deps.db.withTenant(tenantId, async (sql) => {
     await insertCredential(sql, tenantId, {
       credentialId: info.credential.id,

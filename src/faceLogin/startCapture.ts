@@ -1,5 +1,6 @@
 /**
- * Starts a capture: issues the nonce bound to tenant, interaction, user and purpose, and tells the
+ * Starts a capture: issues the nonce bound to tenant, interaction, user and purpose (a sign-in's
+ * value made by the custodian, so that it can hold the decryption to it), and tells the
  * browser how to capture (frame count, spacing) and which passkeys may sign. For a sign-in it
  * also remembers, for the nonce's lifetime, which user the interaction's capture is for: the
  * upload carries no username, so the user cannot be swapped between start and upload.
@@ -41,7 +42,9 @@ export async function startCapture(deps: FaceLoginDeps, binding: CaptureBinding,
   const credentials = await deps.db.withTenant(binding.tenantId, (sql) => listUserCredentials(sql, binding.tenantId, binding.userId));
   if (credentials.length === 0) throw faceLoginError('face.unavailable', 'no passkey is registered for this account on this site');
   const headTurns = options.active ? randomHeadTurns(ACTIVE_HEAD_TURNS) : undefined;
-  const issued = await issueCaptureNonce(deps.kv, binding, headTurns ? { headTurns } : {});
+  // A sign-in's nonce comes from the custodian, which will decrypt only for an attempt signed over it.
+  const nonce = binding.purpose === 'verify' ? (await deps.custodian.issueCaptureNonce(binding.tenantId, binding.userId)).nonce : undefined;
+  const issued = await issueCaptureNonce(deps.kv, binding, { ...(headTurns ? { headTurns } : {}), ...(nonce ? { nonce } : {}) });
   if (binding.purpose === 'verify') await deps.kv.set(userKey(binding.tenantId, binding.interactionUid), binding.userId, CAPTURE_NONCE_TTL_MS);
   const common = { nonce: issued.nonce, rpId: deps.rp.rpID, allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })) };
   if (!headTurns) return { ...common, frames: CAPTURE_FRAMES, intervalMs: CAPTURE_INTERVAL_MS };

@@ -124,7 +124,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     const held = await enrollableLogin(interaction.uid);
     const user = await findUserById(deps.db, tenantId, held.accountId);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { options: await beginPasskeyRegistration({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, userId: held.accountId, userName: user?.username ?? held.accountId }) };
+    ctx.body = { options: await beginPasskeyRegistration({ db: deps.db, kv: deps.kv, rp: face.rp, custodian: face.custodian() }, { tenantId, userId: held.accountId, userName: user?.username ?? held.accountId }) };
   });
 
   router.post('/:uid/enroll/passkey', async (ctx) => {
@@ -132,7 +132,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     const interaction = await kit.loginDetails(ctx);
     const body = await kit.postedJson(ctx, interaction.uid);
     const held = await enrollableLogin(interaction.uid);
-    const registered = await finishPasskeyRegistration({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, userId: held.accountId, response: body.credential });
+    const registered = await finishPasskeyRegistration({ db: deps.db, kv: deps.kv, rp: face.rp, custodian: face.custodian() }, { tenantId, userId: held.accountId, response: body.credential });
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { credentialId: registered.credentialId };
   });
@@ -144,7 +144,7 @@ export function enrollRoutes(router: Router, kit: InteractionKit): void {
     const held = await enrollableLogin(interaction.uid);
     await assertBiometricConsent(deps.db, tenantId, held.accountId);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, interactionUid: interaction.uid, userId: held.accountId, purpose: 'enroll' });
+    ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp, custodian: face.custodian() }, { tenantId, interactionUid: interaction.uid, userId: held.accountId, purpose: 'enroll' });
   });
 
   router.post('/:uid/enroll', async (ctx) => {

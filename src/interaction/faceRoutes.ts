@@ -83,7 +83,7 @@ export function faceRoutes(router: Router, kit: InteractionKit): void {
     const { required } = await kit.requirement(interaction.params);
     const active = required !== undefined && required !== 'unmet' && acrRank(required) >= acrRank(LOA.faceStrict);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp }, { tenantId, interactionUid: interaction.uid, userId, purpose: 'verify' }, { active });
+    ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp, custodian: face.custodian() }, { tenantId, interactionUid: interaction.uid, userId, purpose: 'verify' }, { active });
   });
 
   router.post('/:uid/face', async (ctx) => {

@@ -44,6 +44,12 @@ export type Database = {
   statement<T extends Row = Row>(tenantId: string, text: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
   /** Runs a multi-statement SQL script (no parameters) as the connecting role. */
   exec(script: string): Promise<void>;
+  /**
+   * The same connections, with `withTenant`, `transaction` and `statement` running as `role`
+   * instead of facegate_app (the custodian's handle: CUSTODIAN_ROLE). Closing it closes nothing:
+   * the handle it came from owns the connections.
+   */
+  forRole(role: string): Database;
   readonly kind: 'postgres' | 'pglite';
   /** The audit chain's key, and where committed heads go (`onHead`). */
   readonly audit: AuditChain;
@@ -51,18 +57,27 @@ export type Database = {
 };
 
 export const APP_ROLE = 'facegate_app';
+/** The custodian's group role (migration 0007): its tables and audit appends, no templates. */
+export const CUSTODIAN_ROLE = 'facegate_custodian';
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-type Scope = { role: 'app' | 'owner'; tenantId?: string };
+/** `role` undefined: the connecting role itself (owner scope). */
+type Scope = { role?: string; tenantId?: string };
 
 async function enterScope(sql: Sql, scope: Scope): Promise<void> {
   if (scope.tenantId !== undefined && !TENANT_ID.test(scope.tenantId)) throw new Error('invalid tenant id');
-  if (scope.role === 'app') await sql.query(`SET LOCAL ROLE ${APP_ROLE}`);
+  if (scope.role !== undefined) await sql.query(`SET LOCAL ROLE ${checkedRole(scope.role)}`);
   if (scope.tenantId !== undefined) await sql.query(`SELECT set_config('app.tenant_id', $1, true)`, [scope.tenantId]);
+}
+
+function checkedRole(role: string): string {
+  if (!ROLE_NAME.test(role)) throw new Error('invalid role name');
+  return role;
 }
 
 function beginScript(scope: Scope): string {
   let script = 'BEGIN;';
-  if (scope.role === 'app') script += ` SET LOCAL ROLE ${APP_ROLE};`;
+  if (scope.role !== undefined) script += ` SET LOCAL ROLE ${checkedRole(scope.role)};`;
   if (scope.tenantId !== undefined) {
     if (!TENANT_ID.test(scope.tenantId)) throw new Error('invalid tenant id');
     script += ` SELECT set_config('app.tenant_id', '${scope.tenantId}', true);`;
@@ -74,6 +89,10 @@ function postgres(url: string, chain: AuditChainHandle): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
+  return postgresHandle(pool, chain, APP_ROLE, () => pool.end());
+}
+
+function postgresHandle(pool: pg.Pool, chain: AuditChainHandle, appRole: string, close: () => Promise<void>): Database {
   async function run<T>(scope: Scope, fn: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     const tx = chain.begin();
@@ -103,7 +122,7 @@ function postgres(url: string, chain: AuditChainHandle): Database {
     kind: 'postgres',
     audit: chain,
     async statement(tenantId, text, params = []) {
-      const script = `${beginScript({ role: 'app', tenantId })} ${inlineParams(text, params)}; COMMIT;`;
+      const script = `${beginScript({ role: appRole, tenantId })} ${inlineParams(text, params)}; COMMIT;`;
       const client = await pool.connect();
       try {
         const results = (await client.query(script)) as unknown as pg.QueryResult[];
@@ -116,18 +135,23 @@ function postgres(url: string, chain: AuditChainHandle): Database {
         client.release();
       }
     },
-    withTenant: (tenantId, fn) => run({ role: 'app', tenantId }, fn),
-    transaction: (fn) => run({ role: 'app' }, fn),
-    asOwner: (fn) => run({ role: 'owner' }, fn),
+    withTenant: (tenantId, fn) => run({ role: appRole, tenantId }, fn),
+    transaction: (fn) => run({ role: appRole }, fn),
+    asOwner: (fn) => run({}, fn),
     exec: async (script) => {
       await pool.query(script);
     },
-    close: () => pool.end(),
+    forRole: (role) => postgresHandle(pool, chain, checkedRole(role), async () => {}),
+    close,
   };
 }
 
 function pglite(dataDir: string | undefined, chain: AuditChainHandle): Database {
   const db = dataDir ? new PGlite(dataDir) : new PGlite();
+  return pgliteHandle(db, chain, APP_ROLE, () => db.close());
+}
+
+function pgliteHandle(db: PGlite, chain: AuditChainHandle, appRole: string, close: () => Promise<void>): Database {
   async function run<T>(scope: Scope, fn: (sql: Sql) => Promise<T>): Promise<T> {
     const audit = chain.begin();
     const result = await db.transaction(async (tx) => {
@@ -148,14 +172,15 @@ function pglite(dataDir: string | undefined, chain: AuditChainHandle): Database 
   return {
     kind: 'pglite',
     audit: chain,
-    statement: (tenantId, text, params) => run({ role: 'app', tenantId }, (sql) => sql.query(text, params)),
-    withTenant: (tenantId, fn) => run({ role: 'app', tenantId }, fn),
-    transaction: (fn) => run({ role: 'app' }, fn),
-    asOwner: (fn) => run({ role: 'owner' }, fn),
+    statement: (tenantId, text, params) => run({ role: appRole, tenantId }, (sql) => sql.query(text, params)),
+    withTenant: (tenantId, fn) => run({ role: appRole, tenantId }, fn),
+    transaction: (fn) => run({ role: appRole }, fn),
+    asOwner: (fn) => run({}, fn),
     exec: async (script) => {
       await db.exec(script);
     },
-    close: () => db.close(),
+    forRole: (role) => pgliteHandle(db, chain, checkedRole(role), async () => {}),
+    close,
   };
 }
 

@@ -5,7 +5,7 @@
  * decision and nothing else: the custodian decrypts only the sign of a masked margin (matcher.ts)
  * and answers accept or reject, so neither this process nor the custodian sees a score.
  */
-import type { Custodian } from '../custodian/custodian.ts';
+import type { CaptureAttempt, Custodian } from '../custodian/custodian.ts';
 import { InputError, NotFoundError, isFacegateError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
 import { makeBlinder } from './blinder.ts';
@@ -31,9 +31,10 @@ export type FaceTemplates = {
   enroll(tenantId: string, userId: string, embedding: Float32Array): Promise<void>;
   /**
    * Whether the probe's cosine with the user's template (int8 quantization: mean error 0.003,
-   * p99 0.008) is ≥ `threshold`; wipes the probe. Only the decision comes back.
+   * p99 0.008) is ≥ `threshold`; wipes the probe. Only the decision comes back. `attempt` is the
+   * live capture the custodian checks before it decrypts (one decryption per attempt).
    */
-  match(tenantId: string, userId: string, probe: Float32Array, opts: { threshold: number }): Promise<{ accepted: boolean }>;
+  match(tenantId: string, userId: string, probe: Float32Array, opts: { threshold: number; attempt: CaptureAttempt }): Promise<{ accepted: boolean }>;
   /** Shreds the user's secret key, then deletes the template row; false when nothing was enrolled. */
   remove(tenantId: string, userId: string): Promise<boolean>;
   /** Resolves when no background blinder refill is running (tests, benchmarks, shutdown). */
@@ -87,7 +88,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
       }
     },
 
-    async match(tenantId, userId, probe, { threshold }) {
+    async match(tenantId, userId, probe, { threshold, attempt }) {
       let quantized: Int8Array | undefined;
       try {
         const theta = scoreThreshold(threshold);
@@ -107,7 +108,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         const ciphertext = await decisionMatch({ template: stored.ciphertext, probe: quantized, threshold: theta, blinder });
         quantized.fill(0);
         try {
-          const decision = await custodian.decideMatch(tenantId, userId, { ciphertext });
+          const decision = await custodian.decideMatch(tenantId, userId, { ciphertext, attempt });
           return { accepted: decision === 'accept' };
         } catch (e) {
           // A shredded key leaves the template (and any copy of it) unmatchable.

@@ -3,14 +3,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config.ts';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import { createCustodianHttpServer } from '../../src/custodian/httpServer.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
+import { bfv } from '../../src/template/bfv.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
+import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
+import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
 import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
-import { bfv } from '../../src/template/bfv.ts';
 import { makeBlinder } from '../../src/template/blinder.ts';
 import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
@@ -20,7 +23,7 @@ const db = await freshDatabase();
 const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
-const local = createLocalCustodian({ db, kv, keks: [newKek('k1')], decryptLimit: 3 });
+const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP, decryptLimit: 3 });
 // The in-process service warms SEAL up as `npm run custodian` does before listening.
 await bfv();
 const server = createCustodianHttpServer(local, token);
@@ -41,26 +44,30 @@ test('the provider enrolls, matches and removes through the remote custodian', a
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
-  assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
-  assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5 }), { accepted: false });
+  const attempts = await attemptsFor(remote, 'acme', userId);
+  assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
+  assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5, attempt: await attempts.next() }), { accepted: false });
   await templates.idle();
   assert.equal(await templates.remove('acme', userId), true);
-  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.5 }), { code: 'template.not_enrolled' });
+  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.5, attempt: await attempts.next() }), { code: 'template.not_enrolled' });
 });
 
 test('the answer to a decision request carries one bit: the HTTP body is one of two fixed strings', async () => {
   const userId = await seedUser(db, 'acme');
   const publicKey = await local.createUserKey('acme', userId);
+  const attempts = await attemptsFor(local, 'acme', userId);
   const t = quantize(randomUnit(128));
   const p = quantize(randomUnit(128));
   const template = await encryptTemplate(publicKey, [t]);
   const bodies = new Set<string>();
   for (const threshold of [dot(p, t), dot(p, t) + 1]) {
     const ciphertext = await decisionMatch({ template, probe: p, threshold, blinder: await makeBlinder(publicKey) });
+    const attempt = await attempts.next();
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
     const res = await fetch(`${url}/v1/decide`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
-      body: JSON.stringify({ tenant: 'acme', user: userId, ciphertext: Buffer.from(ciphertext).toString('base64') }),
+      body: JSON.stringify({ tenant: 'acme', user: userId, ciphertext: b64(ciphertext), attempt: { nonce: attempt.nonce, frameHashes: attempt.frameHashes.map(b64), assertion: attempt.assertion } }),
     });
     assert.equal(res.status, 200);
     bodies.add(await res.text());
@@ -83,12 +90,16 @@ test('a wrong or missing token gets 401', async () => {
 
 test('errors keep their codes across HTTP: not found, bad input, rate limit, unknown route', async () => {
   const remote = createRemoteCustodian({ url, token });
-  await assert.rejects(remote.decideMatch('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', { ciphertext: new Uint8Array(4) }), { code: 'custodian.no_key', status: 404 });
+  const keyless = await seedUser(db, 'acme');
+  const keylessAttempts = await attemptsFor(remote, 'acme', keyless);
+  await assert.rejects(remote.decideMatch('acme', keyless, { ciphertext: new Uint8Array(4), attempt: await keylessAttempts.next() }), { code: 'custodian.no_key', status: 404 });
   await assert.rejects(remote.createUserKey('acme', 'nope'), { code: 'custodian.bad_user', status: 400 });
   const userId = await seedUser(db, 'acme');
   await remote.createUserKey('acme', userId);
-  for (let i = 0; i < 3; i++) await assert.rejects(remote.decideMatch('acme', userId, { ciphertext: new Uint8Array(4) }), { code: 'template.bad_ciphertext' });
-  await assert.rejects(remote.decideMatch('acme', userId, { ciphertext: new Uint8Array(4) }), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
+  const attempts = await attemptsFor(remote, 'acme', userId);
+  const decide = async () => remote.decideMatch('acme', userId, { ciphertext: new Uint8Array(4), attempt: await attempts.next() });
+  for (let i = 0; i < 3; i++) await assert.rejects(decide(), { code: 'template.bad_ciphertext' });
+  await assert.rejects(decide(), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
   const res = await fetch(`${url}/v1/export-key`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
   assert.equal(res.status, 404, 'no such call exists');
   const bad = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'not json' });
@@ -103,7 +114,8 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
   const child = spawn(process.execPath, ['src/custodian/server.ts'], {
     env: {
       PATH: process.env.PATH,
-      DATABASE_URL: db.url,
+      CUSTODIAN_DATABASE_URL: db.custodianUrl,
+      PUBLIC_URL: TEST_RP.origin,
       CUSTODIAN_TOKEN: token,
       CUSTODIAN_PORT: '0',
       FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
@@ -115,13 +127,16 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     const serviceUrl = /http:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
     // This process never sees the service's KEK: enrollment and matching still work.
-    const templates = createFaceTemplates({ db, custodian: createRemoteCustodian({ url: serviceUrl, token }), model: 'test-128' });
+    // The service's first call loads SEAL's WASM and makes a key pair: seconds on a busy machine.
+    const service = createRemoteCustodian({ url: serviceUrl, token, timeoutMs: 30_000 });
+    const templates = createFaceTemplates({ db, custodian: service, model: 'test-128' });
     const userId = await seedUser(db, 'acme');
     const face = randomUnit(128);
     await templates.enroll('acme', userId, face.slice());
-    assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
+    const attempts = await attemptsFor(service, 'acme', userId);
+    assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
     await templates.idle();
-    const { rows } = await db.withTenant('acme', (sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
+    const { rows } = await db.asOwner((sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
     assert.equal(rows[0].kek_id, 'svc');
     const res = await fetch(`${serviceUrl}/v1/shred`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 401);
@@ -131,11 +146,38 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
   }
 });
 
-test('the custodian service refuses to start without DATABASE_URL', async () => {
+test('the custodian service refuses to start without its database URL', async () => {
   const child = spawn(process.execPath, ['src/custodian/server.ts'], { env: { PATH: process.env.PATH, CUSTODIAN_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 1);
-  assert.match(stderr, /needs DATABASE_URL/);
+  assert.match(stderr, /needs CUSTODIAN_DATABASE_URL/);
+});
+
+test('separate credentials: an attempt token cannot create keys, register passkeys or shred; each scope only its calls', async () => {
+  const tokens = { attempt: 'attempt-token-of-at-least-32-characters', enroll: 'enroll-token-of-at-least-32-characters', shred: 'shred-token-of-at-least-32-characters!' };
+  const scoped = createCustodianHttpServer(local, tokens);
+  scoped.listen(0, '127.0.0.1');
+  await once(scoped, 'listening');
+  const scopedUrl = `http://127.0.0.1:${(scoped.address() as AddressInfo).port}`;
+  try {
+    const userId = await seedUser(db, 'acme');
+    const as = (token: string) => createRemoteCustodian({ url: scopedUrl, token });
+    for (const token of [tokens.attempt, tokens.shred]) await assert.rejects(as(token).createUserKey('acme', userId), { code: 'custodian.forbidden', status: 403 });
+    for (const token of [tokens.enroll, tokens.shred]) await assert.rejects(as(token).issueCaptureNonce('acme', userId), { code: 'custodian.forbidden' });
+    for (const token of [tokens.attempt, tokens.enroll]) await assert.rejects(as(token).shredUserKey('acme', userId), { code: 'custodian.forbidden' });
+    await assert.rejects(as('x'.repeat(40)).shredUserKey('acme', userId), { code: 'custodian.unauthorized' });
+    // The provider holds all three and uses each for its calls.
+    const provider = createRemoteCustodian({ url: scopedUrl, token: tokens });
+    await provider.createUserKey('acme', userId);
+    const attempts = await attemptsFor(provider, 'acme', userId);
+    await assert.rejects(provider.decideMatch('acme', userId, { ciphertext: new Uint8Array(4), attempt: await attempts.next() }), { code: 'template.bad_ciphertext' });
+    assert.equal(await provider.shredUserKey('acme', userId), true);
+    const c = loadConfig({ CUSTODIAN_URL: scopedUrl, CUSTODIAN_TOKEN: tokens.attempt, CUSTODIAN_ENROLL_TOKEN: tokens.enroll, CUSTODIAN_SHRED_TOKEN: tokens.shred });
+    assert.deepEqual(c.custodian.mode === 'remote' && c.custodian.token, tokens);
+    assert.throws(() => loadConfig({ CUSTODIAN_TOKEN: tokens.attempt, CUSTODIAN_SHRED_TOKEN: 'short' }), /CUSTODIAN_SHRED_TOKEN must be at least 32/);
+  } finally {
+    scoped.close();
+  }
 });

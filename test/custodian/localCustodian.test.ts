@@ -7,12 +7,22 @@ import { bfv, loadCiphertext, serialize } from '../../src/template/bfv.ts';
 import { makeBlinder } from '../../src/template/blinder.ts';
 import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
+import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
+import { attemptsFor, TEST_RP, type AttemptMaker } from '../support/liveAttempt.ts';
 import { auditTypes, newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
 import { dot, randomUnit } from '../template/vectors.ts';
 
 const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 const k1 = newKek('k1');
+const cdb = db.forRole(CUSTODIAN_ROLE);
+const open = (keks = [k1], extra: Partial<Parameters<typeof createLocalCustodian>[0]> = {}) => createLocalCustodian({ db: cdb, kv, keks, rp: TEST_RP, ...extra });
+const attempts = new Map<string, AttemptMaker>();
+/** A live attempt for the user (its passkey registered on first use). */
+async function live(custodian: ReturnType<typeof createLocalCustodian>, userId: string) {
+  if (!attempts.has(userId)) attempts.set(userId, await attemptsFor(custodian, 'acme', userId));
+  return attempts.get(userId)!.next();
+}
 
 /** A result at θ = score (accept) or θ = score + 1 (reject). */
 async function matchOnce(custodian: ReturnType<typeof createLocalCustodian>, userId: string, publicKey: Uint8Array, accept = true) {
@@ -20,22 +30,22 @@ async function matchOnce(custodian: ReturnType<typeof createLocalCustodian>, use
   const p = quantize(randomUnit(128));
   const template = await encryptTemplate(publicKey, [t]);
   const ciphertext = await decisionMatch({ template, probe: p, threshold: dot(p, t) + (accept ? 0 : 1), blinder: await makeBlinder(publicKey) });
-  return { template, ciphertext, decrypt: () => custodian.decideMatch('acme', userId, { ciphertext }) };
+  return { template, ciphertext, decrypt: async () => custodian.decideMatch('acme', userId, { ciphertext, attempt: await live(custodian, userId) }) };
 }
 
 test('the custodian surface is exactly the narrow set: no general decryption, no key export', () => {
-  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const custodian = open();
   assert.deepEqual(Object.keys(custodian).sort(), [...CUSTODIAN_METHODS, 'rewrapAll'].sort());
   assert.deepEqual(Object.keys(custodianModule), ['CUSTODIAN_METHODS']);
 });
 
 test('answers a masked result with accept or reject only, and audits the decision alone', async () => {
-  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const custodian = open();
   const userId = await seedUser(db, 'acme');
   const publicKey = await custodian.createUserKey('acme', userId);
   assert.equal(await (await matchOnce(custodian, userId, publicKey, true)).decrypt(), 'accept', 'score = θ accepts');
   assert.equal(await (await matchOnce(custodian, userId, publicKey, false)).decrypt(), 'reject', 'score = θ − 1 rejects');
-  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt', 'custodian.decrypt']);
+  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.passkey_registered', 'custodian.decrypt', 'custodian.decrypt']);
   const { rows } = await db.withTenant('acme', (sql) =>
     sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'custodian.decrypt' AND subject = $1 ORDER BY seq", [userId]),
   );
@@ -43,35 +53,41 @@ test('answers a masked result with accept or reject only, and audits the decisio
 });
 
 test('the custodian cannot be made to decrypt a template: unmasked ciphertexts are refused', async () => {
-  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const custodian = open();
   const userId = await seedUser(db, 'acme');
   const publicKey = await custodian.createUserKey('acme', userId);
   const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
   // As stored (NTT form) it is not even a match result…
-  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: template }), { code: 'custodian.bad_ciphertext' });
+  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: template, attempt: await live(custodian, userId) }), { code: 'custodian.bad_ciphertext' });
   // …and brought to coefficient form it decrypts to a mostly-zero plaintext, which is refused.
   const b = await bfv();
   using cipher = loadCiphertext(b, template);
   b.evaluator.cipherTransformFromNttInplace(cipher);
-  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: serialize(b, cipher) }), { code: 'custodian.unmasked', status: 422 });
-  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.decrypt_refused']);
-  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: new Uint8Array(10) }), { code: 'template.bad_ciphertext' });
+  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: serialize(b, cipher), attempt: await live(custodian, userId) }), { code: 'custodian.unmasked', status: 422 });
+  await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: new Uint8Array(10), attempt: await live(custodian, userId) }), { code: 'template.bad_ciphertext' });
+  assert.deepEqual(await auditTypes(db, 'acme', userId), [
+    'custodian.key_created',
+    'custodian.passkey_registered',
+    'custodian.decrypt_refused',
+    'custodian.decrypt_refused',
+    'custodian.decrypt_refused',
+  ]);
 });
 
 test('a result decrypted under another user’s key is refused, never turned into a random decision', async () => {
-  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const custodian = open();
   const alice = await seedUser(db, 'acme');
   const bob = await seedUser(db, 'acme');
   const aliceKey = await custodian.createUserKey('acme', alice);
   await custodian.createUserKey('acme', bob);
   const m = await matchOnce(custodian, alice, aliceKey);
-  await assert.rejects(custodian.decideMatch('acme', bob, { ciphertext: m.ciphertext }), { code: 'custodian.wrong_key', status: 409 });
-  assert.deepEqual(await auditTypes(db, 'acme', bob), ['custodian.key_created', 'custodian.decrypt_refused']);
+  await assert.rejects(custodian.decideMatch('acme', bob, { ciphertext: m.ciphertext, attempt: await live(custodian, bob) }), { code: 'custodian.wrong_key', status: 409 });
+  assert.deepEqual(await auditTypes(db, 'acme', bob), ['custodian.key_created', 'custodian.passkey_registered', 'custodian.decrypt_refused']);
   assert.equal(await m.decrypt(), 'accept');
 });
 
 test('decryptions are rate-limited per user', async () => {
-  const custodian = createLocalCustodian({ db, kv, keks: [k1], decryptLimit: 2, decryptWindowMs: 60_000 });
+  const custodian = open([k1], { decryptLimit: 2, decryptWindowMs: 60_000 });
   const userId = await seedUser(db, 'acme');
   const publicKey = await custodian.createUserKey('acme', userId);
   const m = await matchOnce(custodian, userId, publicKey);
@@ -84,14 +100,18 @@ test('decryptions are rate-limited per user', async () => {
 });
 
 test('bad ids and unknown users are typed errors', async () => {
-  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const custodian = open();
   await assert.rejects(custodian.createUserKey('ACME!', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41'), { code: 'custodian.bad_tenant' });
-  await assert.rejects(custodian.decideMatch('acme', 'not-a-uuid', { ciphertext: new Uint8Array(1) }), { code: 'custodian.bad_user' });
-  await assert.rejects(custodian.decideMatch('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', { ciphertext: new Uint8Array(1) }), { code: 'custodian.no_key' });
+  await assert.rejects(custodian.decideMatch('acme', 'not-a-uuid', { ciphertext: new Uint8Array(1), attempt: undefined as never }), { code: 'custodian.bad_user' });
+  const unknown = '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41';
+  await assert.rejects(custodian.createUserKey('acme', unknown), { code: 'custodian.unknown_user', status: 404 });
+  await assert.rejects(custodian.issueCaptureNonce('acme', unknown), { code: 'custodian.unknown_user' });
+  const keyless = await seedUser(db, 'acme');
+  await assert.rejects(custodian.decideMatch('acme', keyless, { ciphertext: new Uint8Array(1), attempt: await live(custodian, keyless) }), { code: 'custodian.no_key' });
 });
 
 test('crypto-shredding: after the key is deleted nothing decrypts the user’s results, and it is audited', async () => {
-  const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+  const custodian = open();
   const userId = await seedUser(db, 'acme');
   const publicKey = await custodian.createUserKey('acme', userId);
   const m = await matchOnce(custodian, userId, publicKey);
@@ -100,27 +120,28 @@ test('crypto-shredding: after the key is deleted nothing decrypts the user’s r
   assert.equal(await custodian.shredUserKey('acme', userId), false);
   const types = await auditTypes(db, 'acme', userId);
   assert.equal(types.filter((t) => t === 'custodian.key_shredded').length, 2);
-  const { rowCount } = await db.withTenant('acme', (sql) => sql.query('SELECT 1 FROM custodian_keys WHERE user_id = $1', [userId]));
+  const { rowCount } = await cdb.withTenant('acme', (sql) => sql.query('SELECT 1 FROM custodian_keys WHERE user_id = $1', [userId]));
   assert.equal(rowCount, 0);
 });
 
 test('KEK rotation: rewrap all keys, drop the old KEK, matching still works', async () => {
-  const before = createLocalCustodian({ db, kv, keks: [k1] });
+  const before = open();
   const users = [await seedUser(db, 'acme'), await seedUser(db, 'acme')];
   const publicKeys = await Promise.all(users.map((u) => before.createUserKey('acme', u)));
   const templates = await Promise.all(publicKeys.map((pk) => encryptTemplate(pk, [quantize(randomUnit(128))])));
   const k2 = newKek('k2');
-  const rotating = createLocalCustodian({ db, kv, keks: [k2, k1] });
+  const rotating = open([k2, k1]);
   assert.ok((await rotating.rewrapAll()) >= 2);
   assert.equal(await rotating.rewrapAll(), 0, 'nothing left under the old KEK');
-  const { rows } = await db.withTenant('acme', (sql) => sql.query<{ kek_id: string }>('SELECT DISTINCT kek_id FROM custodian_keys'));
+  const { rows } = await cdb.withTenant('acme', (sql) => sql.query<{ kek_id: string }>('SELECT DISTINCT kek_id FROM custodian_keys'));
   assert.deepEqual(rows.map((r) => r.kek_id), ['k2']);
-  const after = createLocalCustodian({ db, kv, keks: [k2] });
+  const after = open([k2]);
   for (let i = 0; i < users.length; i++) {
     const ciphertext = await decisionMatch({ template: templates[i], probe: quantize(randomUnit(128)), threshold: -16129, blinder: await makeBlinder(publicKeys[i]) });
-    assert.equal(await after.decideMatch('acme', users[i], { ciphertext }), 'accept');
+    assert.equal(await after.decideMatch('acme', users[i], { ciphertext, attempt: await live(after, users[i]) }), 'accept');
   }
   const m = await matchOnce(before, users[0], publicKeys[0]);
   await assert.rejects(m.decrypt(), { code: 'custodian.kek_unavailable' }, 'the removed KEK is no longer needed nor accepted');
+  assert.ok((await auditTypes(db, 'acme', users[0])).includes('custodian.unseal_failed'), 'a key that does not open is on record');
   assert.ok((await auditTypes(db, 'acme')).includes('custodian.keys_rewrapped'));
 });

@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
-import { openCustodian } from '../../src/custodian/openCustodian.ts';
+import { checkCustodianPlacement, openCustodian } from '../../src/custodian/openCustodian.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { openFaceServices } from '../../src/faceLogin/faceServices.ts';
 import { memoryStore } from '../../src/store/kv.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { ephemeralDataKey } from '../../src/store/dataKey.ts';
+import { TEST_RP } from '../support/liveAttempt.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'facegate-custodian-'));
 const db = openDatabase({ dataKey: ephemeralDataKey() });
@@ -20,13 +23,31 @@ after(async () => {
 });
 
 test('embedded default: an in-process custodian with the generated local KEK', () => {
-  const custodian = openCustodian(loadConfig({ DATA_DIR: dir }), { db, kv });
+  const custodian = openCustodian(loadConfig({ DATA_DIR: dir }), { db, kv, rp: TEST_RP });
   assert.ok('rewrapAll' in custodian);
   assert.ok(CUSTODIAN_METHODS.every((m) => typeof custodian[m] === 'function'));
 });
 
 test('CUSTODIAN_URL selects the remote client, which holds only the narrow interface', () => {
   const config = loadConfig({ DATA_DIR: dir, CUSTODIAN_URL: 'http://127.0.0.1:3100', CUSTODIAN_TOKEN: 'x'.repeat(32) });
-  const custodian = openCustodian(config, { db, kv });
+  const custodian = openCustodian(config, { db, kv, rp: TEST_RP });
   assert.deepEqual(Object.keys(custodian).sort(), [...CUSTODIAN_METHODS].sort());
+});
+
+test('production refuses to start face sign-in with the in-process custodian (typed config error); a separate one is accepted', () => {
+  const production = {
+    NODE_ENV: 'production',
+    DATA_DIR: dir,
+    PUBLIC_URL: 'https://id.example.com',
+    COOKIE_KEYS: 'c'.repeat(32),
+    FACEGATE_DATA_KEY: `d1:${Buffer.alloc(32, 1).toString('base64')}`,
+  };
+  const inProcess = loadConfig({ ...production, FACEGATE_KEK: `k1:${Buffer.alloc(32, 2).toString('base64')}` });
+  assert.throws(() => checkCustodianPlacement(inProcess), (e) => e instanceof ConfigError && /CUSTODIAN_URL/.test(e.message));
+  assert.throws(() => openFaceServices(inProcess, { db, kv }), ConfigError, 'at startup, not at the first face');
+  assert.throws(() => openCustodian(inProcess, { db, kv, rp: TEST_RP }), ConfigError);
+  const separate = loadConfig({ ...production, CUSTODIAN_URL: 'https://custodian.internal:3100', CUSTODIAN_TOKEN: 't'.repeat(32) });
+  assert.ok(openFaceServices(separate, { db, kv }));
+  // Without face sign-in (PUBLIC_URL cannot carry passkeys) no custodian is needed at all.
+  assert.equal(openFaceServices({ ...inProcess, publicUrl: 'http://10.0.0.1:3000' }, { db, kv }), undefined);
 });

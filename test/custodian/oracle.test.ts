@@ -12,12 +12,15 @@ import { makeBlinder } from '../../src/template/blinder.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { findTemplate } from '../../src/template/templateStore.ts';
 import { quantize } from '../../src/template/quantize.ts';
+import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
+import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
 import { newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
 import { randomUnit } from '../template/vectors.ts';
 
 const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
-const custodian = createLocalCustodian({ db, kv, keks: [newKek('k1')], decryptLimit: 1000 });
+// Every request here carries a valid live attempt: what is tested is what a bound request can learn.
+const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP, decryptLimit: 1000 });
 const templates = createFaceTemplates({ db, custodian, model: 'test-128', blinders: { perTemplate: 0, templates: 0 } });
 
 test('a template multiplied by x^k + 256·x^(k+1) and masked yields accept or reject, never its coefficients', async () => {
@@ -28,6 +31,7 @@ test('a template multiplied by x^k + 256·x^(k+1) and masked yields accept or re
   const stored = (await db.withTenant('acme', (sql) => findTemplate(sql, 'acme', userId)))!;
   const publicKey = (await db.withTenant('acme', (sql) => sql.query<{ public_key: Uint8Array }>('SELECT public_key FROM face_templates WHERE user_id = $1', [userId]))).rows[0].public_key;
   const b = await bfv();
+  const attempts = await attemptsFor(custodian, 'acme', userId);
   const answers: unknown[] = [];
   for (const k of [0, 1, 2, 3]) {
     const multiplier = new Uint32Array(k + 2);
@@ -41,7 +45,7 @@ test('a template multiplied by x^k + 256·x^(k+1) and masked yields accept or re
     b.evaluator.cipherTransformFromNttInplace(product);
     using blind = loadCiphertext(b, await makeBlinder(new Uint8Array(publicKey)));
     b.evaluator.addInplace(product, blind);
-    const answer = await custodian.decideMatch('acme', userId, { ciphertext: serialize(b, product) });
+    const answer = await custodian.decideMatch('acme', userId, { ciphertext: serialize(b, product), attempt: await attempts.next() });
     answers.push(answer);
     // The one bit there is: the sign of t_k + 256·t_(k+1) — 8 bits of it used to come back exactly.
     assert.equal(answer, t[k] + 256 * t[k + 1] >= 0 ? 'accept' : 'reject');
@@ -52,10 +56,11 @@ test('a template multiplied by x^k + 256·x^(k+1) and masked yields accept or re
 test('match() with the probe 127·e_k gives one bit, not t_k', async () => {
   const userId = await seedUser(db, 'acme');
   await templates.enroll('acme', userId, randomUnit(128));
+  const attempts = await attemptsFor(custodian, 'acme', userId);
   for (const k of [0, 5]) {
     const probe = new Float32Array(128);
     probe[k] = 1;
-    const answer = await templates.match('acme', userId, probe, { threshold: 0 });
+    const answer = await templates.match('acme', userId, probe, { threshold: 0, attempt: await attempts.next() });
     assert.deepEqual(Object.keys(answer), ['accepted']);
     assert.equal(typeof answer.accepted, 'boolean');
   }

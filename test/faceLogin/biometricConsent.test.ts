@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test';
-import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { assertBiometricConsent, listBiometricConsents, recordBiometricConsent, revokeBiometricConsent } from '../../src/faceLogin/biometricConsent.ts';
 import { CONSENT_TEXT } from '../../src/faceLogin/consentText.ts';
 import { createUser } from '../../src/account/users.ts';
-import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createFaceTemplates, type FaceTemplates } from '../../src/template/faceTemplates.ts';
+import { attemptsFor } from '../support/liveAttempt.ts';
 import { randomUnit } from '../template/vectors.ts';
 import { auditEvents, openWorld, TENANT, type World } from './world.ts';
 
@@ -13,8 +12,7 @@ let w: World;
 let faceData: FaceTemplates;
 before(async () => {
   w = await openWorld();
-  const custodian = createLocalCustodian({ db: w.db, kv: w.deps.kv, keks: [{ id: 'k1', key: randomBytes(32) }] });
-  faceData = createFaceTemplates({ db: w.db, custodian, model: 'test-128' });
+  faceData = createFaceTemplates({ db: w.db, custodian: w.deps.custodian, model: 'test-128' });
 });
 after(async () => {
   await w.close();
@@ -67,12 +65,13 @@ describe('biometric consent', () => {
 
   it('revokes, audited: face processing is refused again, the face data is gone and the record stays', async () => {
     const faceRows = async () =>
-      Number((await w.db.withTenant(TENANT, (sql) => sql.query('SELECT (SELECT count(*) FROM face_templates) + (SELECT count(*) FROM custodian_keys) AS n'))).rows[0].n);
+      Number((await w.db.asOwner((sql) => sql.query('SELECT (SELECT count(*) FROM face_templates) + (SELECT count(*) FROM custodian_keys) AS n'))).rows[0].n);
     await faceData.enroll(TENANT, w.alice.id, randomUnit(128));
     assert.equal(await faceRows(), 2);
     assert.equal(await revokeBiometricConsent(w.db, faceData, TENANT, w.alice.id), true);
     await assert.rejects(assertBiometricConsent(w.db, TENANT, w.alice.id), { code: 'consent.required' });
-    await assert.rejects(faceData.match(TENANT, w.alice.id, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' });
+    const attempts = await attemptsFor(w.deps.custodian, TENANT, w.alice.id, w.deps.rp);
+    await assert.rejects(faceData.match(TENANT, w.alice.id, randomUnit(128), { threshold: 0.33, attempt: await attempts.next() }), { code: 'template.not_enrolled' });
     assert.equal(await faceRows(), 0);
     assert.equal(await revokeBiometricConsent(w.db, faceData, TENANT, w.alice.id), false);
     assert.deepEqual((await auditEvents(w.db, 'biometric_consent.revoked')).map((e) => e.subject), [w.alice.id]);

@@ -1,5 +1,8 @@
-/** A tenant with two users on real storage, the face-login deps, and passkey registration through the real verifier. */
+/** A tenant with two users on real storage, the face-login deps (with an in-process custodian), and passkey registration through the real verifier. */
+import { randomBytes } from 'node:crypto';
 import { createTenant } from '../../src/account/tenants.ts';
+import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
+import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { createUser, type User } from '../../src/account/users.ts';
 import type { FaceLoginDeps } from '../../src/faceLogin/deps.ts';
 import { beginPasskeyRegistration, finishPasskeyRegistration } from '../../src/faceLogin/passkeyRegistration.ts';
@@ -25,7 +28,9 @@ export async function openWorld(): Promise<World> {
   await createTenant(db, { id: TENANT, name: 'Acme' }, 'test');
   const alice = await createUser(db, TENANT, { username: 'alice' }, 'test');
   const bob = await createUser(db, TENANT, { username: 'bob' }, 'test');
-  const deps: FaceLoginDeps = { db, kv, rp: relyingPartyFrom('https://id.acme.example') };
+  const rp = relyingPartyFrom('https://id.acme.example');
+  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [{ id: 'k1', key: randomBytes(32) }], rp });
+  const deps: FaceLoginDeps = { db, kv, rp, custodian };
   return {
     db,
     deps,

@@ -15,11 +15,15 @@ import { ephemeralDataKey, type DataKey } from '../../src/store/dataKey.ts';
 
 /** The login role tests connect as, like production's server (created once per Postgres cluster). */
 export const TEST_APP_LOGIN = 'facegate_test_server';
+/** The separate custodian's login role in tests, a member of facegate_custodian only. */
+export const TEST_CUSTODIAN_LOGIN = 'facegate_test_custodian';
 
 export type TestDatabase = Database & {
   url: string | undefined;
   /** The same database as the app's login role (Postgres only). */
   appUrl: string | undefined;
+  /** The same database as the custodian's login role (Postgres only). */
+  custodianUrl: string | undefined;
   /** The data key the handle chains audit rows with. */
   dataKey: DataKey;
 };
@@ -29,7 +33,7 @@ export async function freshDatabase(base = process.env.DATABASE_URL, dataKey = e
   if (!base) {
     const db = openDatabase({ dataKey });
     await migrate(db);
-    return Object.assign(db, { url: undefined, appUrl: undefined, dataKey });
+    return Object.assign(db, { url: undefined, appUrl: undefined, custodianUrl: undefined, dataKey });
   }
   const name = `facegate_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
@@ -41,17 +45,23 @@ export async function freshDatabase(base = process.env.DATABASE_URL, dataKey = e
   const db = openDatabase({ url: u.toString(), dataKey });
   await migrate(db);
   // Roles are per cluster: parallel test files may race to create it.
-  await db.exec(`DO $$ BEGIN
-    CREATE ROLE ${TEST_APP_LOGIN} LOGIN IN ROLE facegate_app;
-  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-  END $$`);
-  const app = new URL(u);
-  app.username = TEST_APP_LOGIN;
-  app.password = '';
+  for (const [login, group] of [[TEST_APP_LOGIN, 'facegate_app'], [TEST_CUSTODIAN_LOGIN, 'facegate_custodian']]) {
+    await db.exec(`DO $$ BEGIN
+      CREATE ROLE ${login} LOGIN IN ROLE ${group};
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END $$`);
+  }
+  const loginUrl = (login: string) => {
+    const l = new URL(u);
+    l.username = login;
+    l.password = '';
+    return l.toString();
+  };
   const close = db.close;
   return Object.assign(db, {
     url: u.toString(),
-    appUrl: app.toString(),
+    appUrl: loginUrl(TEST_APP_LOGIN),
+    custodianUrl: loginUrl(TEST_CUSTODIAN_LOGIN),
     dataKey,
     close: async () => {
       await close();

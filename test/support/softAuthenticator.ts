@@ -52,6 +52,11 @@ export class SoftAuthenticator {
     return b64u(this.credentialId);
   }
 
+  /** The COSE public key, as registration reports it. */
+  get publicKey(): Uint8Array {
+    return this.#coseKey();
+  }
+
   #coseKey(): Uint8Array {
     const jwk = this.#publicKey.export({ format: 'jwk' });
     // kty EC2, alg ES256, crv P-256, x, y

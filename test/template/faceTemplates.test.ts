@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
-import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
+import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
+import { createFaceTemplates, type FaceTemplates } from '../../src/template/faceTemplates.ts';
+import { attemptsFor, TEST_RP, type AttemptMaker } from '../support/liveAttempt.ts';
 import { auditTypes, newKek, seedTenant, seedUser, testStores } from './fixtures.ts';
 import { cosine, normalise, randomUnit } from './vectors.ts';
 
@@ -9,8 +11,15 @@ const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 await seedTenant(db, 'globex');
 const k1 = newKek('k1');
-const custodian = createLocalCustodian({ db, kv, keks: [k1] });
+const cdb = db.forRole(CUSTODIAN_ROLE);
+const custodian = createLocalCustodian({ db: cdb, kv, keks: [k1], rp: TEST_RP });
 const templates = createFaceTemplates({ db, custodian, model: 'test-128' });
+const makers = new Map<string, AttemptMaker>();
+/** Matches with a live attempt, as a face sign-in does (the user's test passkey registered on first use). */
+async function match(t: FaceTemplates, tenantId: string, userId: string, probe: Float32Array, threshold: number) {
+  if (!makers.has(userId)) makers.set(userId, await attemptsFor(custodian, 'acme', userId));
+  return t.match(tenantId, userId, probe, { threshold, attempt: await makers.get(userId)!.next() });
+}
 
 type Row = { model: string; dim: number; public_key: Uint8Array; ciphertext: Uint8Array };
 const templateRow = async (tenantId: string, userId: string) =>
@@ -25,14 +34,14 @@ test('enroll then match decides at the threshold as the cosine does (outside the
   await templates.enroll('acme', userId, enrolled);
   assert.ok(enrolled.every((x) => x === 0), 'enrolled embedding wiped');
   const probe = same.slice();
-  const answer = await templates.match('acme', userId, probe, { threshold: expected - 0.02 });
+  const answer = await match(templates, 'acme', userId, probe, expected - 0.02);
   assert.deepEqual(answer, { accepted: true }, 'the answer is the decision and nothing else');
   assert.ok(probe.every((x) => x === 0), 'probe wiped');
-  assert.deepEqual(await templates.match('acme', userId, same.slice(), { threshold: Math.min(1, expected + 0.02) }), { accepted: false });
-  assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5 }), { accepted: false }, 'a stranger');
+  assert.deepEqual(await match(templates, 'acme', userId, same.slice(), Math.min(1, expected + 0.02)), { accepted: false });
+  assert.deepEqual(await match(templates, 'acme', userId, randomUnit(128), 0.5), { accepted: false }, 'a stranger');
   // The loa 2 and loa 3 thresholds of the product.
-  assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.48 }), { accepted: true });
-  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 1.5 }), { code: 'template.bad_threshold' });
+  assert.deepEqual(await match(templates, 'acme', userId, face.slice(), 0.48), { accepted: true });
+  await assert.rejects(match(templates, 'acme', userId, face.slice(), 1.5), { code: 'template.bad_threshold' });
   const row = await templateRow('acme', userId);
   assert.equal(row.model, 'test-128');
   assert.equal(row.dim, 128);
@@ -46,7 +55,7 @@ test('blinders are made ahead: after enrollment the pool serves matches, and a r
   await templates.idle();
   await templates.enroll('acme', userId, face.slice());
   // Without waiting for the refill: either a fresh pooled blinder or one made on the spot, never a stale one.
-  for (let i = 0; i < 3; i++) assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
+  for (let i = 0; i < 3; i++) assert.deepEqual(await match(templates, 'acme', userId, face.slice(), 0.98), { accepted: true });
   await templates.idle();
 });
 
@@ -57,14 +66,14 @@ test('crypto-shredding: after remove, even a restored copy of the template canno
   const backup = await templateRow('acme', userId);
   assert.equal(await templates.remove('acme', userId), true);
   assert.equal(await templateRow('acme', userId), undefined);
-  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.33 }), { code: 'template.not_enrolled' });
+  await assert.rejects(match(templates, 'acme', userId, face.slice(), 0.33), { code: 'template.not_enrolled' });
   // A backup of the row restored later is still useless: its secret key is gone.
   await db.withTenant('acme', (sql) =>
     sql.query('INSERT INTO face_templates (tenant_id, user_id, model, dim, public_key, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', [
       'acme', userId, backup.model, backup.dim, backup.public_key, backup.ciphertext,
     ]),
   );
-  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.33 }), { code: 'template.not_enrolled' });
+  await assert.rejects(match(templates, 'acme', userId, face.slice(), 0.33), { code: 'template.not_enrolled' });
   assert.ok((await auditTypes(db, 'acme', userId)).includes('custodian.key_shredded'));
   assert.equal(await templates.remove('acme', userId), true, 'the restored row is deleted');
   assert.equal(await templates.remove('acme', userId), false);
@@ -76,10 +85,10 @@ test('KEK rotation leaves stored templates byte-identical and matching keeps wor
   await templates.enroll('acme', userId, face.slice());
   const before = await templateRow('acme', userId);
   const k2 = newKek('k2');
-  await createLocalCustodian({ db, kv, keks: [k2, k1] }).rewrapAll();
+  await createLocalCustodian({ db: cdb, kv, keks: [k2, k1], rp: TEST_RP }).rewrapAll();
   assert.deepEqual(await templateRow('acme', userId), before);
-  const rotated = createFaceTemplates({ db, custodian: createLocalCustodian({ db, kv, keks: [k2] }), model: 'test-128' });
-  assert.deepEqual(await rotated.match('acme', userId, face.slice(), { threshold: 0.98 }), { accepted: true });
+  const rotated = createFaceTemplates({ db, custodian: createLocalCustodian({ db: cdb, kv, keks: [k2], rp: TEST_RP }), model: 'test-128' });
+  assert.deepEqual(await match(rotated, 'acme', userId, face.slice(), 0.98), { accepted: true });
 });
 
 test('a template left from an earlier key pair yields an error, not a random decision', async () => {
@@ -88,7 +97,7 @@ test('a template left from an earlier key pair yields an error, not a random dec
   await templates.enroll('acme', userId, face.slice());
   // The key is replaced but the template is not (an interrupted re-enrollment, a restored backup).
   await custodian.createUserKey('acme', userId);
-  await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.33 }), { code: 'custodian.wrong_key' });
+  await assert.rejects(match(templates, 'acme', userId, face.slice(), 0.33), { code: 'custodian.wrong_key' });
 });
 
 test('a re-enrollment that fails after the new key leaves the user cleanly not enrolled', async () => {
@@ -102,17 +111,17 @@ test('a re-enrollment that fails after the new key leaves the user cleanly not e
   });
   await assert.rejects(faulty.enroll('acme', userId, randomUnit(128)), { code: 'template.bad_public_key' });
   assert.equal(await templateRow('acme', userId), undefined, 'the old template, now without its key, is gone');
-  await assert.rejects(templates.match('acme', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' });
+  await assert.rejects(match(templates, 'acme', userId, randomUnit(128), 0.33), { code: 'template.not_enrolled' });
 });
 
 test('typed errors: unknown user, not enrolled, other tenant, wrong dimension or model', async () => {
   await assert.rejects(templates.enroll('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', randomUnit(128)), { code: 'template.unknown_user' });
   const userId = await seedUser(db, 'acme');
-  await assert.rejects(templates.match('acme', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' });
+  await assert.rejects(match(templates, 'acme', userId, randomUnit(128), 0.33), { code: 'template.not_enrolled' });
   await templates.enroll('acme', userId, randomUnit(128));
-  await assert.rejects(templates.match('globex', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.not_enrolled' }, 'RLS hides other tenants');
-  await assert.rejects(templates.match('acme', userId, randomUnit(64), { threshold: 0.33 }), { code: 'template.dimension_mismatch' });
+  await assert.rejects(match(templates, 'globex', userId, randomUnit(128), 0.33), { code: 'template.not_enrolled' }, 'RLS hides other tenants');
+  await assert.rejects(match(templates, 'acme', userId, randomUnit(64), 0.33), { code: 'template.dimension_mismatch' });
   const other = createFaceTemplates({ db, custodian, model: 'other-model' });
-  await assert.rejects(other.match('acme', userId, randomUnit(128), { threshold: 0.33 }), { code: 'template.model_mismatch' });
+  await assert.rejects(match(other, 'acme', userId, randomUnit(128), 0.33), { code: 'template.model_mismatch' });
   await assert.rejects(templates.enroll('acme', userId, new Float32Array(128)), { code: 'template.bad_embedding' });
 });

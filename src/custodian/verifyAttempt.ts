@@ -1,0 +1,81 @@
+/**
+ * The custodian's own check that a decryption request carries a live, user-verified attempt
+ * (issue 11): the nonce it issued to this user is spent first (one conditional UPDATE, committed
+ * on its own, so a replay or a concurrent twin finds it used), then the passkey assertion must
+ * verify against the public key the custodian stored for this user, over
+ * SHA-256(nonce ‖ frame hashes), with user verification, on the relying party's origin and RP
+ * ID, and with a counter that moved forward. Nothing the provider stores is trusted here.
+ */
+import { verifyAuthenticationResponse } from '@simplewebauthn/server';
+import { InputError } from '../errors.ts';
+import { challengeFromFrameHashes } from '../faceLogin/captureChallenge.ts';
+import { CAPTURE_NONCE } from '../faceLogin/captureNonce.ts';
+import type { RelyingParty } from '../faceLogin/relyingParty.ts';
+import { parseAssertionJson } from '../faceLogin/webauthnJson.ts';
+import type { Database } from '../store/db.ts';
+import { spendNonce } from './attemptNonces.ts';
+import type { CaptureAttempt } from './custodian.ts';
+import { advancePasskeyCounter, findPasskey } from './passkeyStore.ts';
+
+/** As many hashes as a capture may have frames (captureUpload.ts MAX_CAPTURE_FRAMES). */
+const MAX_FRAME_HASHES = 12;
+
+/** Why an attempt was refused: the audit's `reason`, and the error the caller gets. */
+export type AttemptRefusal = { reason: 'malformed' | 'replayed' | 'unknown_passkey' | 'challenge_mismatch' | 'assertion_invalid' | 'counter_regressed'; error: InputError };
+
+const refusal = (reason: AttemptRefusal['reason']): AttemptRefusal => {
+  if (reason === 'malformed') return { reason, error: new InputError('custodian.attempt_malformed', 'the decryption request carries no well-formed attempt') };
+  if (reason === 'replayed') return { reason, error: new InputError('custodian.attempt_replayed', 'this attempt’s nonce is used, expired or unknown; capture again', 409) };
+  return { reason, error: new InputError('custodian.attempt_unverified', 'the attempt is not signed by a passkey of this user', 403) };
+};
+
+function wellFormed(attempt: unknown): CaptureAttempt | undefined {
+  if (typeof attempt !== 'object' || attempt === null) return undefined;
+  const { nonce, frameHashes, assertion } = attempt as Record<string, unknown>;
+  if (typeof nonce !== 'string' || !CAPTURE_NONCE.test(nonce)) return undefined;
+  if (!Array.isArray(frameHashes) || frameHashes.length === 0 || frameHashes.length > MAX_FRAME_HASHES) return undefined;
+  if (!frameHashes.every((h) => h instanceof Uint8Array && h.length === 32)) return undefined;
+  try {
+    return { nonce, frameHashes, assertion: parseAssertionJson(assertion) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Undefined when the attempt is live and verified (its nonce is then spent); the refusal otherwise. */
+export async function verifyAttempt(db: Database, rp: Pick<RelyingParty, 'origin' | 'rpID'>, tenantId: string, userId: string, given: unknown): Promise<AttemptRefusal | undefined> {
+  const attempt = wellFormed(given);
+  if (!attempt) return refusal('malformed');
+  const { assertion } = attempt;
+  // One transaction: the nonce is spent (and stays spent) whatever the passkey lookup finds.
+  const spent = await db.withTenant(tenantId, async (sql) =>
+    (await spendNonce(sql, tenantId, userId, attempt.nonce)) ? { passkey: await findPasskey(sql, tenantId, userId, assertion.id) } : undefined,
+  );
+  if (!spent) return refusal('replayed');
+  const { passkey } = spent;
+  const userHandle = assertion.response.userHandle;
+  if (!passkey || (userHandle !== undefined && userHandle !== Buffer.from(userId).toString('base64url'))) return refusal('unknown_passkey');
+  const challenge = challengeFromFrameHashes(attempt.nonce, attempt.frameHashes);
+  let challengeMatched: boolean | undefined;
+  let verification;
+  try {
+    verification = await verifyAuthenticationResponse({
+      response: assertion,
+      expectedChallenge: (signed) => (challengeMatched = signed === challenge),
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpID,
+      // Counter 0 turns the library's pre-signature check off; ours follows the signature.
+      credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: 0 },
+      requireUserVerification: true,
+    });
+  } catch {
+    return refusal(challengeMatched === false ? 'challenge_mismatch' : 'assertion_invalid');
+  }
+  if (!verification.verified) return refusal('assertion_invalid');
+  const { newCounter } = verification.authenticationInfo;
+  const forward = newCounter > passkey.signCount || (newCounter === 0 && passkey.signCount === 0);
+  if (!forward || !(await db.withTenant(tenantId, (sql) => advancePasskeyCounter(sql, tenantId, passkey.credentialId, newCounter)))) {
+    return refusal('counter_regressed');
+  }
+  return undefined;
+}

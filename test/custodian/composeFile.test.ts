@@ -1,0 +1,61 @@
+/**
+ * docker-compose.yml cannot run here; this checks what it promises about the custodian: its own
+ * build (not the provider's image, no `npm ci` at start, no writable bind mount of the checkout),
+ * its own database login in facegate_custodian, production mode, and a private network with no
+ * published port that only the provider shares.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseComposeYaml } from '../support/composeYaml.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const compose = parseComposeYaml(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as Record<string, any>;
+const services = compose.services as Record<string, any>;
+const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+
+test('the custodian runs from its own build target, not a shared writable checkout', () => {
+  const c = services.custodian;
+  assert.deepEqual(c.build, { context: '.', target: 'custodian' });
+  assert.equal(c.image, undefined, 'built here, not a generic node image running the mounted checkout');
+  assert.ok(!/npm (ci|install)/.test(JSON.stringify(c.command ?? '')), 'nothing installed at start');
+  assert.equal(c.read_only, 'true');
+  for (const [name, s] of Object.entries(services)) {
+    for (const v of (s.volumes ?? []) as string[]) {
+      const [source, , mode] = v.split(':');
+      const bind = source.startsWith('.') || source.startsWith('/');
+      if (bind) assert.equal(mode, 'ro', `${name}: bind mount ${v} must be read-only`);
+      if (name === 'custodian') assert.ok(!bind, `the custodian mounts no host directory (${v})`);
+    }
+  }
+  const shared = ((c.volumes ?? []) as string[]).map((v) => v.split(':')[0]).filter((vol) => services.facegate.volumes.some((f: string) => f.split(':')[0] === vol));
+  assert.deepEqual(shared, [], 'no volume shared with the provider');
+  assert.match(dockerfile, /^FROM \S+ AS custodian$/m);
+  assert.match(dockerfile, /^RUN npm ci --omit=dev$/m, 'dependencies are installed into the image at build time');
+  const custodianStage = dockerfile.slice(dockerfile.indexOf('AS custodian'), dockerfile.indexOf('AS app'));
+  assert.match(custodianStage, /USER node/);
+  assert.doesNotMatch(custodianStage, /COPY (views|models)/, 'no views or face models in the custodian image');
+});
+
+test('the custodian has its own database login and runs in production', () => {
+  const env = services.custodian.environment;
+  assert.equal(env.NODE_ENV, 'production');
+  assert.equal(env.DATABASE_URL, undefined, 'not the provider’s DSN');
+  const own = new URL(env.CUSTODIAN_DATABASE_URL);
+  const provider = new URL(services.facegate.environment.DATABASE_URL);
+  assert.notEqual(own.username, provider.username);
+  assert.match(compose.configs['db-logins'].content, new RegExp(`CREATE ROLE ${own.username} LOGIN .*IN ROLE facegate_custodian;`));
+  assert.doesNotMatch(compose.configs['db-logins'].content, new RegExp(`CREATE ROLE ${provider.username} .*facegate_custodian`));
+  assert.equal(services.facegate.environment.FACEGATE_KEK, undefined, 'the provider holds no KEK');
+  assert.match(services.facegate.environment.CUSTODIAN_URL, /^http:\/\/custodian:/);
+});
+
+test('the custodian is on private networks only and publishes no port', () => {
+  const c = services.custodian;
+  assert.equal(c.ports, undefined);
+  assert.ok(c.networks.length > 0);
+  for (const n of c.networks as string[]) assert.equal(compose.networks[n].internal, 'true', `${n} is internal`);
+  const reach = Object.entries(services).filter(([name, s]) => name !== 'custodian' && (s.networks as string[]).includes('custodian')).map(([name]) => name);
+  assert.deepEqual(reach, ['facegate'], 'only the provider shares the custodian’s network');
+});

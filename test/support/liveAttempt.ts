@@ -1,0 +1,32 @@
+/**
+ * Live attempts for the custodian in tests, made as the browser makes them: a soft passkey
+ * registered with the custodian, a nonce the custodian issued, random "frames" and the passkey's
+ * assertion over SHA-256(nonce ‖ frame hashes).
+ */
+import { randomBytes } from 'node:crypto';
+import type { CaptureAttempt, Custodian } from '../../src/custodian/custodian.ts';
+import { challengeFromFrameHashes, frameHashes } from '../../src/faceLogin/captureChallenge.ts';
+import { SoftAuthenticator } from './softAuthenticator.ts';
+
+/** The relying party test custodians check assertions for. */
+export const TEST_RP = { origin: 'https://id.acme.example', rpID: 'id.acme.example', name: 'facegate' };
+
+export type AttemptMaker = {
+  authenticator: SoftAuthenticator;
+  /** A fresh nonce from the custodian, signed over with `frames` (default: two random ones). */
+  next(frames?: Uint8Array[]): Promise<CaptureAttempt>;
+};
+
+/** Registers a new passkey for the user with the custodian; `attempts.next()` then makes live attempts. */
+export async function attemptsFor(custodian: Custodian, tenantId: string, userId: string, rp = TEST_RP): Promise<AttemptMaker> {
+  const authenticator = new SoftAuthenticator({ origin: rp.origin, rpID: rp.rpID });
+  await custodian.registerPasskey(tenantId, userId, { credentialId: authenticator.id, publicKey: authenticator.publicKey, signCount: 0 });
+  return {
+    authenticator,
+    async next(frames = [randomBytes(100), randomBytes(100)]) {
+      const { nonce } = await custodian.issueCaptureNonce(tenantId, userId);
+      const hashes = frameHashes(frames);
+      return { nonce, frameHashes: hashes, assertion: authenticator.assert(challengeFromFrameHashes(nonce, hashes)) };
+    },
+  };
+}
