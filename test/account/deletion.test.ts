@@ -13,6 +13,7 @@ import { setPin } from '../../src/account/pin.ts';
 import { reserveAttempt, settleAttempt } from '../../src/account/lockout.ts';
 import { deleteAccount, deleteFaceData, revokeBiometricConsent, userPseudonym, type DeletionDeps } from '../../src/account/deletion.ts';
 import { recordBiometricConsent, hasBiometricConsent } from '../../src/faceLogin/biometricConsent.ts';
+import { faceReadiness, isFaceReady } from '../../src/faceLogin/faceReadiness.ts';
 import { CONSENT_TEXT } from '../../src/faceLogin/consentText.ts';
 import { issueCaptureNonce } from '../../src/faceLogin/captureNonce.ts';
 import { holdLogin } from '../../src/faceLogin/pendingLogin.ts';
@@ -202,8 +203,10 @@ describe('deleteFaceData and revokeBiometricConsent', () => {
   it('deleteFaceData shreds the key and deletes the template: a backup no longer matches; PIN, passkey and account stay', async () => {
     const frank = await fullUser(T);
     const backup = await templateRow(T, frank.id);
+    assert.equal(isFaceReady(await faceReadiness(deps, T, frank.id)), true);
     assert.deepEqual(await deleteFaceData(deps, T, frank.id, frank.id), { removed: true });
     assert.equal(await templateRow(T, frank.id), undefined);
+    assert.equal(isFaceReady(await faceReadiness(deps, T, frank.id)), false, 'face sign-in is no longer offered');
     const keys = await db.asOwner((sql) => sql.query('SELECT 1 FROM custodian_keys WHERE user_id = $1', [frank.id]));
     assert.equal(keys.rows.length, 0);
     assert.deepEqual(await kvNaming([`"userId":"${frank.id}"`]), [], 'no capture nonce of the user is left');
