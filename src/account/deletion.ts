@@ -67,7 +67,10 @@ async function deleteKeysNaming(kv: KeyValueStore, prefixes: string[], userId: s
 /** Shreds the key, deletes the template row; true when there was something to remove. */
 async function removeTemplate(deps: DeletionDeps, tenantId: string, userId: string): Promise<boolean> {
   if (deps.face) return deps.face.templates().remove(tenantId, userId);
-  return deps.db.withTenant(tenantId, (sql) => deleteTemplate(sql, tenantId, userId));
+  return deps.db.withTenant(tenantId, async (sql) => {
+    const key = await sql.query('DELETE FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+    return (await deleteTemplate(sql, tenantId, userId)) || key.rowCount > 0;
+  });
 }
 
 /**

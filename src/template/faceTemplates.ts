@@ -9,7 +9,7 @@ import { InputError, NotFoundError, isFacegateError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
 import { encryptTemplate, maskedMatch, type ProbeMode } from './matcher.ts';
 import { cosineFromScore, quantize } from './quantize.ts';
-import { deleteTemplate, findTemplate, saveTemplate, userExists } from './templateStore.ts';
+import { deleteTemplate, findTemplate, saveTemplate, touchTemplate, userExists } from './templateStore.ts';
 
 export type FaceTemplatesOptions = {
   db: Database;
@@ -27,7 +27,7 @@ export type FaceTemplatesOptions = {
 export type FaceTemplates = {
   /** Stores `embedding` encrypted under a new key pair for the user (replacing any template); wipes it. */
   enroll(tenantId: string, userId: string, embedding: Float32Array): Promise<void>;
-  /** Cosine estimate between the probe and the user's template (int8 quantization: mean error 0.003, p99 0.008); wipes the probe. */
+  /** Cosine estimate between the probe and the user's template (int8 quantization: mean error 0.003, p99 0.008); wipes the probe; records the use. */
   match(tenantId: string, userId: string, probe: Float32Array): Promise<{ score: number }>;
   /** Shreds the user's secret key, then deletes the template row; false when nothing was enrolled. */
   remove(tenantId: string, userId: string): Promise<boolean>;
@@ -88,6 +88,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
           if (isFacegateError(e) && e.code === 'custodian.no_key') throw notEnrolled();
           throw e;
         }
+        await db.withTenant(tenantId, (sql) => touchTemplate(sql, tenantId, userId));
         return { score: cosineFromScore(masked.unmask(value)) };
       } finally {
         probe.fill(0);
