@@ -1,4 +1,4 @@
-/** `facegate retention set|show|run` as an operator runs it (Postgres when DATABASE_URL is set, else PGlite in a temporary directory). */
+/** `facegate retention set|show|run` and `facegate admin create-client` as an operator runs it (Postgres when DATABASE_URL is set, else PGlite in a temporary directory). */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../../src/account/retentionCli.ts';
 import { main } from '../../bin/facegate.ts';
+import { run as runAdmin } from '../../src/admin/cli.ts';
 import { createTenant } from '../../src/account/tenants.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openConfiguredDatabase } from '../../src/store/db.ts';
@@ -52,4 +53,7 @@ it('shows the defaults, sets a tenant policy, runs, and refuses bad days', async
   const usage: string[] = [];
   assert.equal(await main([], { out: () => {}, err: (l) => usage.push(l) }), 2);
   assert.ok(usage.some((l) => l.includes('retention')), 'listed in facegate usage');
+  const out: string[] = [];
+  assert.equal(await runAdmin(['admin', 'create-client', '--tenant', 'acme', '--name', 'ops'], { out: (l) => out.push(l), err: () => {} }, env), 0);
+  assert.match(out.join('\n'), /admin client admin-[A-Za-z0-9_-]+; secret \(shown once\)/);
 });
