@@ -1,7 +1,7 @@
 /**
  * The face step of the login prompt (DESIGN.md §3): the capture page, `POST …/face/start`
  * (JSON: issues the capture nonce for the identified user — the username given in a fresh
- * sign-in, the session's account in a step-up — once their biometric consent is in force) and `POST …/face` (JSON: the frames and the
+ * sign-in, the session's account in a step-up) and `POST …/face` (JSON: the frames and the
  * passkey assertion over them). When the request requires loa 3 the capture is active: the
  * start answers the head turns to make and a prompt per frame. An accepted capture finishes
  * the interaction at loa 2 (loa 3 when active); a rejected one answers 401 `face.rejected`
@@ -14,7 +14,6 @@ import { refusalError } from '../account/lockout.ts';
 import { findUserById, findUserByUsername } from '../account/users.ts';
 import { MAX_CAPTURE_BYTES, parseCaptureJson } from '../faceLogin/captureUpload.ts';
 import type { ActiveFaceFailure } from '../faceLogin/decide.ts';
-import { assertBiometricConsent } from '../faceLogin/biometricConsent.ts';
 import { faceReadiness, isFaceReady } from '../faceLogin/faceReadiness.ts';
 import type { FaceServices } from '../faceLogin/faceServices.ts';
 import { signInWithFace } from '../faceLogin/faceSignIn.ts';
@@ -65,8 +64,7 @@ async function faceUser(kit: InteractionKit, interaction: Interaction, username:
   }
   if (typeof username !== 'string' || username.length > 128) throw new InputError('request.malformed', 'username must be a string of at most 128 characters');
   const user = await findUserByUsername(deps.db, tenantId, username);
-  // An unknown user has no consent either: the same answer as a known one without it.
-  if (!user) throw faceLoginError('consent.required', 'face sign-in needs your consent first');
+  if (!user) throw faceLoginError('face.unavailable', 'face sign-in is not set up for this account; use your PIN or authenticator code');
   return user.id;
 }
 
@@ -78,8 +76,6 @@ export function faceRoutes(router: Router, kit: InteractionKit): void {
     const interaction = await kit.loginDetails(ctx);
     const body = await kit.postedJson(ctx, interaction.uid);
     const userId = await faceUser(kit, interaction, body.username);
-    // Biometric processing needs a consent in force, checked first (the upload checks it again).
-    await assertBiometricConsent(deps.db, tenantId, userId);
     const readiness = await faceReadiness(deps, tenantId, userId);
     if (readiness.faceDisabled) throw refusalError('face', { reason: 'disabled' });
     if (!isFaceReady(readiness)) throw faceLoginError('face.unavailable', 'face sign-in is not set up for this account; use your PIN or authenticator code');

@@ -1,8 +1,9 @@
 /**
- * Consent enforced at the API: the face sign-in endpoints that lead to biometric processing —
- * `POST …/face/start` (issues the capture nonce) and `POST …/face` (the frames) — answer 403
- * `consent.required` when the user's biometric consent is not in force, before anything is
- * decoded or counted; withdrawing consent between start and upload stops the upload. (The
+ * Consent enforced at the API: `POST …/face` (the frames) answers 403 `consent.required` when the
+ * user's biometric consent is not in force, before anything is decoded or counted; withdrawing
+ * consent between start and upload stops the upload. `POST …/face/start` (issues the nonce, no
+ * biometric data) refuses too, but as `face.unavailable`, the answer a name that does not exist
+ * gets, so it does not tell who exists (test/faceLogin/attacks.test.ts). (The
  * enrollment endpoints — capture page, `…/enroll/start`, `…/enroll` — are covered the same way
  * in test/faceLogin/http.test.ts.) No models load: the refusals come first.
  */
@@ -63,18 +64,16 @@ const setConsent = async (inForce: boolean) => {
   else await server.db.withTenant(TENANT, (sql) => sql.query('UPDATE biometric_consents SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [erin.id]));
 };
 
-test('POST …/face/start answers consent.required (403) when the consent was withdrawn, and issues no nonce', async () => {
+test('POST …/face/start refuses (403) when the consent was withdrawn, as for an unknown name, and issues no nonce', async () => {
   const { driver, step } = await faceStepOf('erin');
   await setConsent(false);
   try {
     const keysBefore = await server.kv.keys('capture-nonce:');
     const start = await postJson(driver, step['start-url'], { csrf: step.csrf, username: 'erin' });
-    assert.equal(start.status, 403);
-    assert.equal(start.body.error, 'consent.required');
+    assert.deepEqual([start.status, start.body.error], [403, 'face.unavailable']);
     assert.deepEqual(await server.kv.keys('capture-nonce:'), keysBefore);
-    // An unknown username gets the same answer: consent.required says nothing about who exists.
     const unknown = await postJson(driver, step['start-url'], { csrf: step.csrf, username: 'nobody-here' });
-    assert.deepEqual([unknown.status, unknown.body.error], [403, 'consent.required']);
+    assert.deepEqual([unknown.status, unknown.body], [start.status, start.body]);
   } finally {
     await setConsent(true);
   }
