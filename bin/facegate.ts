@@ -28,6 +28,8 @@ const groups: Record<string, { module: string; help: string; database?: true }> 
   resource: { module: 'src/account/cli.ts', help: 'create | list resource servers (APIs that read acr from access tokens)', database: true },
   user: { module: 'src/account/cli.ts', help: 'create | list | set-pin | enroll-totp users', database: true },
   audit: { module: 'src/audit/cli.ts', help: 'verify the hash chain of a tenant audit log', database: true },
+  admin: { module: 'src/admin/cli.ts', help: 'create-client: a credential for the tenant admin API', database: true },
+  retention: { module: 'src/account/retentionCli.ts', help: 'run | show | set the retention policy (unused face data, audit age, expired tokens)', database: true },
   keys: { module: 'src/oidc/cli.ts', help: 'rotate signing keys', database: true },
   face: { module: 'src/face/cli.ts', help: 'verify A.jpg B.jpg: match and liveness scores' },
   models: { module: 'src/face/modelsCli.ts', help: 'check | fetch model files' },

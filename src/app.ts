@@ -1,6 +1,7 @@
 /**
  * The HTTP application: security headers, one error boundary, static assets, and per tenant
- * (`/t/<tenant>/…`) our interaction routes in front of that tenant's oidc-provider.
+ * (`/t/<tenant>/…`) our interaction routes and the tenant admin API in front of that tenant's
+ * oidc-provider.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,8 @@ import type { DataKey } from './store/dataKey.ts';
 import type { FaceServices } from './faceLogin/faceServices.ts';
 import { providerRegistry } from './oidc/registry.ts';
 import { interactionRouter } from './interaction/routes.ts';
+import { adminRouter } from './admin/routes.ts';
+import { issuerFor } from './oidc/provider.ts';
 import { createViews, sendPage, VIEWS_DIR, type Views } from './interaction/views.ts';
 import { TENANT_ID_PATTERN } from './ids.ts';
 import { assignRequestId, logServerError } from './requestId.ts';
@@ -51,6 +54,7 @@ export function createApp(deps: AppDeps): Koa {
   const views = createViews({ cache: config.production });
   const providers = providerRegistry({ config, db, dataKey, views, logger });
   const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
+  const adminRouters = new Map<string, ReturnType<ReturnType<typeof adminRouter>['routes']>>();
   const app = new Koa();
   app.keys = config.cookieKeys;
   app.proxy = config.trustProxy;
@@ -121,7 +125,13 @@ export function createApp(deps: AppDeps): Koa {
     const m = TENANT_PATH.exec(ctx.path);
     if (!m) return next();
     const tenantId = m[1];
+    // An unknown tenant ends here (tenant.not_found), before any route of it is built.
     const provider = await providers.get(tenantId);
+    if (m[2] === '/admin' || m[2].startsWith('/admin/')) {
+      let admin = adminRouters.get(tenantId);
+      if (!admin) adminRouters.set(tenantId, (admin = adminRouter({ db, kv, dataKey, face }, tenantId, issuerFor(config, tenantId)).routes()));
+      return admin(ctx as never, next);
+    }
     if (m[2].startsWith('/interaction/')) {
       // One router per provider instance: a rebuilt provider (key reload) gets a fresh one.
       let routes = routers.get(provider);

@@ -16,6 +16,7 @@ import { migrate } from './store/migrate.ts';
 import { createLogger } from './logger.ts';
 import { createApp } from './app.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
+import { scheduleRetention } from './account/retention.ts';
 import { ensureTenant } from './account/tenants.ts';
 import { readOrCreateLocalSecret } from './store/localSecret.ts';
 import { resolveDataKey, type DataKey } from './store/dataKey.ts';
@@ -70,6 +71,8 @@ export async function startServer(
     sweepExpiredPayloads(db).catch((err) => logger.warn({ err }, 'sweep of expired OIDC rows failed'));
   }, 5 * 60_000);
   sweep.unref();
+  // Retention (unused face data, old audit rows, expired OIDC rows), every 6 hours.
+  const stopRetention = scheduleRetention({ db, kv, dataKey, face }, (err) => logger.warn({ err }, 'retention run failed'));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, issuer: `${config.publicUrl}/t/${config.defaultTenant}`, database: db.kind, kv: config.redisUrl ? 'redis' : 'memory' }, 'facegate listening');
@@ -82,6 +85,7 @@ export async function startServer(
     face,
     async close() {
       clearInterval(sweep);
+      await stopRetention();
       stopHeadLog();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -4,7 +4,8 @@
  * hash (inserted/removed row), a MAC that does not match the row's content under the data key it
  * names (edited row, or a chain recomputed without the key), or a row with no key at all. A
  * removed tail leaves a consistent shorter chain, so it is caught only against an anchored head
- * (audit/anchor.ts): the anchored seq must exist and carry the anchored hash.
+ * (audit/anchor.ts): the anchored seq must exist and carry the anchored hash. A chain pruned by
+ * retention is walked from its recorded checkpoint; anchors older than it are no longer checked.
  */
 import type { Database } from '../store/db.ts';
 import { ConfigError } from '../errors.ts';
@@ -33,9 +34,27 @@ type AuditRow = {
   prev_hash: string;
   key_id: string | null;
   hash: string;
+  redaction_mac: string | null;
 };
 
 const BATCH = 1000;
+
+/**
+ * The head retention pruned the chain through (audit.pruned's throughSeq/throughHash), when the
+ * oldest row left is not seq 1; `missing` when rows are gone with no checkpoint naming them.
+ */
+async function prunedHead(db: Database, tenantId: string): Promise<AnchoredHead | 'missing' | undefined> {
+  return db.withTenant(tenantId, async (sql) => {
+    const first = Number((await sql.query<{ s: string | null }>('SELECT min(seq) AS s FROM audit_events WHERE tenant_id = $1', [tenantId])).rows[0].s ?? 1);
+    if (first <= 1) return undefined;
+    const { rows } = await sql.query<{ data: { throughSeq?: unknown; throughHash?: unknown } }>(
+      `SELECT data FROM audit_events WHERE tenant_id = $1 AND type = 'audit.pruned' AND data->>'throughSeq' = $2 ORDER BY seq DESC LIMIT 1`,
+      [tenantId, String(first - 1)],
+    );
+    const hash = rows[0]?.data.throughHash;
+    return typeof hash === 'string' ? { seq: first - 1, hash } : 'missing';
+  });
+}
 
 /** `expectHeads`: heads anchored earlier, which the chain must still contain. */
 export async function verifyAuditChain(db: Database, tenantId: string, expectHeads: AnchoredHead[] = []): Promise<AuditVerification> {
@@ -47,12 +66,20 @@ export async function verifyAuditChain(db: Database, tenantId: string, expectHea
   let checked = 0;
   let head: AnchoredHead | undefined;
   const fail = (problem: AuditProblem): AuditVerification => ({ ok: false, checked, problem });
+  // A chain pruned by retention starts after the head its `audit.pruned` row recorded; that row
+  // is itself checked on the walk, so a forged checkpoint or any further deleted row still fails.
+  const start = await prunedHead(db, tenantId);
+  if (start === 'missing') return fail({ seq: 1, reason: 'gap' });
+  if (start) {
+    expectedSeq = start.seq + 1;
+    prevHash = start.hash;
+  }
   for (;;) {
     // Keyset pages keep memory flat on long logs; each page is its own short transaction.
     const rows = await db.withTenant(tenantId, async (sql) =>
       (
         await sql.query<AuditRow>(
-          `SELECT seq, at, type, actor, subject, data, prev_hash, key_id, hash FROM audit_events
+          `SELECT seq, at, type, actor, subject, data, prev_hash, key_id, hash, redaction_mac FROM audit_events
            WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT ${BATCH}`,
           [tenantId, expectedSeq],
         )
@@ -80,8 +107,11 @@ export async function verifyAuditChain(db: Database, tenantId: string, expectHea
         if (e instanceof ConfigError) return fail({ seq, reason: 'unknown_key' });
         throw e;
       }
-      if (hash !== row.hash) return fail({ seq, reason: 'hash_mismatch' });
-      if (anchoredAt.get(seq)?.some((h) => h !== hash)) return fail({ seq, reason: 'anchor_mismatch' });
+      // A pseudonymized row (audit/redaction.ts) no longer matches its chain hash; its redaction MAC must hold instead.
+      const redacted = hash !== row.hash && row.redaction_mac !== null
+        && db.audit.redactionHolds({ tenant_id: tenantId, seq, actor: row.actor, subject: row.subject, data: row.data, hash: row.hash }, row.redaction_mac);
+      if (hash !== row.hash && !redacted) return fail({ seq, reason: 'hash_mismatch' });
+      if (anchoredAt.get(seq)?.some((h) => h !== row.hash)) return fail({ seq, reason: 'anchor_mismatch' });
       checked++;
       expectedSeq++;
       prevHash = row.hash;
@@ -89,6 +119,7 @@ export async function verifyAuditChain(db: Database, tenantId: string, expectHea
     }
     if (rows.length < BATCH) break;
   }
-  if (checked < highestAnchored) return fail({ seq: checked + 1, reason: 'truncated' });
+  const last = head?.seq ?? start?.seq ?? 0;
+  if (last < highestAnchored) return fail({ seq: last + 1, reason: 'truncated' });
   return { ok: true, checked, ...(head && { head }) };
 }

@@ -39,7 +39,7 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
   const keys = await loadSigningKeys(db, deps.dataKey, tenantId);
   const secure = config.publicUrl.startsWith('https:');
   const cookieFlags = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
-  const resourceServers = resourceServerSettings(db, tenantId);
+  const resourceServers = resourceServerSettings(db, tenantId, issuerFor(config, tenantId));
   const configuration: Configuration = {
     adapter: adapterFactory(db, deps.dataKey, tenantId),
     jwks: { keys: keys as never },
@@ -63,6 +63,8 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
     features: {
       ...resourceServers.features,
       devInteractions: { enabled: false },
+      // Only admin clients (admin/adminClient.ts) have this grant type: tokens for the admin API.
+      clientCredentials: { enabled: true },
       // No client is registered to push requests; advertise only what works.
       pushedAuthorizationRequests: { enabled: false },
       claimsParameter: { enabled: true },
@@ -78,11 +80,12 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
       },
     },
     extraClientMetadata: {
-      properties: ['facegate_min_acr'],
+      properties: ['facegate_min_acr', 'facegate_admin'],
       validator(_ctx, key, value) {
         if (key === 'facegate_min_acr' && value !== undefined && value !== null && !isAcr(value)) {
           throw new Error('facegate_min_acr must be one of the supported acr values');
         }
+        if (key === 'facegate_admin' && value !== undefined && value !== true) throw new Error('facegate_admin must be true or absent');
       },
     },
     cookies: {

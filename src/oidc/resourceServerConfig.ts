@@ -7,6 +7,7 @@
 import { errors, type AccessToken, type Client, type ClientCredentials, type Configuration, type KoaContextWithOIDC, type RefreshToken } from 'oidc-provider';
 import { findResourceServer, findResourceServerByClient } from '../account/resourceServers.ts';
 import type { Database } from '../store/db.ts';
+import { ADMIN_SCOPE, adminAudience } from '../admin/adminClient.ts';
 
 type Features = NonNullable<Configuration['features']>;
 type ResourceServerSettings = {
@@ -26,14 +27,22 @@ function authenticationOf(ctx: KoaContextWithOIDC) {
   return source && { acr: source.acr, amr: source.amr, auth_time: source.authTime };
 }
 
-export function resourceServerSettings(db: Database, tenantId: string): ResourceServerSettings {
+export function resourceServerSettings(db: Database, tenantId: string, issuer: string): ResourceServerSettings {
   return {
     // Only tokens for a resource server carry them; the userinfo token's holder has the ID token.
     extraTokenClaims: (ctx, token) => ('aud' in token && token.aud ? authenticationOf(ctx) : undefined),
     features: {
       resourceIndicators: {
         enabled: true,
-        async getResourceServerInfo(_ctx, indicator) {
+        async getResourceServerInfo(_ctx, indicator, client) {
+          // The tenant admin API (src/admin/routes.ts): only for admin clients, which can do
+          // nothing but the client credentials grant, so no user-delegated token reaches it.
+          if (indicator === adminAudience(issuer)) {
+            if (!client.grantTypes?.includes('client_credentials') || client['facegate_admin'] !== true) {
+              throw new errors.InvalidTarget('only admin clients may ask for the admin API');
+            }
+            return { scope: ADMIN_SCOPE, audience: indicator, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+          }
           const rs = await findResourceServer(db, tenantId, indicator);
           if (!rs) throw new errors.InvalidTarget('the resource indicator is not a registered resource server');
           return { scope: rs.scopes.join(' '), audience: rs.audience, accessTokenFormat: rs.tokenFormat };

@@ -12,7 +12,7 @@ import { makeBlinder } from './blinder.ts';
 import { createBlinderPool } from './blinderPool.ts';
 import { decisionMatch, encryptTemplate } from './matcher.ts';
 import { quantize, scoreThreshold } from './quantize.ts';
-import { deleteTemplate, findPublicKey, findTemplate, saveTemplate, userExists } from './templateStore.ts';
+import { deleteTemplate, findPublicKey, findTemplate, saveTemplate, touchTemplate, userExists } from './templateStore.ts';
 
 export type FaceTemplatesOptions = {
   db: Database;
@@ -31,7 +31,7 @@ export type FaceTemplates = {
   enroll(tenantId: string, userId: string, embedding: Float32Array): Promise<void>;
   /**
    * Whether the probe's cosine with the user's template (int8 quantization: mean error 0.003,
-   * p99 0.008) is ≥ `threshold`; wipes the probe. Only the decision comes back. `attempt` is the
+   * p99 0.008) is ≥ `threshold`; wipes the probe. Only the decision comes back; the use is recorded (retention counts from it). `attempt` is the
    * live capture the custodian checks before it decrypts (one decryption per attempt).
    */
   match(tenantId: string, userId: string, probe: Float32Array, opts: { threshold: number; attempt: CaptureAttempt }): Promise<{ accepted: boolean }>;
@@ -107,9 +107,9 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         }
         const ciphertext = await decisionMatch({ template: stored.ciphertext, probe: quantized, threshold: theta, blinder });
         quantized.fill(0);
+        let decision;
         try {
-          const decision = await custodian.decideMatch(tenantId, userId, { ciphertext, attempt });
-          return { accepted: decision === 'accept' };
+          decision = await custodian.decideMatch(tenantId, userId, { ciphertext, attempt });
         } catch (e) {
           // A shredded key leaves the template (and any copy of it) unmatchable.
           if (isFacegateError(e) && e.code === 'custodian.no_key') throw notEnrolled();
@@ -117,6 +117,8 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         } finally {
           refill(tenantId, userId, stored.version);
         }
+        await db.withTenant(tenantId, (sql) => touchTemplate(sql, tenantId, userId));
+        return { accepted: decision === 'accept' };
       } finally {
         probe.fill(0);
         quantized?.fill(0);

@@ -38,7 +38,7 @@ export async function saveTemplate(sql: Sql, tenantId: string, userId: string, t
     `INSERT INTO face_templates (tenant_id, user_id, model, dim, public_key, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (tenant_id, user_id) DO UPDATE
        SET model = EXCLUDED.model, dim = EXCLUDED.dim, public_key = EXCLUDED.public_key,
-           ciphertext = EXCLUDED.ciphertext, created_at = now()
+           ciphertext = EXCLUDED.ciphertext, created_at = now(), last_used_at = NULL
      RETURNING created_at::text AS version`,
     [tenantId, userId, t.model, t.dim, Buffer.from(t.publicKey), Buffer.from(t.ciphertext)],
   );
@@ -49,6 +49,11 @@ export async function saveTemplate(sql: Sql, tenantId: string, userId: string, t
 export async function templateExists(sql: Sql, tenantId: string, userId: string): Promise<boolean> {
   const { rows } = await sql.query('SELECT 1 FROM face_templates WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
   return rows.length > 0;
+}
+
+/** Records a match of the template as its last use (retention deletes templates unused for too long). */
+export async function touchTemplate(sql: Sql, tenantId: string, userId: string, at: Date = new Date()): Promise<void> {
+  await sql.query('UPDATE face_templates SET last_used_at = $3 WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId, at]);
 }
 
 export async function deleteTemplate(sql: Sql, tenantId: string, userId: string): Promise<boolean> {

@@ -154,6 +154,13 @@ describe('access tokens for a registered resource server', () => {
     assert.equal(params.get('error'), 'invalid_target');
     assert.equal(params.get('code'), null);
   });
+
+  test('the tenant admin API is invalid_target for an RP: no user-delegated admin token', async () => {
+    const started = await authorize({ scope: 'openid admin', resource: `${issuer}/admin` });
+    const params = new URL(started.page.location!).searchParams;
+    assert.equal(params.get('error'), 'invalid_target');
+    assert.equal(params.get('code'), null);
+  });
 });
 
 describe('RFC 9470 step-up', () => {
