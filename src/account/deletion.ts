@@ -67,10 +67,10 @@ async function deleteKeysNaming(kv: KeyValueStore, prefixes: string[], userId: s
 /** Shreds the key, deletes the template row; true when there was something to remove. */
 async function removeTemplate(deps: DeletionDeps, tenantId: string, userId: string): Promise<boolean> {
   if (deps.face) return deps.face.templates().remove(tenantId, userId);
-  return deps.db.withTenant(tenantId, async (sql) => {
-    const key = await sql.query('DELETE FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
-    return (await deleteTemplate(sql, tenantId, userId)) || key.rowCount > 0;
-  });
+  // Without face services there is no custodian to ask, and the provider's role cannot touch the
+  // custodian's tables (0007): the template row goes here; a key left behind goes with the user
+  // row (ON DELETE CASCADE) and opens nothing without its template.
+  return deps.db.withTenant(tenantId, (sql) => deleteTemplate(sql, tenantId, userId));
 }
 
 /**
@@ -135,9 +135,8 @@ export async function deleteAccount(deps: DeletionDeps, tenantId: string, userId
       return undefined;
     }
     const oidcRows = await deleteAccountPayloads(sql, deps.dataKey, tenantId, userId);
-    // Custodian key rows have no foreign key (the custodian may keep its own database): removed
-    // above through the custodian, and here in case one was left by a custodian that was down.
-    await sql.query('DELETE FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+    // The custodian's rows of the user (key, passkeys, nonces) go with the user row (0007's
+    // ON DELETE CASCADE), also when the custodian was down for the shredding above.
     await sql.query('DELETE FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, userId]);
     const identifiers = [userId, username, ...rows.map((r) => r.credential_id).filter((id): id is string => id !== null)];
     const redactedEvents = await pseudonymizeAuditRows(sql, tenantId, identifiers, pseudonym);
