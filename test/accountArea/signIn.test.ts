@@ -96,6 +96,41 @@ test('a callback is answered once: a replayed code (even with its pending sign-i
   assert.match(forged.html, /account.signin_expired/);
 });
 
+test('the same code in parallel callbacks (each with the pending sign-in) signs in exactly once', async () => {
+  const driver = new FormDriver(server.url);
+  const start = await driver.get(`${accountPath(TENANT)}/login`);
+  const pending = driver.cookies.get(`fg_account_login_${TENANT}`)!;
+  let callback: string | undefined;
+  const get = driver.get.bind(driver);
+  // Stop at the callback: the browser is stopped before it sends it.
+  driver.get = (url: string) => {
+    if (!url.includes('/account/callback')) return get(url);
+    callback = url;
+    return Promise.resolve({ status: 200, url, html: '<h1>Your account</h1>', headers: new Headers() });
+  };
+  await completeAccountSignIn(driver, start, 'alice', '482913');
+  assert.ok(callback);
+  const results = await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const b = new FormDriver(server.url);
+      b.cookies.set(`fg_account_login_${TENANT}`, pending);
+      return (await b.get(callback!)).status;
+    }),
+  );
+  assert.deepEqual(results.filter((s) => s === 303).length, 1, `statuses ${results}`);
+  assert.ok(results.every((s) => s === 303 || s === 400), `statuses ${results}`);
+});
+
+test('a session whose user no longer exists ends: back to sign in, cookie cleared', async () => {
+  const carol = await createUser(server.db, TENANT, { username: 'carol' }, 'test');
+  await setPin(server.db, TENANT, carol.id, '582914', 'test');
+  const { driver } = await signInToAccount(server.url, TENANT, 'carol', '582914');
+  await server.db.asOwner((sql) => sql.query('DELETE FROM users WHERE tenant_id = $1 AND id = $2', [TENANT, carol.id]));
+  const page = await driver.get(accountPath(TENANT));
+  assert.equal(page.status, 303);
+  assert.ok(!driver.cookies.has(`fg_account_${TENANT}`));
+});
+
 test('signing out needs the CSRF token and ends the account session', async () => {
   const { driver, page } = await signInToAccount(server.url, TENANT, 'alice', '482913');
   const forged = await driver.post(`${accountPath(TENANT)}/logout`, {});
