@@ -6,6 +6,7 @@
  */
 import type { DataKey } from '../store/dataKey.ts';
 import { eventHash, type ChainedEvent } from './hash.ts';
+import { redactionHolds, redactionMac, type RedactedContent } from './redaction.ts';
 
 export type AuditHead = { tenant: string; seq: number; hash: string };
 export type HeadListener = (head: AuditHead) => void;
@@ -15,6 +16,9 @@ export type AuditChain = {
   readonly keyId: string;
   /** The row's hash under the key the row names. */
   hash(event: ChainedEvent): string;
+  /** The MAC a pseudonymized row carries (audit/redaction.ts), and whether a stored one holds. */
+  redactionMac(content: RedactedContent): string;
+  redactionHolds(content: RedactedContent, stored: string): boolean;
   /** Calls `listener` with every committed head; returns the function that stops it. */
   onHead(listener: HeadListener): () => void;
 };
@@ -35,6 +39,8 @@ export function createAuditChain(dataKey: DataKey): AuditChainHandle {
   const chain: AuditChainHandle = {
     keyId: dataKey.currentId,
     hash: (event) => eventHash(dataKey, event),
+    redactionMac: (content) => redactionMac(dataKey, content),
+    redactionHolds: (content, stored) => redactionHolds(dataKey, content, stored),
     onHead(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

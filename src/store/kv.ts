@@ -24,6 +24,8 @@ export type KeyValueStore = {
   /** Remaining lifetime in ms (Infinity when it does not expire), or null when the key is absent. */
   ttl(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;
+  /** Every live key starting with `prefix` (a scan: for rare maintenance such as deleting a user, never a hot path). */
+  keys(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 };
 
@@ -74,6 +76,19 @@ export function redisStore(url: string, prefix = 'facegate:'): KeyValueStore {
     },
     async delete(key) {
       await redis.del(key);
+    },
+    async keys(keyPrefix) {
+      // SCAN does not apply ioredis' keyPrefix: match and strip it here. Glob characters in the
+      // prefix are escaped so a key part is matched literally.
+      const pattern = `${prefix}${keyPrefix}`.replace(/[*?[\]\\]/g, '\\$&') + '*';
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const k of keys) found.push(k.slice(prefix.length));
+      } while (cursor !== '0');
+      return found;
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
@@ -131,6 +146,9 @@ export function memoryStore(now: () => number = Date.now): KeyValueStore {
     },
     async delete(key) {
       map.delete(key);
+    },
+    async keys(prefix) {
+      return [...map.keys()].filter((k) => k.startsWith(prefix) && live(k));
     },
     async close() {
       clearInterval(sweep);
