@@ -1,10 +1,13 @@
 /**
  * The account area's actions, each a CSRF-checked form POST that is audited and ends on the
  * overview: revoke a grant, rename or remove a device, change the PIN, set up again or remove
- * the authenticator app. Sensitive ones (CONFIRMABLE) first require a sign-in at most 5 minutes
- * old; without one they go through signing in again to their confirmation page.
+ * the authenticator app, delete the face data, withdraw the biometric consent, delete the
+ * account (the deletions are account/deletion.ts's). Sensitive ones (CONFIRMABLE) first require
+ * a sign-in at most 5 minutes old; without one they go through signing in again to their
+ * confirmation page.
  */
 import type Router from '@koa/router';
+import { deleteAccount, deleteFaceData, revokeBiometricConsent } from '../account/deletion.ts';
 import { setPin } from '../account/pin.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment, removeTotp } from '../account/totp.ts';
 import { InputError, NotFoundError } from '../errors.ts';
@@ -30,6 +33,30 @@ export const CONFIRMABLE: Record<string, Confirmable> = {
     danger: false,
   },
   'totp-start': { path: '/totp/start', title: 'Set up an authenticator app', text: 'A new secret replaces the current one: the old app stops working once you confirm the new one.', button: 'Continue', fields: [], danger: false },
+  'face-delete': {
+    path: '/face/delete',
+    title: 'Delete your face data?',
+    text: 'Your face template is deleted for good and its key destroyed, so no copy of it can be used. Face sign-in stops; your PIN and authenticator app still work, and you can set face sign-in up again later.',
+    button: 'Delete face data',
+    fields: [],
+    danger: true,
+  },
+  'consent-revoke': {
+    path: '/consent/revoke',
+    title: 'Withdraw your biometric consent?',
+    text: 'Your face data is deleted with it, for good. Face sign-in needs your consent again before it can be set up.',
+    button: 'Withdraw consent',
+    fields: [],
+    danger: true,
+  },
+  'delete-account': {
+    path: '/delete',
+    title: 'Delete your account?',
+    text: 'Everything about you is deleted for good: profile, devices, PIN, authenticator app, face data, consents, every application\'s access. Applications you signed in to lose access at once. Only a record that an account was deleted remains, without your name.',
+    button: 'Delete my account',
+    fields: [{ name: 'confirm', label: 'Type your username to confirm', type: 'text', autocomplete: 'off' }],
+    danger: true,
+  },
   'totp-remove': { path: '/totp/remove', title: 'Remove the authenticator app?', text: 'Its codes will no longer sign you in.', button: 'Remove authenticator app', fields: [], danger: true },
 };
 
@@ -63,6 +90,30 @@ export function actionRoutes(router: Router, kit: AccountKit): void {
     if (pin !== who.form.pin2) throw new InputError('pin.mismatch', 'the two PINs differ');
     await setPin(deps.db, tenantId, who.user.id, pin, who.user.id);
     return kit.done(ctx, 'pin-changed', 'factors');
+  });
+
+  router.post('/face/delete', async (ctx) => {
+    const who = await kit.posted(ctx);
+    kit.requireRecent(who, 'face-delete');
+    await deleteFaceData(deps, tenantId, who.user.id, who.user.id);
+    return kit.done(ctx, 'face-deleted', 'face');
+  });
+
+  router.post('/consent/revoke', async (ctx) => {
+    const who = await kit.posted(ctx);
+    kit.requireRecent(who, 'consent-revoke');
+    const { revoked } = await revokeBiometricConsent(deps, tenantId, who.user.id, who.user.id);
+    if (!revoked) throw new NotFoundError('consent.not_given', 'no biometric consent is in force');
+    return kit.done(ctx, 'consent-revoked', 'consents');
+  });
+
+  router.post('/delete', async (ctx) => {
+    const who = await kit.posted(ctx);
+    kit.requireRecent(who, 'delete-account');
+    if (who.form.confirm?.trim().toLowerCase() !== who.user.username) throw new InputError('account.confirmation_mismatch', 'type your username exactly to delete your account');
+    await deleteAccount(deps, tenantId, who.user.id, who.user.id);
+    kit.cookies.end(ctx);
+    return kit.render(ctx, 'deleted', undefined, {});
   });
 
   router.post('/totp/remove', async (ctx) => {
