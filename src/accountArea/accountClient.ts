@@ -18,7 +18,9 @@ export function accountCallbackUrl(publicUrl: string, tenantId: string): string 
 
 /**
  * Registers (or, after PUBLIC_URL changed, updates) the tenant's account client. Idempotent
- * and race-free: concurrent first requests insert one row; the creation is audited once.
+ * and race-free: concurrent first requests insert one row; the creation is audited once. A row
+ * under this id that is not the account client (an operator's, whose redirect URI is elsewhere)
+ * is never overwritten: signing in to the account area then fails at the provider instead.
  */
 export async function ensureAccountClient(db: Database, publicUrl: string, tenantId: string): Promise<void> {
   const metadata = {
@@ -33,7 +35,8 @@ export async function ensureAccountClient(db: Database, publicUrl: string, tenan
   await inTenant(db, tenantId, async (sql) => {
     const { rows } = await sql.query<{ inserted: boolean }>(
       `INSERT INTO clients (tenant_id, client_id, metadata) VALUES ($1, $2, $3::jsonb)
-       ON CONFLICT (tenant_id, client_id) DO UPDATE SET metadata = EXCLUDED.metadata WHERE clients.metadata <> EXCLUDED.metadata
+       ON CONFLICT (tenant_id, client_id) DO UPDATE SET metadata = EXCLUDED.metadata
+         WHERE clients.metadata <> EXCLUDED.metadata AND clients.metadata->'redirect_uris'->>0 LIKE '%/t/' || $1 || '/account/callback'
        RETURNING (xmax = 0) AS inserted`,
       [tenantId, ACCOUNT_CLIENT_ID, JSON.stringify(metadata)],
     );
