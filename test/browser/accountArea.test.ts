@@ -79,7 +79,8 @@ async function rpRefreshToken(page: Page): Promise<string> {
 
 /** Face sign-in ready for `user` without a camera: a template enrolled (encrypted, real custodian) from a random unit vector, a passkey row, the consent. */
 async function faceReady(user: User): Promise<void> {
-  const v = Float32Array.from({ length: 512 }, () => Math.random() - 0.5);
+  // 128: the default recognizer's embedding length (models manifest), as a real enrollment stores.
+  const v = Float32Array.from({ length: 128 }, () => Math.random() - 0.5);
   const norm = Math.hypot(...v);
   await provider.face!.templates().enroll(TENANT, user.id, v.map((x) => x / norm));
   await provider.db.withTenant(TENANT, (sql) =>
