@@ -277,3 +277,14 @@ describe('history and export', () => {
     assert.equal(rows.length, 1);
   });
 });
+
+test('every action above left its audit row, by alice about alice, and no audit row of hers carries a secret or a score', async () => {
+  const { rows } = await server.db.withTenant(TENANT, (sql) =>
+    sql.query<{ type: string; subject: string | null; data: Record<string, unknown> }>('SELECT type, subject, data FROM audit_events WHERE actor = $1', [alice.id]),
+  );
+  const types = new Set(rows.map((r) => r.type));
+  for (const type of ['consent.revoked', 'device.renamed', 'device.removed', 'pin.set', 'totp.enrollment_started', 'totp.enrolled', 'totp.removed', 'account.exported', 'signin.completed']) {
+    assert.ok(types.has(type), `${type} in ${[...types]}`);
+  }
+  assert.doesNotMatch(JSON.stringify(rows), /913482|482913|score/);
+});
