@@ -1,7 +1,7 @@
 /**
  * The HTTP application: security headers, one error boundary, static assets, and per tenant
- * (`/t/<tenant>/…`) our interaction routes and the tenant admin API in front of that tenant's
- * oidc-provider.
+ * (`/t/<tenant>/…`) our interaction routes, the user's account area (`/account`) and the tenant
+ * admin API in front of that tenant's oidc-provider.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { providerRegistry } from './oidc/registry.ts';
 import { interactionRouter } from './interaction/routes.ts';
 import { adminRouter } from './admin/routes.ts';
 import { issuerFor } from './oidc/provider.ts';
+import { accountRouter } from './accountArea/routes.ts';
 import { createViews, sendPage, VIEWS_DIR, type Views } from './interaction/views.ts';
 import { TENANT_ID_PATTERN } from './ids.ts';
 import { assignRequestId, logServerError } from './requestId.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Koa {
   const providers = providerRegistry({ config, db, dataKey, views, logger });
   const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
   const adminRouters = new Map<string, ReturnType<ReturnType<typeof adminRouter>['routes']>>();
+  const accountRouters = new WeakMap<Provider, ReturnType<ReturnType<typeof accountRouter>['routes']>>();
   const app = new Koa();
   app.keys = config.cookieKeys;
   app.proxy = config.trustProxy;
@@ -138,6 +140,14 @@ export function createApp(deps: AppDeps): Koa {
       if (!routes) {
         routes = interactionRouter(provider, tenantId, { db, kv, dataKey, views, cookieKeys: config.cookieKeys, face }).routes();
         routers.set(provider, routes);
+      }
+      return routes(ctx as never, next);
+    }
+    if (m[2] === '/account' || m[2].startsWith('/account/')) {
+      let routes = accountRouters.get(provider);
+      if (!routes) {
+        routes = accountRouter(provider, tenantId, { db, kv, dataKey, views, cookieKeys: config.cookieKeys, publicUrl: config.publicUrl, face }).routes();
+        accountRouters.set(provider, routes);
       }
       return routes(ctx as never, next);
     }

@@ -85,3 +85,11 @@ export async function checkPin(deps: AccountDeps, tenantId: string, lockSubject:
     return matches && stored !== undefined;
   });
 }
+
+/** When the user's PIN was last set, or null when they have none. */
+export async function pinSetAt(db: Database, tenantId: string, userId: string): Promise<Date | null> {
+  const { rows } = await inTenant(db, tenantId, (sql) =>
+    sql.query<{ updated_at: Date }>('SELECT updated_at FROM pin_credentials WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]),
+  );
+  return rows[0] ? new Date(rows[0].updated_at) : null;
+}

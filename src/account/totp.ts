@@ -143,3 +143,20 @@ export async function sealLegacyTotpSecrets(sql: Sql, dataKey: DataKey, tenantId
   }
   return clear.length;
 }
+
+/** Whether the user has a TOTP authenticator, confirmed (usable) or pending, and since when. */
+export async function totpStatus(db: AccountDeps['db'], tenantId: string, userId: string): Promise<{ confirmed: boolean; updatedAt: Date } | null> {
+  const { rows } = await inTenant(db, tenantId, (sql) =>
+    sql.query<{ confirmed: boolean; updated_at: Date }>('SELECT confirmed, updated_at FROM totp_credentials WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]),
+  );
+  return rows[0] ? { confirmed: rows[0].confirmed, updatedAt: new Date(rows[0].updated_at) } : null;
+}
+
+/** Removes the user's TOTP authenticator (audited); false when they had none. */
+export async function removeTotp(db: AccountDeps['db'], tenantId: string, userId: string, actor: string): Promise<boolean> {
+  return inTenant(db, tenantId, async (sql) => {
+    const { rowCount } = await sql.query('DELETE FROM totp_credentials WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+    if (rowCount === 1) await appendAudit(sql, tenantId, { type: 'totp.removed', actor, subject: userId });
+    return rowCount === 1;
+  });
+}

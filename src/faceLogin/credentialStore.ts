@@ -113,3 +113,15 @@ export async function recordCredentialUse(
   );
   return rowCount === 1;
 }
+
+/** Renames the user's passkey; false when it is not this user's (another user's is as unknown as none). */
+export async function renameUserCredential(sql: Sql, tenantId: string, userId: string, credentialId: string, name: string): Promise<boolean> {
+  const { rowCount } = await sql.query('UPDATE webauthn_credentials SET name = $4 WHERE tenant_id = $1 AND user_id = $2 AND credential_id = $3', [tenantId, userId, credentialId, name]);
+  return rowCount === 1;
+}
+
+/** Deletes the user's passkey; false when it is not this user's. */
+export async function deleteUserCredential(sql: Sql, tenantId: string, userId: string, credentialId: string): Promise<boolean> {
+  const { rowCount } = await sql.query('DELETE FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2 AND credential_id = $3', [tenantId, userId, credentialId]);
+  return rowCount === 1;
+}

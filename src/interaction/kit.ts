@@ -65,9 +65,12 @@ export function interactionKit(provider: Provider, tenantId: string, deps: Inter
     ctx.body = { redirect: await resultRedirect(ctx, result) };
   }
 
-  /** The standard OIDC error for a requirement this sign-in cannot meet (audited): never a weaker token. */
-  async function unmet(required: string | undefined, clientId: string) {
-    await audit('signin.unmet_acr', { subject: clientId, data: { required: required ?? null } });
+  /**
+   * The standard OIDC error for a requirement this sign-in cannot meet (audited, with the user
+   * when known, for their sign-in history): never a weaker token.
+   */
+  async function unmet(required: string | undefined, clientId: string, accountId?: string) {
+    await audit('signin.unmet_acr', { actor: accountId, subject: clientId, data: { required: required ?? null } });
     return { error: 'unmet_authentication_requirements', error_description: `the requested authentication level (${required}) cannot be met` };
   }
 
@@ -77,7 +80,9 @@ export function interactionKit(provider: Provider, tenantId: string, deps: Inter
    * the session's auth_time, which max_age and the ID token's auth_time read.
    */
   async function loginResult(login: { accountId: string; acr: Acr; amr: Amr[]; ts?: number }, required: Acr | 'unmet' | undefined, clientId: string) {
-    if (required === 'unmet' || !satisfies(login.acr, required)) return unmet(required, clientId);
+    if (required === 'unmet' || !satisfies(login.acr, required)) return unmet(required, clientId, login.accountId);
+    // The sign-in history (account area) shows which client, method and level each sign-in had.
+    await audit('signin.completed', { actor: login.accountId, subject: login.accountId, data: { clientId, acr: login.acr, amr: login.amr } });
     return { login: { ...login, remember: true } };
   }
 

@@ -16,6 +16,7 @@ import { resourceServerSettings } from './resourceServerConfig.ts';
 import { sendPage, type Views } from '../interaction/views.ts';
 import { CLIENT_ASSERTION_ALGS, CLIENT_AUTH_METHODS } from './clientAuth.ts';
 import { logServerError, requestIdOf } from '../requestId.ts';
+import { loadExistingGrant } from '../accountArea/accountClient.ts';
 
 export type ProviderDeps = { config: Config; db: Database; dataKey: DataKey; views: Views; logger: Logger };
 
@@ -98,6 +99,8 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
       url: (_ctx, interaction) => `${tenantBasePath(tenantId)}/interaction/${interaction.uid}`,
       policy: buildInteractionPolicy(),
     },
+    // The account area (src/accountArea/) is first-party: its grant needs no consent screen.
+    loadExistingGrant,
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
       AccessToken: 3600,

@@ -65,3 +65,12 @@ export async function userExists(sql: Sql, tenantId: string, userId: string): Pr
   const { rows } = await sql.query('SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, userId]);
   return rows.length > 0;
 }
+
+/** When and with which model the user's template was enrolled, without reading it. */
+export async function templateInfo(sql: Sql, tenantId: string, userId: string): Promise<{ model: string; dim: number; enrolledAt: Date } | undefined> {
+  const { rows } = await sql.query<{ model: string; dim: number; created_at: Date }>(
+    'SELECT model, dim, created_at FROM face_templates WHERE tenant_id = $1 AND user_id = $2',
+    [tenantId, userId],
+  );
+  return rows[0] && { model: rows[0].model, dim: rows[0].dim, enrolledAt: new Date(rows[0].created_at) };
+}
