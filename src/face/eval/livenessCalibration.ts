@@ -19,6 +19,8 @@ export interface VariantFigures {
   auc: number | null;
   /** Each species' APCER within the deployed set-up's 95 % interval (always true for the deployed one). */
   keepsApcer: boolean;
+  /** Each species' APCER at most the deployed set-up's. */
+  noWorse: boolean;
 }
 
 export interface LivenessCalibration {
@@ -30,7 +32,7 @@ export interface LivenessCalibration {
   variants: VariantFigures[];
 }
 
-function figuresOf(captures: ScoredCapture[], variant: LivenessVariant, target: number, options: ThresholdRuleOptions): Omit<VariantFigures, 'keepsApcer'> {
+function figuresOf(captures: ScoredCapture[], variant: LivenessVariant, target: number, options: ThresholdRuleOptions): Omit<VariantFigures, 'keepsApcer' | 'noWorse'> {
   const live: number[] = [];
   const attacks: Record<string, number[]> = {};
   for (const c of captures) {
@@ -67,6 +69,7 @@ export function calibrateLiveness(
   const variants: VariantFigures[] = all.map((f) => ({
     ...f,
     keepsApcer: Object.entries(f.metrics.apcerIntervalBySpecies).every(([species, r]) => !deployedInterval[species] || r.rate <= deployedInterval[species].upper),
+    noWorse: Object.entries(f.metrics.apcerIntervalBySpecies).every(([species, r]) => !deployedInterval[species] || r.rate <= deployedInterval[species].rate),
   }));
   return { target, bonaFide, attacksBySpecies, deployed: variants[0], variants };
 }

@@ -6,7 +6,7 @@
  * evaluation output, not for the repository). A bad layout is one line on stderr
  * (`error eval.layout: …`, exit 1).
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,8 @@ import { calibrateLiveness } from './livenessCalibration.ts';
 import { listLivenessSources } from './livenessSources.ts';
 import { renderLivenessReport } from './renderLivenessReport.ts';
 import { scoreLivenessCaptures } from './scoreLivenessCaptures.ts';
+import { captureBurst } from './captureBurst.ts';
+import { timeLivenessModels } from './timeLivenessModels.ts';
 
 /** BPCER per capture the threshold is chosen for (issue 12). */
 export const BPCER_TARGET = 0.03;
@@ -70,7 +72,11 @@ export async function livenessMain(argv: string[]): Promise<number> {
     // What the same rule gives with every bona fide photo kept: how much the exclusions matter.
     const withExcluded = calibrateLiveness(scores.scored, scores.models, scores.ensemble, BPCER_TARGET).deployed;
     const seconds = (performance.now() - t0) / 1000;
-    const report = { data: path.relative(repoRoot, path.resolve(source)) || '.', generatedAt: new Date().toISOString(), seconds, sources, ...scores, calibration, withExcluded };
+    // PAD cost per model on the frames of up to 5 bona fide captures (not part of the run time above).
+    const timed = kept.filter((c) => c.species === 'live').slice(0, 5).map((c) => sources.find((s) => s.id === c.id)!);
+    const frames = (await Promise.all(timed.map(async (s) => (await captureBurst(new Uint8Array(readFileSync(s.file)))).frames))).flat();
+    const modelMs = await timeLivenessModels(frames, scores.models);
+    const report = { data: path.relative(repoRoot, path.resolve(source)) || '.', generatedAt: new Date().toISOString(), seconds, sources, ...scores, modelMs, modelTimedFrames: frames.length, calibration, withExcluded };
     writeAtomic(out, renderLivenessReport(report));
     if (values.json) writeAtomic(values.json, JSON.stringify(report, null, 2) + '\n');
     console.error(`wrote ${out}${values.json ? `, ${values.json}` : ''} in ${seconds.toFixed(0)} s`);

@@ -32,18 +32,29 @@ test('calibration: threshold by the rule, BPCER and APCER per species with inter
   assert.ok(d.metrics.apcerIntervalBySpecies.print.upper > 0.15 && d.metrics.apcerIntervalBySpecies.print.upper < 0.18); // 0/20: 16.8 %
   assert.equal(d.metrics.apcerIntervalBySpecies.replay.errors, 0);
   assert.equal(d.auc, 1);
-  assert.ok(d.keepsApcer);
+  assert.ok(d.keepsApcer && d.noWorse);
   // model a alone lets the 5 fooling prints through: 25 % is above the duo's 16.8 % upper bound
   const aAlone = c.variants.find((v) => v.variant.label === 'a × 3 frames')!;
   assert.equal(aAlone.metrics.apcerIntervalBySpecies.print.errors, 5);
   assert.equal(aAlone.keepsApcer, false);
+  assert.equal(aAlone.noWorse, false);
   // model b alone keeps every species at 0: a cheaper set-up the data cannot tell from the duo
   const bAlone = c.variants.find((v) => v.variant.label === 'b × 1 frame')!;
   assert.equal(bAlone.metrics.apcerIntervalBySpecies.print.errors, 0);
-  assert.ok(bAlone.keepsApcer);
+  assert.ok(bAlone.keepsApcer && bAlone.noWorse);
   assert.equal(bAlone.modelRuns, 1);
 });
 
 test('calibration needs bona fide captures', () => {
   assert.throws(() => calibrateLiveness([...prints], [a, b], 'duo', 0.03), RangeError);
+});
+
+test('"keeps APCER" (within the interval) is weaker than "no worse": a variant can pass the first and fail the second', () => {
+  // model a fools on 1 of 20 prints: 5 % is inside the duo's 0–16.8 % interval, but worse than its 0 %
+  const fewPrints = prints.map((p, k) => cap(p.id, 'print', k < 1 ? 0.95 : 0.1, 0.05));
+  const c = calibrateLiveness([...live, ...fewPrints, ...replays], [a, b], 'duo', 0.03);
+  const aAlone = c.variants.find((v) => v.variant.label === 'a × 3 frames')!;
+  assert.equal(aAlone.metrics.apcerIntervalBySpecies.print.errors, 1);
+  assert.equal(aAlone.keepsApcer, true);
+  assert.equal(aAlone.noWorse, false);
 });
