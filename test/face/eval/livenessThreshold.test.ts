@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { chooseLivenessThreshold, rateUpperBound } from '../../../src/face/eval/livenessThreshold.ts';
+import { livenessThreshold } from '../../../src/face/thresholds.ts';
 
 /** n bona fide scores spread evenly over (0, 1): the k-th lowest is (k + 1) / (n + 1). */
 const even = (n: number) => Array.from({ length: n }, (_, k) => (k + 1) / (n + 1));
@@ -70,4 +72,11 @@ test('property: the chosen threshold never rejects more than allowed, and the bo
 
 test('no bona fide scores is a programming error, not a threshold', () => {
   assert.throws(() => chooseLivenessThreshold([], 0.03), RangeError);
+});
+
+test('thresholds.ts holds the threshold eval/LIVENESS.md reports (re-run the command and update both together)', async () => {
+  const md = readFileSync(new URL('../../../eval/LIVENESS.md', import.meta.url), 'utf8');
+  const m = /\*\*livenessThreshold = ([0-9.]+)\*\*/.exec(md);
+  assert.ok(m, 'eval/LIVENESS.md states the threshold');
+  assert.equal(livenessThreshold, Number(m[1]));
 });
