@@ -43,7 +43,7 @@ export interface CaptureBurst {
   greyscale: boolean;
 }
 
-/** Mean |R−G| + |G−B| per pixel below which a picture is greyscale (JPEG chroma noise stays well under it). */
+/** Mean |R−G| + |G−B| per pixel below which a picture is greyscale: in ../shared/faces the 36 grey crops measure 0, the least colourful photo (a sepia Einstein) 5.2. */
 const greyscaleChroma = 2;
 
 function isGreyscale(rgb: Uint8Array): boolean {

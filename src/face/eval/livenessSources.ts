@@ -19,13 +19,17 @@ export interface CaptureSource {
   origin: 'labelled photo' | 'pad';
 }
 
-/** Most a photo's capture window may be enlarged and still pass for a 640×480 webcam frame. */
+/**
+ * Most a photo's capture window may be enlarged and still pass for a 640×480 webcam frame: a round
+ * bound (a window of 320 px or more), past which the frame is visibly soft; eval/LIVENESS.md also
+ * gives the threshold with every photo kept, so what the bound changes stays visible.
+ */
 export const maxUpscale = 2;
 
 /**
  * Why a bona fide burst is not like a webcam's, or null: a webcam frame is in colour and has
- * its own pixels, so greyscale photos (old prints scanned) and photos enlarged more than
- * maxUpscale× to fill the frame (tight 150 px face crops, small faces in small photos) are not
+ * its own pixels, so greyscale pictures (the 150 px grey face crops) and photos enlarged more than
+ * maxUpscale× to fill the frame (tight face crops, small faces in small photos) are not
  * bona fide captures of the kind the threshold is for. Attacks are kept whatever they look like.
  */
 export function notCameraLike(burst: Pick<CaptureBurst, 'upscale' | 'greyscale'>): string | null {
