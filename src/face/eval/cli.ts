@@ -10,11 +10,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FacegateError } from '../../errors.ts';
 import { buildEvalLayout } from './buildLayout.ts';
+import { livenessMain } from './livenessCli.ts';
 import { detPlotSvg } from './detPlot.ts';
 import { renderReport } from './renderReport.ts';
 import { runEvaluation } from './runEvaluation.ts';
 
 const usage = `usage: npm run eval -- (--data DIR | --faces DIR) --out report.json [--pairs FILE] [--markdown REPORT.md] [--svg det.svg]
+       npm run eval -- liveness [--faces DIR | --data DIR] [--out eval/LIVENESS.md] (liveness calibration; --help for its options)
   --data DIR     evaluation layout: DIR/identities/<id>/*, DIR/pad/live/*, DIR/pad/<species>/* (either half may be missing)
   --faces DIR    build that layout (symbolic links) from a collection like ../shared/faces first
   --pairs FILE   pairs protocol over identities/: LFW pairs.txt, or a .csv (left,right,same[,fold]); k-fold accuracy
@@ -31,6 +33,7 @@ function writeAtomic(file: string, text: string): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'liveness') return livenessMain(argv.slice(1));
   let values;
   try {
     ({ values } = parseArgs({
