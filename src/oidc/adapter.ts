@@ -8,12 +8,13 @@
  * which repeat such values, are sealed to their row. Grants are the exception: their ids are
  * not bearer values, tokens reference them in `grant_id`, and consents (account/consents.ts)
  * read their payloads. Single-use rows are consumed with a conditional UPDATE, so of parallel
- * uses exactly one wins.
+ * uses exactly one wins. Client rows are read through `clients` (clientCache.ts) when given.
  */
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database, Sql } from '../store/db.ts';
 import type { DataKey } from '../store/dataKey.ts';
 import { clientSecretContext } from '../account/clients.ts';
+import type { ClientCache } from './clientCache.ts';
 
 type PayloadRow = { id: string; payload: AdapterPayload | string; consumed_at: Date | null };
 
@@ -40,7 +41,7 @@ function storedKey(dataKey: DataKey, model: string, value: string): string | nul
   return value.includes('\0') ? null : value;
 }
 
-export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string) {
+export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string, clients?: ClientCache) {
   return class TenantAdapter implements Adapter {
     readonly model: string;
 
@@ -83,8 +84,12 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
       return this.findBy('user_code', dataKey.mac('oidc-id', userCode));
     }
 
-    private async findClient(clientId: string): Promise<AdapterPayload | undefined> {
-      if (clientId.includes('\0')) return undefined;
+    private findClient(clientId: string): Promise<AdapterPayload | undefined> {
+      if (clientId.includes('\0')) return Promise.resolve(undefined);
+      return clients ? clients.get(tenantId, clientId, () => this.readClient(clientId)) : this.readClient(clientId);
+    }
+
+    private async readClient(clientId: string): Promise<AdapterPayload | undefined> {
       const { rows } = await db.statement<{ metadata: AdapterPayload; min_acr: string | null }>(
         tenantId,
         'SELECT metadata, min_acr FROM clients WHERE client_id = $1',
