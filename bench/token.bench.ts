@@ -65,7 +65,7 @@ type Scenario = { exchange: Load; refresh: Load; mintRps: number };
 async function waitHealthy(url: string): Promise<void> {
   for (let i = 0; ; i++) {
     if (await fetch(url).then((r) => r.status < 500, () => false)) return;
-    if (i > 100) throw new Error(`${url} did not start`);
+    if (i > 600) throw new Error(`${url} did not start in 60 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
