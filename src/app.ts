@@ -50,7 +50,7 @@ async function renderError(ctx: Context, views: Views, status: number, code: str
 export function createApp(deps: AppDeps): Koa {
   const { config, db, kv, dataKey, logger, clients, face } = deps;
   const views = createViews({ cache: config.production });
-  const providers = providerRegistry({ config, db, dataKey, views, logger, clients });
+  const providers = providerRegistry({ config, db, kv, dataKey, views, logger, clients });
   const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
   // Koa's callback() composes the middleware anew on each call: once per provider instance instead.
   const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
