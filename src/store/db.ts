@@ -185,8 +185,20 @@ function statementBatcher(pool: pg.Pool) {
   const queue: Queued[] = [];
   let inFlight = 0;
   async function send(batch: Queued[]): Promise<void> {
+    // The tenant is set again only where it changes: `resultIndex` says where each reply is.
     let script = `BEGIN; SET LOCAL ROLE ${APP_ROLE};`;
-    for (const q of batch) script += ` SELECT set_config('app.tenant_id', '${q.tenantId}', true); ${q.sql};`;
+    let replies = 2;
+    let tenant: string | undefined;
+    const resultIndex: number[] = [];
+    for (const q of batch) {
+      if (q.tenantId !== tenant) {
+        tenant = q.tenantId;
+        script += ` SELECT set_config('app.tenant_id', '${tenant}', true);`;
+        replies++;
+      }
+      script += ` ${q.sql};`;
+      resultIndex.push(replies++);
+    }
     script += ' COMMIT;';
     let client: pg.PoolClient;
     try {
@@ -209,7 +221,7 @@ function statementBatcher(pool: pg.Pool) {
     }
     client.release();
     batch.forEach((q, i) => {
-      const r = results[3 + 2 * i];
+      const r = results[resultIndex[i]];
       q.resolve({ rows: r.rows, rowCount: r.rowCount ?? 0 });
     });
   }
