@@ -58,7 +58,7 @@ async function load(serverPid: number, opts: autocannon.Options): Promise<Load> 
 }
 
 /** Written from the provider profiles (PROVIDER_NODE_OPTIONS=--cpu-prof) and the CPU columns. */
-const WHERE_TIME_GOES = `Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator uses the rest). A code exchange is 7 single-statement transactions (client, code, grant lookups, the consumed flag, account, access and refresh token writes), each one round trip (\`Database.statement\`), then an RS256 ID token signature; a refresh is 5.`;
+const WHERE_TIME_GOES = `Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator, Postgres and Redis use the rest; Postgres CPU counts every database on the server, other work included). A code exchange reads the client from process memory (clientCache.ts), the code and its consumed marker from Redis (one atomic SET-if-absent consumes it), then 4 database statements (grant and account reads, access and refresh token writes) and one RS256 signature; a refresh is the same 4 statements with the refresh token read instead of the code. Statements queued while two batches are in flight go to Postgres as one script and one transaction (\`Database.statement\`), so under load a round trip and a commit carry several requests' statements. In the provider profile (\`PROVIDER_NODE_OPTIONS=--cpu-prof\`) the largest items are oidc-provider's own request handling, socket writes (HTTP replies, pg and Redis requests), the HMAC and AES-GCM of hashed ids and sealed payloads, and the RS256 signature (on libuv's thread pool).`;
 
 type Scenario = { exchange: Load; refresh: Load; mintRps: number };
 
