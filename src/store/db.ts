@@ -174,6 +174,9 @@ type Queued = { tenantId: string; sql: string; resolve(r: { rows: Row[]; rowCoun
  * statement. Each statement still sees its predecessors in the batch, as if run one after the
  * other; a conditional UPDATE still matches once. If any statement fails the batch is rolled
  * back and each statement is run again alone, so a failure reaches only its own caller.
+ * With few batches in flight, code holding a transaction must not wait for a statement that
+ * needs a row that transaction locked (nothing does: only consents.ts locks oidc_payloads rows,
+ * and it calls no statement inside).
  * `MAX_BATCHES_IN_FLIGHT` 2: one per core of the 2-core target, where Postgres itself is the
  * limit; more in flight would only split a burst into more, smaller batches. `MAX_BATCH` bounds
  * the script (and what one failing statement makes run again alone).
