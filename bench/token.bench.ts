@@ -2,7 +2,12 @@
  * Token endpoint throughput on Postgres + Redis: the provider runs as its own process (as in
  * production), autocannon drives it over loopback. Codes are minted beforehand through the
  * real authorization endpoint (prompt=none on a signed-in session), then exchanged under load;
- * refresh reuses one refresh token (confidential clients' tokens are not rotated).
+ * refresh reuses one refresh token (confidential clients' tokens are not rotated). Bare
+ * oidc-provider (bareProvider.ts) is measured in the same run under the same load generator, so
+ * the ratio to it holds on a noisy machine where the absolute figures do not.
+ * Env: TOKEN_BENCH_WORKERS (default `1,2`) picks the provider process counts, TOKEN_BENCH_CODES
+ * (default 3000) the codes exchanged;
+ * PROVIDER_NODE_OPTIONS is passed to the provider as NODE_OPTIONS (e.g. `--cpu-prof`).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,11 +29,14 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIRECT = 'http://127.0.0.1:1/cb';
-const CODES = 3000;
+const CODES = Number(process.env.TOKEN_BENCH_CODES ?? 3000);
 const CONNECTIONS = 16;
 const REFRESH_SECONDS = 15;
 
 type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; pgCpu: number; seconds: number };
+
+/** Provider CPU per request: unlike req/s, barely moved by other work on a shared machine. */
+const cpuMsPerRequest = (l: Load) => (l.serverCpu * l.seconds * 1000) / l.total;
 
 async function load(serverPid: number, opts: autocannon.Options): Promise<Load> {
   const cpu0 = providerCpuSeconds(serverPid);
@@ -49,7 +57,54 @@ async function load(serverPid: number, opts: autocannon.Options): Promise<Load> 
   };
 }
 
+/** Written from the provider profiles (PROVIDER_NODE_OPTIONS=--cpu-prof) and the CPU columns. */
+const WHERE_TIME_GOES = `Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator, Postgres and Redis use the rest; Postgres CPU counts every database on the server, other work included). A code exchange reads the client from process memory (clientCache.ts), the code and its consumed marker from Redis (one atomic SET-if-absent consumes it), then 4 database statements (grant and account reads, access and refresh token writes) and one RS256 signature; a refresh is the same 4 statements with the refresh token read instead of the code. Statements queued while two batches are in flight go to Postgres as one script and one transaction (\`Database.statement\`), so under load a round trip and a commit carry several requests' statements. In the provider profile (\`PROVIDER_NODE_OPTIONS=--cpu-prof\`) the largest items are oidc-provider's own request handling, socket writes (HTTP replies, pg and Redis requests), the HMAC and AES-GCM of hashed ids and sealed payloads, and the RS256 signature (on libuv's thread pool).`;
+
 type Scenario = { exchange: Load; refresh: Load; mintRps: number };
+
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    if (i > 600) throw new Error(`${url} did not start in 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function refreshLoad(pid: number, url: string, clientId: string, clientSecret: string, refreshToken: string): Promise<Load> {
+  const auth = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+  return load(pid, {
+    url,
+    connections: CONNECTIONS,
+    duration: REFRESH_SECONDS,
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+  });
+}
+
+/** Bare oidc-provider, in-memory adapter, one process: refreshes under the same load. */
+async function bareRefresh(): Promise<Load> {
+  const port = await freePort();
+  const server = spawn(process.execPath, [path.join(root, 'bench/bareProvider.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let out = '';
+    for await (const chunk of server.stdout!) {
+      out += chunk;
+      if (out.includes('\n')) break;
+    }
+    const minted = JSON.parse(out) as { issuer: string; clientId: string; clientSecret: string; refreshToken: string };
+    const check = await fetch(`${minted.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${minted.clientId}:${minted.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: minted.refreshToken }),
+    }).then((r) => r.json() as Promise<{ id_token?: string }>);
+    if (!check.id_token) throw new Error(`bare oidc-provider refresh issued no ID token: ${JSON.stringify(check)}`);
+    return await refreshLoad(server.pid!, `${minted.issuer}/token`, minted.clientId, minted.clientSecret, minted.refreshToken);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
 
 async function scenario(workers: number): Promise<Scenario> {
   // The database stays open here (idle) while the provider uses it; closing drops it.
@@ -65,15 +120,11 @@ async function scenario(workers: number): Promise<Scenario> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(root, 'src/main.ts')], {
-    env: { ...process.env, PORT: String(port), PUBLIC_URL: base, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'warn', FACEGATE_DATA_KEY: `bench:${rootKey.toString('base64')}`, COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
+    env: { ...process.env, NODE_OPTIONS: process.env.PROVIDER_NODE_OPTIONS ?? '', PORT: String(port), PUBLIC_URL: base, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'warn', FACEGATE_DATA_KEY: `bench:${rootKey.toString('base64')}`, COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
-    for (let i = 0; ; i++) {
-      if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-      if (i > 100) throw new Error('provider did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitHealthy(`${base}/healthz`);
     const config = await oidc.discovery(new URL(`${base}/t/default`), client.clientId, client.clientSecret!, undefined, { execute: [oidc.allowInsecureRequests] });
     const verifier = oidc.randomPKCECodeVerifier();
     const challenge = await oidc.calculatePKCECodeChallenge(verifier);
@@ -124,14 +175,7 @@ async function scenario(workers: number): Promise<Scenario> {
         },
       ],
     });
-    const refresh = await load(server.pid!, {
-      url: `${base}/t/default/token`,
-      connections: CONNECTIONS,
-      duration: REFRESH_SECONDS,
-      method: 'POST',
-      headers,
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
-    });
+    const refresh = await refreshLoad(server.pid!, `${base}/t/default/token`, client.clientId, client.clientSecret!, refreshToken);
 
     return { exchange, refresh, mintRps };
   } finally {
@@ -142,14 +186,21 @@ async function scenario(workers: number): Promise<Scenario> {
 }
 
 export default async function run(): Promise<BenchPart> {
+  const workerCounts = (process.env.TOKEN_BENCH_WORKERS ?? '1,2').split(',').map(Number);
   const runs: [number, Scenario][] = [];
-  for (const workers of [1, 2]) runs.push([workers, await scenario(workers)]);
+  const bare = await bareRefresh();
+  for (const workers of workerCounts) runs.push([workers, await scenario(workers)]);
   const best = (pick: (s: Scenario) => Load) => runs.reduce((a, b) => (pick(b[1]).rps > pick(a[1]).rps ? b : a));
   const [exWorkers, exBest] = best((s) => s.exchange);
   const [rfWorkers, rfBest] = best((s) => s.refresh);
   const row = (name: string, workers: number, l: Load) =>
-    `| ${name} | ${workers} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} |`;
-  const rows = runs.flatMap(([w, s]) => [row('authorization_code', w, s.exchange), row('refresh_token', w, s.refresh)]).join('\n');
+    `| ${name} | ${workers} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} | ${round(cpuMsPerRequest(l), 2)} |`;
+  const rows = [
+    ...runs.flatMap(([w, s]) => [row('authorization_code', w, s.exchange), row('refresh_token', w, s.refresh)]),
+    row('refresh_token, bare oidc-provider', 1, bare),
+  ].join('\n');
+  const first = runs[0][1];
+  const ratio = (l: Load) => round(l.rps / bare.rps, 2);
   return {
     title: 'Token endpoint (Postgres + Redis)',
     results: {
@@ -157,16 +208,24 @@ export default async function run(): Promise<BenchPart> {
       'token.code_exchange_p99_ms': { value: exBest.exchange.p99, unit: 'ms' },
       'token.refresh_rps': { value: round(rfBest.refresh.rps, 1), unit: 'req/s' },
       'token.refresh_p99_ms': { value: rfBest.refresh.p99, unit: 'ms' },
-      'token.code_exchange_rps_1proc': { value: round(runs[0][1].exchange.rps, 1), unit: 'req/s' },
-      'token.refresh_rps_1proc': { value: round(runs[0][1].refresh.rps, 1), unit: 'req/s' },
-      'token.authorize_prompt_none_rps': { value: round(runs[0][1].mintRps, 1), unit: 'req/s' },
+      [`token.code_exchange_rps_${workerCounts[0]}proc`]: { value: round(first.exchange.rps, 1), unit: 'req/s' },
+      [`token.refresh_rps_${workerCounts[0]}proc`]: { value: round(first.refresh.rps, 1), unit: 'req/s' },
+      'token.authorize_prompt_none_rps': { value: round(first.mintRps, 1), unit: 'req/s' },
+      'token.bare_oidc_provider_refresh_rps': { value: round(bare.rps, 1), unit: 'req/s' },
+      'token.bare_oidc_provider_refresh_cpu_ms': { value: round(cpuMsPerRequest(bare), 2), unit: 'ms' },
+      'token.code_exchange_cpu_ms': { value: round(cpuMsPerRequest(exBest.exchange), 2), unit: 'ms' },
+      'token.refresh_cpu_ms': { value: round(cpuMsPerRequest(rfBest.refresh), 2), unit: 'ms' },
+      'token.refresh_ratio_to_bare': { value: ratio(rfBest.refresh), unit: '×' },
+      'token.code_exchange_ratio_to_bare_refresh': { value: ratio(exBest.exchange), unit: '×' },
     },
-    markdown: `The provider runs as its own process tree (\`WORKERS\` = 1 or 2 processes sharing the port through node:cluster), Postgres and Redis on the same 2-core machine, autocannon with ${CONNECTIONS} connections in the bench process (which takes CPU too). Code exchange: ${CODES} codes minted beforehand through \`/auth?prompt=none\` on a signed-in session (${round(runs[0][1].mintRps, 0)} req/s with one process), each exchanged once with PKCE and client_secret_basic, RS256 ID token issued. Refresh: ${REFRESH_SECONDS} s on one refresh token (confidential client, not rotated). Target ≥ 500 token requests/s. Headline figures in results.json are the better of the two process counts (code exchange: ${exWorkers}, refresh: ${rfWorkers}).
+    markdown: `The provider runs as its own process tree (\`WORKERS\` = ${workerCounts.join(' or ')} processes sharing the port through node:cluster), Postgres and Redis on the same 2-core machine, autocannon with ${CONNECTIONS} connections in the bench process (which takes CPU too). Code exchange: ${CODES} codes minted beforehand through \`/auth?prompt=none\` on a signed-in session (${round(first.mintRps, 0)} req/s with ${workerCounts[0]} process(es)), each exchanged once with PKCE and client_secret_basic, RS256 ID token issued. Refresh: ${REFRESH_SECONDS} s on one refresh token (confidential client, not rotated). Target ≥ 800 token requests/s per grant. Headline figures in results.json are the better of the process counts (code exchange: ${exWorkers}, refresh: ${rfWorkers}).
 
-| grant | processes | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) |
-|---|---|---|---|---|---|---|---|---|
+Yardstick, same run, same load generator and connections: bare oidc-provider (same version, in-memory adapter, one process, confidential client, RS256 ID token; \`bench/bareProvider.ts\`) answered **${round(bare.rps, 0)} refreshes/s**. Facegate: refresh **${ratio(rfBest.refresh)}×** of it, code exchange **${ratio(exBest.exchange)}×** of it. The ratio is the figure to compare across runs on a shared machine: load from other work lowers both sides.
+
+| grant | processes | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) | provider CPU ms / request |
+|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
-Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator uses the rest). A code exchange is 7 single-statement transactions (client, code, grant lookups, the consumed flag, account, access and refresh token writes), each one round trip (\`Database.statement\`), then an RS256 ID token signature; a refresh is 5. When provider + Postgres + load generator fill both cores, the machine is the limit, not a lock or a pool.`,
+${WHERE_TIME_GOES}`,
   };
 }

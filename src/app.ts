@@ -15,6 +15,7 @@ import type { Database } from './store/db.ts';
 import type { KeyValueStore } from './store/kv.ts';
 import type { DataKey } from './store/dataKey.ts';
 import type { FaceServices } from './faceLogin/faceServices.ts';
+import type { ClientCache } from './oidc/clientCache.ts';
 import { providerRegistry } from './oidc/registry.ts';
 import { interactionRouter } from './interaction/routes.ts';
 import { adminRouter } from './admin/routes.ts';
@@ -26,7 +27,7 @@ import { assignRequestId, logServerError } from './requestId.ts';
 import { publicOriginOnly } from './publicOrigin.ts';
 
 /** `face`: absent when PUBLIC_URL cannot carry passkeys; then only PIN/TOTP is offered. */
-export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; dataKey: DataKey; logger: Logger; face?: FaceServices };
+export type AppDeps = { config: Config; db: Database; kv: KeyValueStore; dataKey: DataKey; logger: Logger; clients: ClientCache; face?: FaceServices };
 
 const TENANT_PATH = new RegExp(`^/t/(${TENANT_ID_PATTERN})(/.*|$)`);
 const STATIC = new Map([
@@ -51,12 +52,14 @@ async function renderError(ctx: Context, views: Views, status: number, code: str
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const { config, db, kv, dataKey, logger, face } = deps;
+  const { config, db, kv, dataKey, logger, clients, face } = deps;
   const views = createViews({ cache: config.production });
-  const providers = providerRegistry({ config, db, dataKey, views, logger });
+  const providers = providerRegistry({ config, db, kv, dataKey, views, logger, clients });
   const routers = new WeakMap<Provider, ReturnType<ReturnType<typeof interactionRouter>['routes']>>();
   const adminRouters = new Map<string, ReturnType<ReturnType<typeof adminRouter>['routes']>>();
   const accountRouters = new WeakMap<Provider, ReturnType<ReturnType<typeof accountRouter>['routes']>>();
+  // Koa's callback() composes the middleware anew on each call: once per provider instance instead.
+  const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
   const app = new Koa();
   app.keys = config.cookieKeys;
   app.proxy = config.trustProxy;
@@ -156,7 +159,12 @@ export function createApp(deps: AppDeps): Koa {
     ctx.req.url = ctx.req.url!.slice(`/t/${tenantId}`.length) || '/';
     (ctx.req as { originalUrl?: string }).originalUrl = original;
     ctx.respond = false;
-    await provider.callback()(ctx.req, ctx.res);
+    let handler = handlers.get(provider);
+    if (!handler) {
+      handler = provider.callback();
+      handlers.set(provider, handler);
+    }
+    await handler(ctx.req, ctx.res);
   });
 
   app.use(async (ctx) => {

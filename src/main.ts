@@ -15,6 +15,7 @@ import { openKeyValueStore, type KeyValueStore } from './store/kv.ts';
 import { migrate } from './store/migrate.ts';
 import { createLogger } from './logger.ts';
 import { createApp } from './app.ts';
+import { clientCache } from './oidc/clientCache.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { scheduleRetention } from './account/retention.ts';
 import { ensureTenant } from './account/tenants.ts';
@@ -61,7 +62,8 @@ export async function startServer(
   await ensureTenant(db, { id: config.defaultTenant, name: 'Default tenant' }, 'system');
   const face = given.face ?? openFaceServices(config, { db, kv });
   if (!face) logger.warn({ publicUrl: config.publicUrl }, 'face sign-in is off: passkeys need PUBLIC_URL on https or http://localhost');
-  const app = createApp({ config, db, kv, dataKey, logger, face });
+  const clients = clientCache(db);
+  const app = createApp({ config, db, kv, dataKey, logger, clients, face });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -90,6 +92,7 @@ export async function startServer(
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await face?.close();
+      await clients.close();
       await kv.close();
       await db.close();
     },

@@ -8,12 +8,21 @@
  * which repeat such values, are sealed to their row. Grants are the exception: their ids are
  * not bearer values, tokens reference them in `grant_id`, and consents (account/consents.ts)
  * read their payloads. Single-use rows are consumed with a conditional UPDATE, so of parallel
- * uses exactly one wins.
+ * uses exactly one wins. Client rows are read through `clients` (clientCache.ts) when given.
+ *
+ * Authorization codes live in the key-value store instead (Redis, or in process on the embedded
+ * defaults), as oidc-provider's adapter guidance has short-lived artifacts: at most a minute old,
+ * read and consumed once each, they cost a code exchange two database transactions otherwise.
+ * The same protections hold there: the key is the keyed hash, the value sealed, and consuming
+ * is one atomic SET-if-absent of a marker, so of parallel uses exactly one wins. Revoking a
+ * grant leaves a marker under the grant's hash that its codes are checked against.
  */
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database, Sql } from '../store/db.ts';
 import type { DataKey } from '../store/dataKey.ts';
 import { clientSecretContext } from '../account/clients.ts';
+import type { ClientCache } from './clientCache.ts';
+import type { KeyValueStore } from '../store/kv.ts';
 
 type PayloadRow = { id: string; payload: AdapterPayload | string; consumed_at: Date | null };
 
@@ -40,6 +49,10 @@ export function payloadAccountId(payload: AdapterPayload): string {
   return typeof id === 'string' ? id : '';
 }
 
+/** Models kept in the key-value store, and how long they may live there. */
+const KV_MODELS = new Set(['AuthorizationCode']);
+const KV_MAX_TTL_S = 600;
+
 function payloadContext(tenantId: string, model: string, key: string): string {
   return `oidc:${tenantId}:${model}:${key}`;
 }
@@ -51,7 +64,8 @@ function storedKey(dataKey: DataKey, model: string, value: string): string | nul
   return value.includes('\0') ? null : value;
 }
 
-export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string) {
+export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string, options: { clients?: ClientCache; kv?: KeyValueStore } = {}) {
+  const { clients, kv } = options;
   return class TenantAdapter implements Adapter {
     readonly model: string;
 
@@ -63,10 +77,30 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
       return storedKey(dataKey, this.model, value);
     }
 
+    /** The key-value store when this model lives there. */
+    private get store(): KeyValueStore | undefined {
+      return kv && KV_MODELS.has(this.model) ? kv : undefined;
+    }
+
+    private storeKey(key: string): string {
+      return `oidc:${tenantId}:${this.model}:${key}`;
+    }
+
+    private revokedGrantKey(grantId: string): string {
+      return `oidc:${tenantId}:${this.model}:revoked-grant:${dataKey.mac('oidc-id', grantId)}`;
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed by the admin CLI');
       const key = this.key(id);
       if (key === null) throw new Error(`unusable ${this.model} id`);
+      const store = this.store;
+      if (store) {
+        // The consumed marker outlives the value by construction (consume below).
+        if (!(expiresIn > 0 && expiresIn <= KV_MAX_TTL_S)) throw new Error(`${this.model} must expire within ${KV_MAX_TTL_S} s`);
+        await store.set(this.storeKey(key), dataKey.seal(JSON.stringify(payload), payloadContext(tenantId, this.model, key)), expiresIn * 1000);
+        return;
+      }
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       const stored = CLEAR_MODELS.has(this.model) ? payload : dataKey.seal(JSON.stringify(payload), payloadContext(tenantId, this.model, key));
       const hashed = (v: string | undefined) => (v === undefined ? null : dataKey.mac('oidc-id', v));
@@ -83,6 +117,7 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return this.findClient(id);
+      if (this.store) return this.findInStore(this.store, this.key(id));
       return this.findBy('id', this.key(id));
     }
 
@@ -94,8 +129,12 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
       return this.findBy('user_code', dataKey.mac('oidc-id', userCode));
     }
 
-    private async findClient(clientId: string): Promise<AdapterPayload | undefined> {
-      if (clientId.includes('\0')) return undefined;
+    private findClient(clientId: string): Promise<AdapterPayload | undefined> {
+      if (clientId.includes('\0')) return Promise.resolve(undefined);
+      return clients ? clients.get(tenantId, clientId, () => this.readClient(clientId)) : this.readClient(clientId);
+    }
+
+    private async readClient(clientId: string): Promise<AdapterPayload | undefined> {
       const { rows } = await db.statement<{ metadata: AdapterPayload; min_acr: string | null }>(
         tenantId,
         'SELECT metadata, min_acr FROM clients WHERE client_id = $1',
@@ -110,6 +149,15 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
         // The operator's floor lives in its own column so the CLI can change it alone.
         ...(row.min_acr ? { facegate_min_acr: row.min_acr } : {}),
       };
+    }
+
+    private async findInStore(store: KeyValueStore, key: string | null): Promise<AdapterPayload | undefined> {
+      if (key === null) return undefined;
+      const [sealed, consumed] = await Promise.all([store.get(this.storeKey(key)), store.get(`${this.storeKey(key)}:consumed`)]);
+      if (sealed === null) return undefined;
+      const payload: AdapterPayload = JSON.parse(dataKey.open(sealed, payloadContext(tenantId, this.model, key)).toString('utf8'));
+      if (payload.grantId && (await store.get(this.revokedGrantKey(payload.grantId))) !== null) return undefined;
+      return consumed === null ? payload : { ...payload, consumed: Number(consumed) };
     }
 
     private async findBy(column: 'id' | 'uid' | 'user_code', key: string | null): Promise<AdapterPayload | undefined> {
@@ -131,6 +179,13 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
     /** Marks a single-use row used; a second (or concurrent) use fails instead of succeeding again. */
     async consume(id: string): Promise<void> {
       const key = this.key(id);
+      const store = this.store;
+      if (store) {
+        // Kept as long as the value may live, so a replay always finds it.
+        const first = key !== null && (await store.setIfAbsent(`${this.storeKey(key)}:consumed`, String(Math.floor(Date.now() / 1000)), KV_MAX_TTL_S * 1000));
+        if (!first) throw alreadyConsumed(this.model);
+        return;
+      }
       const { rowCount } = key === null ? { rowCount: 0 } : await db.statement(
         tenantId,
         'UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL',
@@ -142,11 +197,14 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string)
     async destroy(id: string): Promise<void> {
       const key = this.key(id);
       if (key === null) return;
+      if (this.store) return this.store.delete(this.storeKey(key));
       await db.statement(tenantId, 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [this.model, key]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       if (grantId.includes('\0')) return;
+      // Codes in the store are not indexed by grant: a marker, kept as long as they may live, revokes them.
+      if (this.store) return this.store.set(this.revokedGrantKey(grantId), '1', KV_MAX_TTL_S * 1000);
       await db.statement(tenantId, 'DELETE FROM oidc_payloads WHERE grant_id = $1 AND model = ANY($2)', [grantId, [...GRANTABLE]]);
     }
   };

@@ -8,6 +8,8 @@ import type { Config } from '../config.ts';
 import type { Database } from '../store/db.ts';
 import type { DataKey } from '../store/dataKey.ts';
 import { adapterFactory } from './adapter.ts';
+import type { ClientCache } from './clientCache.ts';
+import type { KeyValueStore } from '../store/kv.ts';
 import { ACR_VALUES, isAcr } from './assurance.ts';
 import { loadSigningKeys } from './keys.ts';
 import { buildInteractionPolicy } from './policy.ts';
@@ -18,7 +20,7 @@ import { CLIENT_ASSERTION_ALGS, CLIENT_AUTH_METHODS } from './clientAuth.ts';
 import { logServerError, requestIdOf } from '../requestId.ts';
 import { loadExistingGrant } from '../accountArea/accountClient.ts';
 
-export type ProviderDeps = { config: Config; db: Database; dataKey: DataKey; views: Views; logger: Logger };
+export type ProviderDeps = { config: Config; db: Database; kv: KeyValueStore; dataKey: DataKey; views: Views; logger: Logger; clients: ClientCache };
 
 /**
  * Caches may keep these for a minute, about as long as a process keeps a tenant's keys
@@ -42,7 +44,7 @@ export async function createTenantProvider(deps: ProviderDeps, tenantId: string)
   const cookieFlags = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
   const resourceServers = resourceServerSettings(db, tenantId, issuerFor(config, tenantId));
   const configuration: Configuration = {
-    adapter: adapterFactory(db, deps.dataKey, tenantId),
+    adapter: adapterFactory(db, deps.dataKey, tenantId, { clients: deps.clients, kv: deps.kv }),
     jwks: { keys: keys as never },
     findAccount: (ctx, sub) => findAccount(db, tenantId, sub),
     acrValues: ACR_VALUES,

@@ -42,6 +42,12 @@ export type Database = {
    * trip (parameters are sent as escaped literals in a single script): the OIDC adapter's hot path.
    */
   statement<T extends Row = Row>(tenantId: string, text: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /**
+   * Delivers each NOTIFY on `channel` committed by any connection to `notify`. `lost` is called
+   * whenever some may have been missed (connection lost; it reconnects), `ready` once listening
+   * again, so a cache kept fresh by notifications can stop serving in between.
+   */
+  listen(channel: string, handlers: ListenHandlers): { close(): Promise<void> };
   /** Runs a multi-statement SQL script (no parameters) as the connecting role. */
   exec(script: string): Promise<void>;
   /**
@@ -56,10 +62,54 @@ export type Database = {
   close(): Promise<void>;
 };
 
+export type ListenHandlers = { notify(payload: string): void; ready(): void; lost(): void };
+
 export const APP_ROLE = 'facegate_app';
 /** The custodian's group role (migration 0007): its tables and audit appends, no templates. */
 export const CUSTODIAN_ROLE = 'facegate_custodian';
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Wait before listening again after the connection was lost. */
+const RELISTEN_MS = 1000;
+
+/** LISTEN on a connection of its own (a pooled one would be handed to others), kept up while open. */
+function postgresListener(url: string, channel: string, handlers: ListenHandlers): { close(): Promise<void> } {
+  if (!/^[a-z_]+$/.test(channel)) throw new Error('invalid channel');
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = () => {
+    const c = new pg.Client({ connectionString: url });
+    client = c;
+    let down = false;
+    const fail = () => {
+      if (down) return;
+      down = true;
+      handlers.lost();
+      c.end().catch(() => {});
+      if (!closed) retry = setTimeout(connect, RELISTEN_MS);
+    };
+    c.on('error', fail);
+    c.on('end', fail);
+    c.on('notification', (m) => {
+      if (m.channel === channel) handlers.notify(m.payload ?? '');
+    });
+    c.connect()
+      .then(() => c.query(`LISTEN ${channel}`))
+      .then(() => {
+        if (!down && !closed) handlers.ready();
+      }, fail);
+  };
+  connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      handlers.lost();
+      await client?.end().catch(() => {});
+    },
+  };
+}
 
 /** `role` undefined: the connecting role itself (owner scope). */
 type Scope = { role?: string; tenantId?: string };
@@ -89,10 +139,11 @@ function postgres(url: string, chain: AuditChainHandle): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
-  return postgresHandle(pool, chain, APP_ROLE, () => pool.end());
+  return postgresHandle(url, pool, chain, APP_ROLE, () => pool.end());
 }
 
-function postgresHandle(pool: pg.Pool, chain: AuditChainHandle, appRole: string, close: () => Promise<void>): Database {
+function postgresHandle(url: string, pool: pg.Pool, chain: AuditChainHandle, appRole: string, close: () => Promise<void>): Database {
+  const statements = statementBatcher(pool, appRole);
   async function run<T>(scope: Scope, fn: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     const tx = chain.begin();
@@ -121,28 +172,109 @@ function postgresHandle(pool: pg.Pool, chain: AuditChainHandle, appRole: string,
   return {
     kind: 'postgres',
     audit: chain,
-    async statement(tenantId, text, params = []) {
-      const script = `${beginScript({ role: appRole, tenantId })} ${inlineParams(text, params)}; COMMIT;`;
-      const client = await pool.connect();
-      try {
-        const results = (await client.query(script)) as unknown as pg.QueryResult[];
-        const r = results[results.length - 2];
-        return { rows: r.rows, rowCount: r.rowCount ?? 0 };
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
-    },
+    statement: (tenantId, text, params = []) => statements.run(tenantId, text, params),
+    listen: (channel, handlers) => postgresListener(url, channel, handlers),
     withTenant: (tenantId, fn) => run({ role: appRole, tenantId }, fn),
     transaction: (fn) => run({ role: appRole }, fn),
     asOwner: (fn) => run({}, fn),
     exec: async (script) => {
       await pool.query(script);
     },
-    forRole: (role) => postgresHandle(pool, chain, checkedRole(role), async () => {}),
+    forRole: (role) => postgresHandle(url, pool, chain, checkedRole(role), async () => {}),
     close,
+  };
+}
+
+type Queued = { tenantId: string; sql: string; resolve(r: { rows: Row[]; rowCount: number }): void; reject(e: unknown): void };
+
+/**
+ * Group commit for `Database.statement`: statements queued while the batches in flight are busy
+ * go to Postgres together, as ONE script and one transaction (`app.tenant_id` set before each),
+ * so a burst costs one round trip, one BEGIN/COMMIT and one WAL flush instead of one per
+ * statement. Each statement still sees its predecessors in the batch, as if run one after the
+ * other; a conditional UPDATE still matches once. If any statement fails the batch is rolled
+ * back and each statement is run again alone, so a failure reaches only its own caller.
+ * With few batches in flight, code holding a transaction must not wait for a statement that
+ * needs a row that transaction locked (nothing does: only consents.ts locks oidc_payloads rows,
+ * and it calls no statement inside).
+ * `MAX_BATCHES_IN_FLIGHT` 2: one per core of the 2-core target, where Postgres itself is the
+ * limit; more in flight would only split a burst into more, smaller batches. `MAX_BATCH` bounds
+ * the script (and what one failing statement makes run again alone).
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
+const MAX_BATCH = 64;
+
+function statementBatcher(pool: pg.Pool, role: string) {
+  const queue: Queued[] = [];
+  let inFlight = 0;
+  async function send(batch: Queued[]): Promise<void> {
+    // The tenant is set again only where it changes: `resultIndex` says where each reply is.
+    let script = `BEGIN; SET LOCAL ROLE ${role};`;
+    let replies = 2;
+    let tenant: string | undefined;
+    const resultIndex: number[] = [];
+    for (const q of batch) {
+      if (q.tenantId !== tenant) {
+        tenant = q.tenantId;
+        script += ` SELECT set_config('app.tenant_id', '${tenant}', true);`;
+        replies++;
+      }
+      script += ` ${q.sql};`;
+      resultIndex.push(replies++);
+    }
+    script += ' COMMIT;';
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      for (const q of batch) q.reject(e);
+      return;
+    }
+    let results: pg.QueryResult[];
+    try {
+      const r = (await client.query(script)) as unknown as pg.QueryResult[] | pg.QueryResult;
+      results = Array.isArray(r) ? r : [r];
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release();
+      if (batch.length === 1) return batch[0].reject(e);
+      // Which statement failed is not reported: run each alone (the batch was rolled back).
+      await Promise.all(batch.map((q) => send([q])));
+      return;
+    }
+    client.release();
+    batch.forEach((q, i) => {
+      const r = results[resultIndex[i]];
+      q.resolve({ rows: r.rows, rowCount: r.rowCount ?? 0 });
+    });
+  }
+  function pump() {
+    while (inFlight < MAX_BATCHES_IN_FLIGHT && queue.length > 0) {
+      inFlight++;
+      const batch = queue.splice(0, MAX_BATCH);
+      send(batch)
+        // Only an unexpected reply shape gets here; a promise already settled ignores this.
+        .catch((e) => batch.forEach((q) => q.reject(e)))
+        .finally(() => {
+          inFlight--;
+          pump();
+        });
+    }
+  }
+  return {
+    run<T extends Row>(tenantId: string, text: string, params: unknown[]): Promise<{ rows: T[]; rowCount: number }> {
+      if (!TENANT_ID.test(tenantId)) return Promise.reject(new Error('invalid tenant id'));
+      let sql: string;
+      try {
+        sql = inlineParams(text, params);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return new Promise((resolve, reject) => {
+        queue.push({ tenantId, sql, resolve: resolve as Queued['resolve'], reject });
+        pump();
+      });
+    },
   };
 }
 
@@ -173,6 +305,19 @@ function pgliteHandle(db: PGlite, chain: AuditChainHandle, appRole: string, clos
     kind: 'pglite',
     audit: chain,
     statement: (tenantId, text, params) => run({ role: appRole, tenantId }, (sql) => sql.query(text, params)),
+    // One connection in this process: a notification is delivered with the COMMIT that raised it.
+    listen(channel, handlers) {
+      const unlisten = db.listen(channel, handlers.notify).then((stop) => {
+        handlers.ready();
+        return stop;
+      });
+      return {
+        async close() {
+          handlers.lost();
+          await (await unlisten)();
+        },
+      };
+    },
     withTenant: (tenantId, fn) => run({ role: appRole, tenantId }, fn),
     transaction: (fn) => run({ role: appRole }, fn),
     asOwner: (fn) => run({}, fn),

@@ -1,7 +1,7 @@
 /**
  * Server errors, ours and oidc-provider's `server_error`, are each logged once with the request
  * id that the response carries in X-Request-Id and in its body, and the log line holds no request
- * body, code or client secret. The failures are real: the payload table is renamed away, and a
+ * body, token or client secret. The failures are real: the payload table is renamed away, and a
  * second tenant's signing key row is corrupt.
  */
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +14,7 @@ import { createClient } from '../../src/account/clients.ts';
 import { createTenant } from '../../src/account/tenants.ts';
 
 const REDIRECT = 'https://app.example/cb';
-const CODE = 'a-code-that-must-never-reach-a-log-line';
+const CODE = 'a-token-that-must-never-reach-a-log-line';
 
 let server: RunningServer;
 let lines: Record<string, unknown>[] = [];
@@ -53,7 +53,8 @@ describe('server errors are logged with a request id', () => {
     const res = await fetch(`${server.url}/t/default/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: CODE, redirect_uri: REDIRECT, code_verifier: 'v'.repeat(43), client_id: client.clientId, client_secret: client.clientSecret! }),
+      // A refresh token is looked up in the database (codes are in the key-value store).
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: CODE, client_id: client.clientId, client_secret: client.clientSecret! }),
     });
     assert.equal(res.status, 500);
     const requestId = res.headers.get('x-request-id');
@@ -66,7 +67,7 @@ describe('server errors are logged with a request id', () => {
     assert.equal(logged[0].tenant, 'default');
     assert.equal(logged[0].path, '/token');
     assert.match(JSON.stringify(logged[0].err), /oidc_payloads/);
-    assert.ok(!logText.includes(CODE), 'the code is not logged');
+    assert.ok(!logText.includes(CODE), 'the token is not logged');
     assert.ok(!logText.includes(client.clientSecret!), 'the client secret is not logged');
   });
 
