@@ -225,7 +225,7 @@ ${
 }
 ${
   r.thresholds.liveness
-    ? `- \`livenessThreshold\` = **${num(r.thresholds.liveness.value, 2)}** (aggregate P(live)): ${r.thresholds.liveness.rule}.`
+    ? `- liveness threshold on this run's pad/ frames: **${num(r.thresholds.liveness.value, 2)}** (aggregate P(live)): ${r.thresholds.liveness.rule}. Not the deployed \`livenessThreshold\`: that one is calibrated per 3-frame capture on the labelled camera photos and pad/live by \`npm run eval -- liveness\` (eval/LIVENESS.md).`
     : `- liveness threshold: not chosen (${r.pad ? 'no bona fide samples' : 'no pad/ in the layout'}).`
 }
 
