@@ -84,6 +84,9 @@ export function faceRoutes(router: Router, kit: InteractionKit): void {
     const active = required !== undefined && required !== 'unmet' && acrRank(required) >= acrRank(LOA.faceStrict);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await startCapture({ db: deps.db, kv: deps.kv, rp: face.rp, custodian: face.custodian() }, { tenantId, interactionUid: interaction.uid, userId, purpose: 'verify' }, { active });
+    // The upload follows in seconds: its match's blinder is made now, off its path. A failure only
+    // leaves the match to make its own.
+    face.templates().prepare(tenantId, userId).catch(() => {});
   });
 
   router.post('/:uid/face', async (ctx) => {

@@ -13,8 +13,13 @@ import { makeBlinder } from './blinder.ts';
 export type BlinderPool = {
   /** A blinder for the template `key`, removed from the pool; undefined when none is ready. */
   take(key: string): Uint8Array | undefined;
-  /** Tops up `key` in the background; `publicKey` resolves undefined once the template is gone or replaced. */
-  refill(key: string, publicKey: () => Promise<Uint8Array | undefined>): void;
+  /**
+   * Tops up `key` in the background; `publicKey` resolves undefined once the template is gone or
+   * replaced. The promise (never rejected) settles when that top-up is done; callers need not wait.
+   */
+  refill(key: string, publicKey: () => Promise<Uint8Array | undefined>): Promise<void>;
+  /** How many blinders are ready for `key`. */
+  count(key: string): number;
   /** Drops (and wipes) every blinder whose key starts with `prefix`. */
   forget(prefix: string): void;
   /** Resolves when no refill is running (tests, shutdown). */
@@ -60,14 +65,18 @@ export function createBlinderPool(opts: { perTemplate: number; templates: number
       return blinder;
     },
     refill(key, publicKey) {
-      if (running.has(key) || (ready.get(key)?.length ?? 0) >= perTemplate) return;
+      const current = running.get(key);
+      if (current) return current;
+      if ((ready.get(key)?.length ?? 0) >= perTemplate) return Promise.resolve();
       // A failed refill (database gone, template removed meanwhile) only leaves the pool short:
       // the next match makes its blinder itself and reports any error there.
       const job = fill(key, publicKey)
         .catch(() => drop(key))
         .finally(() => running.delete(key));
       running.set(key, job);
+      return job;
     },
+    count: (key) => ready.get(key)?.length ?? 0,
     forget(prefix) {
       for (const key of [...ready.keys()]) if (key.startsWith(prefix)) drop(key);
     },

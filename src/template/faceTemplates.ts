@@ -12,7 +12,7 @@ import { makeBlinder } from './blinder.ts';
 import { createBlinderPool } from './blinderPool.ts';
 import { decisionMatch, encryptTemplate } from './matcher.ts';
 import { quantize, scoreThreshold } from './quantize.ts';
-import { deleteTemplate, findPublicKey, findTemplate, saveTemplate, touchTemplate, userExists } from './templateStore.ts';
+import { deleteTemplate, findPublicKey, findTemplate, saveTemplate, templateVersion, touchTemplate, userExists } from './templateStore.ts';
 
 export type FaceTemplatesOptions = {
   db: Database;
@@ -37,6 +37,12 @@ export type FaceTemplates = {
   match(tenantId: string, userId: string, probe: Float32Array, opts: { threshold: number; attempt: CaptureAttempt }): Promise<{ accepted: boolean }>;
   /** Shreds the user's secret key, then deletes the template row; false when nothing was enrolled. */
   remove(tenantId: string, userId: string): Promise<boolean>;
+  /**
+   * Makes the blinders of the user's next match ahead of it: called when a face sign-in starts,
+   * seconds before its upload, so the match does not pay for an encryption even when the pool no
+   * longer held this template. Resolves with whether a blinder is ready (false: no template).
+   */
+  prepare(tenantId: string, userId: string): Promise<boolean>;
   /** Resolves when no background blinder refill is running (tests, benchmarks, shutdown). */
   idle(): Promise<void>;
 };
@@ -50,8 +56,8 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
   const poolKey = (tenantId: string, userId: string, version: string) => `${userPrefix(tenantId, userId)}${version}`;
   const publicKeyOf = (tenantId: string, userId: string, version: string) => () =>
     db.withTenant(tenantId, (sql) => findPublicKey(sql, tenantId, userId, version));
-  const refill = (tenantId: string, userId: string, version: string) => {
-    if (blinders.perTemplate > 0) pool.refill(poolKey(tenantId, userId, version), publicKeyOf(tenantId, userId, version));
+  const refill = async (tenantId: string, userId: string, version: string) => {
+    if (blinders.perTemplate > 0) await pool.refill(poolKey(tenantId, userId, version), publicKeyOf(tenantId, userId, version));
   };
 
   async function remove(tenantId: string, userId: string): Promise<boolean> {
@@ -75,7 +81,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         try {
           const ciphertext = await encryptTemplate(publicKey, [quantized]);
           const version = await db.withTenant(tenantId, (sql) => saveTemplate(sql, tenantId, userId, { model, dim: quantized!.length, publicKey, ciphertext }));
-          refill(tenantId, userId, version);
+          void refill(tenantId, userId, version);
         } catch (e) {
           // The new key already replaced the old one, so an older template is dead: leave the user
           // cleanly not enrolled rather than with a template no key opens.
@@ -115,7 +121,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
           if (isFacegateError(e) && e.code === 'custodian.no_key') throw notEnrolled();
           throw e;
         } finally {
-          refill(tenantId, userId, stored.version);
+          void refill(tenantId, userId, stored.version);
         }
         await db.withTenant(tenantId, (sql) => touchTemplate(sql, tenantId, userId));
         return { accepted: decision === 'accept' };
@@ -126,6 +132,12 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
     },
 
     remove,
+    async prepare(tenantId, userId) {
+      const version = await db.withTenant(tenantId, (sql) => templateVersion(sql, tenantId, userId));
+      if (!version) return false;
+      await refill(tenantId, userId, version);
+      return pool.count(poolKey(tenantId, userId, version)) > 0;
+    },
     idle: () => pool.idle(),
   };
 }

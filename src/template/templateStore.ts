@@ -23,6 +23,12 @@ export async function findTemplate(sql: Sql, tenantId: string, userId: string): 
   return row && { model: row.model, dim: row.dim, ciphertext: new Uint8Array(row.ciphertext), version: row.version };
 }
 
+/** The version of the user's template (its enrollment time), without reading the template. */
+export async function templateVersion(sql: Sql, tenantId: string, userId: string): Promise<string | undefined> {
+  const { rows } = await sql.query<{ version: string }>('SELECT created_at::text AS version FROM face_templates WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  return rows[0]?.version;
+}
+
 /** The public key of the template at `version`, or undefined once it was replaced or removed. */
 export async function findPublicKey(sql: Sql, tenantId: string, userId: string, version: string): Promise<Uint8Array | undefined> {
   const { rows } = await sql.query<{ public_key: Uint8Array }>(

@@ -59,6 +59,19 @@ test('blinders are made ahead: after enrollment the pool serves matches, and a r
   await templates.idle();
 });
 
+test('prepare (called when a face sign-in starts) makes a blinder for a template the pool no longer held', async () => {
+  const small = createFaceTemplates({ db, custodian, model: 'test-128', blinders: { perTemplate: 1, templates: 1 } });
+  const [alice, bob] = [await seedUser(db, 'acme'), await seedUser(db, 'acme')];
+  await small.enroll('acme', alice, randomUnit(128));
+  await small.idle();
+  // Bob's enrollment takes the pool's one place: Alice's blinder is dropped.
+  await small.enroll('acme', bob, randomUnit(128));
+  await small.idle();
+  assert.equal(await small.prepare('acme', alice), true);
+  assert.equal(await small.prepare('acme', await seedUser(db, 'acme')), false, 'no template, nothing to prepare');
+  await small.idle();
+});
+
 test('crypto-shredding: after remove, even a restored copy of the template cannot be matched or decrypted', async () => {
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
