@@ -509,15 +509,14 @@ function report(m: Measured): BenchPart {
   // Outside the pipeline and the template layer: the route's own database and store calls.
   const routeDb = part('db@route');
   const routeKv = part('kv@route');
-  const matchOwn = (s: { parts: Map<string, number> }) => part('match')(s) - part('custodian')(s) - part('db@match')(s) - part('kv@match')(s);
   const rest = (s: { total: number; parts: Map<string, number> }) => s.total - part('pipeline')(s) - part('match')(s) - routeDb(s) - routeKv(s);
   const profileTotal = med((s) => s.total);
   const calls = (prefix: string) => med((s) => [...s.parts].filter(([k]) => k.startsWith(`calls:${prefix}`)).reduce((a, [, v]) => a + v, 0));
   const rows: [string, number][] = [
     ['pipeline, wall (3 frames on 2 worker threads)', med(part('pipeline'))],
-    ['template layer: BFV ct×pt match + masking (its reads and the custodian excluded)', med(matchOwn)],
-    ['template layer: template + public key read from the database', med(part('db@match'))],
-    ['custodian, whole call: decrypt rate limit in the store, then one transaction that reads and unseals the key, decrypts the masked score and appends the audit row', med(part('custodian'))],
+    ['template layer, whole match call: template read, blinder (made at face/start, or now when none is ready), ct×pt match, custodian, use recorded', med(part('match'))],
+    ['… of which the custodian, whole call: rate limits, nonce spent and passkey assertion checked, attempt counted, key read and unsealed, decrypted, decision audited', med(part('custodian'))],
+    ['… of which database calls made while the match ran (its template read and use, and any background blinder refill that overlapped it)', med(part('db@match'))],
     ['database in the route (interaction, consent, credential and counter, audit, grant …)', med(routeDb)],
     [`${EXTERNAL ? 'Redis' : 'in-process store'} in the route: nonce, captured user, attempt limit, interaction`, med(routeKv)],
     ['the rest: HTTP + JSON body, base64url decode, WebAuthn signature, oidc-provider, Koa', med(rest)],
@@ -538,7 +537,7 @@ Sustained: **${round(m.stepsPerS, 1)} face steps/s** with ${CLIENTS} clients in 
 
 Beyond capacity: ${OVERLOAD_CLIENTS} uploads in flight (at most 2 per user), ${m.overload.length} in all over ${round(m.overloadSeconds, 1)} s: ${m.accepted} accepted, **${m.busy} answered 503** (${m.busyWithRetryAfter} of them \`face.busy\` with a Retry-After header) by the pipeline's bounded queue (at most 48 tasks waiting, 2 per frame).${overloadCodes} After it the provider ${m.healthy ? 'was alive and /healthz answered 200' : '**was not healthy**'}, and the next step answered ${m.afterStatus}${m.afterStatus === 200 ? ' (the refused uploads did not count against the attempt limit)' : ''}.
 
-Where the time goes: the same step, sequential, ${PROFILE_STEPS} steps after ${WARMUP} warm-up, on a provider started in the bench process${EXTERNAL ? ' on the same Postgres database and Redis' : ''} with timers around the pipeline, the template layer, the custodian and every database and store call (medians of each part; they need not add up to the median step, p50 ${profileTotal} ms here). Database rows are the wall time of each transaction, the SQL round trips and the JavaScript run inside it (the custodian decrypts inside its transaction).
+Where the time goes: the same step, sequential, ${PROFILE_STEPS} steps after ${WARMUP} warm-up, on a provider started in the bench process${EXTERNAL ? ' on the same Postgres database and Redis' : ''} with timers around the pipeline, the template layer, the custodian and every database and store call (medians of each part; they need not add up to the median step, p50 ${profileTotal} ms here). Database rows are the wall time of each transaction, the SQL round trips and the JavaScript run inside it. Encryption work runs on the provider's main thread (the blinders made after each match and at face/start, the in-process custodian's decryption), so a sequential step also waits for background work of the previous one.
 
 | part of one step | p50 ms |
 |---|---|
