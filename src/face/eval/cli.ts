@@ -4,7 +4,7 @@
  * the DET plot (SVG) beside it. A layout may hold either half (identities/ or pad/); a bad layout
  * or pairs file is one line on stderr (`error <code>: …`, exit 1), not a stack trace.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { buildEvalLayout } from './buildLayout.ts';
 import { livenessMain } from './livenessCli.ts';
 import { detPlotSvg } from './detPlot.ts';
 import { renderReport } from './renderReport.ts';
+import { writeAtomic } from './writeAtomic.ts';
 import { runEvaluation } from './runEvaluation.ts';
 
 const usage = `usage: npm run eval -- (--data DIR | --faces DIR) --out report.json [--pairs FILE] [--markdown REPORT.md] [--svg det.svg]
@@ -23,14 +24,6 @@ const usage = `usage: npm run eval -- (--data DIR | --faces DIR) --out report.js
   --out FILE     JSON report
   --markdown     Markdown report (default: REPORT.md beside --out)
   --svg          DET plot (default: det.svg beside --out)`;
-
-/** Write through a temporary file so a failed run never leaves a half-written report. */
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'liveness') return livenessMain(argv.slice(1));

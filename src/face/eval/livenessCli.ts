@@ -6,7 +6,7 @@
  * evaluation output, not for the repository). A bad layout is one line on stderr
  * (`error eval.layout: …`, exit 1).
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { renderLivenessReport } from './renderLivenessReport.ts';
 import { scoreLivenessCaptures } from './scoreLivenessCaptures.ts';
 import { captureBurst } from './captureBurst.ts';
 import { timeLivenessModels } from './timeLivenessModels.ts';
+import { writeAtomic } from './writeAtomic.ts';
 
 /** BPCER per capture the threshold is chosen for (issue 12). */
 export const BPCER_TARGET = 0.03;
@@ -28,13 +29,6 @@ const usage = `usage: npm run eval -- liveness [--faces DIR | --data DIR] [--out
   --data DIR    an evaluation layout: identities/<id>/* and pad/live/* (bona fide), pad/<species>/* (attacks)
   --out FILE    Markdown report (default eval/LIVENESS.md)
   --json FILE   also every capture's per-frame, per-model scores (do not commit)`;
-
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 export async function livenessMain(argv: string[]): Promise<number> {
   let values;
