@@ -18,7 +18,7 @@ import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import type { Custodian } from '../../src/custodian/custodian.ts';
 import { relyingPartyFrom } from '../../src/faceLogin/relyingParty.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
-import { attemptsFor } from '../support/liveAttempt.ts';
+import { matchLive } from '../support/liveAttempt.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { adapterFactory } from '../../src/oidc/adapter.ts';
 import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support/services.ts';
@@ -32,11 +32,7 @@ let deps: DeletionDeps;
 const templates = () => deps.face!.templates();
 const rp = relyingPartyFrom('https://id.acme.example');
 let custodian: Custodian;
-/** A match as a face sign-in makes it: with a live attempt (a test passkey registered with the custodian for it). */
-async function matchFace(tenantId: string, userId: string, probe: Float32Array) {
-  const attempt = await (await attemptsFor(custodian, tenantId, userId, rp)).next();
-  return templates().match(tenantId, userId, probe, { threshold: 0.9, attempt });
-}
+const matchFace = (tenantId: string, userId: string, probe: Float32Array) => matchLive(templates(), custodian, tenantId, userId, probe, 0.9, rp);
 
 before(async () => {
   db = await freshDatabase();

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CaptureAttempt, Custodian } from '../../src/custodian/custodian.ts';
 import { challengeFromFrameHashes, frameHashes } from '../../src/faceLogin/captureChallenge.ts';
+import type { FaceTemplates } from '../../src/template/faceTemplates.ts';
 import { SoftAuthenticator } from './softAuthenticator.ts';
 
 /** The relying party test custodians check assertions for. */
@@ -29,4 +30,21 @@ export async function attemptsFor(custodian: Custodian, tenantId: string, userId
       return { nonce, frameHashes: hashes, assertion: authenticator.assert(challengeFromFrameHashes(nonce, hashes)) };
     },
   };
+}
+
+/**
+ * A match as a face sign-in makes it: with a fresh live attempt of the user, signed by a test
+ * passkey registered with the custodian for it.
+ */
+export async function matchLive(
+  templates: FaceTemplates,
+  custodian: Custodian,
+  tenantId: string,
+  userId: string,
+  probe: Float32Array,
+  threshold: number,
+  rp = TEST_RP,
+): Promise<{ accepted: boolean }> {
+  const attempt = await (await attemptsFor(custodian, tenantId, userId, rp)).next();
+  return templates.match(tenantId, userId, probe, { threshold, attempt });
 }
