@@ -179,10 +179,14 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
       }
       // The answer leaves only once its audit row is committed.
       if (result.outcome === 'decision') {
-        if (result.decision === 'accept') await db.withTenant(tenantId, (sql) => resetAttempts(sql, tenantId, userId));
-        // The decision only: the custodian never holds a score to record.
-        await audit(tenantId, userId, 'custodian.decrypt', { kekId: taken.kekId, decision: result.decision });
-        return result.decision;
+        const { decision } = result;
+        // One transaction: an accept ends the run of failures the budget counts, and the decision
+        // only is recorded (the custodian never holds a score to record).
+        await db.withTenant(tenantId, async (sql) => {
+          if (decision === 'accept') await resetAttempts(sql, tenantId, userId);
+          await appendAudit(sql, tenantId, { type: 'custodian.decrypt', actor: ACTOR, subject: userId, data: { kekId: taken.kekId, decision } });
+        });
+        return decision;
       }
       await audit(tenantId, userId, 'custodian.decrypt_refused', { kekId: taken.kekId, reason: result.outcome });
       if (result.outcome === 'unmasked') throw new InputError('custodian.unmasked', 'the ciphertext is not a masked match result', 422);

@@ -110,3 +110,25 @@ test('the enrollment’s attempt budget is durable, cannot be overdrawn in paral
   // The crafted result was made for the old key: refused as such, past the (new) budget.
   assert.equal(again, 'custodian.wrong_key', 'a new key starts a new budget');
 });
+
+test('the budget counts failures since the last accept: an accept resets it, rejects alone exhaust it', async () => {
+  const limited = createLocalCustodian({ db: cdb, kv, keks: [k1], rp: TEST_RP, decryptLimit: 1000, attemptLimit: 2 });
+  const userId = await seedUser(db, 'acme');
+  const publicKey = await limited.createUserKey('acme', userId);
+  const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
+  const probe = quantize(randomUnit(128));
+  // The lowest θ accepts every probe, the highest rejects every one (|score| < MAX_THRESHOLD for unit vectors).
+  const result = async (threshold: number) => decisionMatch({ template, probe, threshold, blinder: await makeBlinder(publicKey) });
+  const attempts = await attemptsFor(limited, 'acme', userId);
+  const decide = async (threshold: number) => limited.decideMatch('acme', userId, { ciphertext: await result(threshold), attempt: await attempts.next() });
+  const attemptsNow = async () =>
+    (await cdb.withTenant('acme', (sql) => sql.query<{ attempts: number }>('SELECT attempts FROM custodian_keys WHERE user_id = $1', [userId]))).rows[0].attempts;
+  assert.equal(await decide(MAX_THRESHOLD), 'reject');
+  assert.equal(await attemptsNow(), 1);
+  assert.equal(await decide(-MAX_THRESHOLD), 'accept');
+  assert.equal(await attemptsNow(), 0, 'the accept ended the run of failures');
+  for (let i = 0; i < 3; i++) assert.equal(await decide(-MAX_THRESHOLD), 'accept', 'accepts never exhaust the budget');
+  assert.equal(await decide(MAX_THRESHOLD), 'reject');
+  assert.equal(await decide(MAX_THRESHOLD), 'reject');
+  await assert.rejects(decide(MAX_THRESHOLD), { code: 'custodian.attempts_exhausted' });
+});
