@@ -195,8 +195,22 @@ export async function createClient(
  * no redirect URI, response type or grant type, so it authenticates at the introspection
  * endpoint and nowhere else. Written in the caller's transaction, beside the resource server.
  */
-export async function insertResourceServerClient(sql: Sql, dataKey: DataKey, tenantId: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
-  const clientId = randomBytes(16).toString('base64url');
+export function insertResourceServerClient(sql: Sql, dataKey: DataKey, tenantId: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
+  return insertServiceClient(sql, dataKey, tenantId, { clientId: randomBytes(16).toString('base64url'), name, grantTypes: [] });
+}
+
+/**
+ * A confidential client no user signs in through (no redirect URI, no response type): a new
+ * secret sealed under the data key and returned once, `grantTypes` and any `extra` metadata.
+ * Written in the caller's transaction.
+ */
+export async function insertServiceClient(
+  sql: Sql,
+  dataKey: DataKey,
+  tenantId: string,
+  opts: { clientId: string; name: string; grantTypes: string[]; extra?: Record<string, unknown> },
+): Promise<{ clientId: string; clientSecret: string }> {
+  const { clientId, name, grantTypes, extra = {} } = opts;
   const clientSecret = randomBytes(32).toString('base64url');
   const metadata = {
     client_id: clientId,
@@ -204,7 +218,8 @@ export async function insertResourceServerClient(sql: Sql, dataKey: DataKey, ten
     client_name: name,
     redirect_uris: [],
     response_types: [],
-    grant_types: [],
+    grant_types: grantTypes,
+    ...extra,
     token_endpoint_auth_method: 'client_secret_basic',
   };
   await sql.query('INSERT INTO clients (tenant_id, client_id, metadata) VALUES ($1, $2, $3::jsonb)', [tenantId, clientId, JSON.stringify(metadata)]);

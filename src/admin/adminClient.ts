@@ -9,7 +9,7 @@ import { appendAudit } from '../audit/log.ts';
 import { InputError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
 import type { DataKey } from '../store/dataKey.ts';
-import { clientSecretContext } from '../account/clients.ts';
+import { insertServiceClient } from '../account/clients.ts';
 import { inTenant } from '../account/tenants.ts';
 
 export const ADMIN_SCOPE = 'admin';
@@ -25,22 +25,16 @@ export async function createAdminClient(
 ): Promise<{ clientId: string; clientSecret: string }> {
   if (!/^[^\p{Cc}]{1,100}$/u.test(name)) throw new InputError('client.invalid_name', 'client name must be 1–100 printable characters');
   const clientId = `admin-${randomBytes(12).toString('base64url')}`;
-  const clientSecret = randomBytes(32).toString('base64url');
-  const metadata = {
-    client_id: clientId,
-    client_secret: dataKey.seal(clientSecret, clientSecretContext(tenantId, clientId)),
-    client_name: name,
-    redirect_uris: [],
-    response_types: [],
-    grant_types: ['client_credentials'],
-    // Marks the client as an admin client (oidc/resourceServerConfig.ts); `scope` metadata
-    // cannot say it, since oidc-provider accepts there only the OpenID scopes it serves.
-    facegate_admin: true,
-    token_endpoint_auth_method: 'client_secret_basic',
-  };
-  await inTenant(db, tenantId, async (sql) => {
-    await sql.query('INSERT INTO clients (tenant_id, client_id, metadata) VALUES ($1, $2, $3::jsonb)', [tenantId, clientId, JSON.stringify(metadata)]);
+  return inTenant(db, tenantId, async (sql) => {
+    const created = await insertServiceClient(sql, dataKey, tenantId, {
+      clientId,
+      name,
+      grantTypes: ['client_credentials'],
+      // Marks the client as an admin client (oidc/resourceServerConfig.ts); `scope` metadata
+      // cannot say it, since oidc-provider accepts there only the OpenID scopes it serves.
+      extra: { facegate_admin: true },
+    });
     await appendAudit(sql, tenantId, { type: 'client.created', actor, subject: clientId, data: { name, kind: 'admin' } });
+    return created;
   });
-  return { clientId, clientSecret };
 }
