@@ -6,10 +6,10 @@
  * SHA-256(nonce ‖ frame hashes), with user verification, on the relying party's origin and RP
  * ID, and with a counter that moved forward. Nothing the provider stores is trusted here.
  */
-import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { InputError } from '../errors.ts';
 import { challengeFromFrameHashes } from '../faceLogin/captureChallenge.ts';
 import { CAPTURE_NONCE } from '../faceLogin/captureNonce.ts';
+import { checkPasskeySignature } from '../faceLogin/passkeySignature.ts';
 import type { RelyingParty } from '../faceLogin/relyingParty.ts';
 import { parseAssertionJson } from '../faceLogin/webauthnJson.ts';
 import type { Database } from '../store/db.ts';
@@ -53,28 +53,12 @@ export async function verifyAttempt(db: Database, rp: Pick<RelyingParty, 'origin
   );
   if (!spent) return refusal('replayed');
   const { passkey } = spent;
-  const userHandle = assertion.response.userHandle;
-  if (!passkey || (userHandle !== undefined && userHandle !== Buffer.from(userId).toString('base64url'))) return refusal('unknown_passkey');
+  if (!passkey) return refusal('unknown_passkey');
   const challenge = challengeFromFrameHashes(attempt.nonce, attempt.frameHashes);
-  let challengeMatched: boolean | undefined;
-  let verification;
-  try {
-    verification = await verifyAuthenticationResponse({
-      response: assertion,
-      expectedChallenge: (signed) => (challengeMatched = signed === challenge),
-      expectedOrigin: rp.origin,
-      expectedRPID: rp.rpID,
-      // Counter 0 turns the library's pre-signature check off; ours follows the signature.
-      credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: 0 },
-      requireUserVerification: true,
-    });
-  } catch {
-    return refusal(challengeMatched === false ? 'challenge_mismatch' : 'assertion_invalid');
-  }
-  if (!verification.verified) return refusal('assertion_invalid');
-  const { newCounter } = verification.authenticationInfo;
-  const forward = newCounter > passkey.signCount || (newCounter === 0 && passkey.signCount === 0);
-  if (!forward || !(await db.withTenant(tenantId, (sql) => advancePasskeyCounter(sql, tenantId, passkey.credentialId, newCounter)))) {
+  const checked = await checkPasskeySignature(rp, userId, assertion, passkey, (signed) => signed === challenge);
+  if (!checked.ok) return refusal(checked.reason === 'unknown_credential' ? 'unknown_passkey' : checked.reason);
+  const { newCounter } = checked;
+  if (!checked.counterForward || !(await db.withTenant(tenantId, (sql) => advancePasskeyCounter(sql, tenantId, passkey.credentialId, newCounter)))) {
     return refusal('counter_regressed');
   }
   return undefined;

@@ -1,15 +1,16 @@
 /**
  * Verifies the passkey assertion of the face step: a signature by one of THIS user's registered
  * credentials, made on our origin for our RP ID with user verification, over the challenge the
- * caller expects, with a signature counter that moved forward. Its counter is checked here, after
- * the signature verifies (the library checks it before), so only a genuinely signed regression —
- * a cloned authenticator — is audited as `webauthn.counter_regressed`, never a forged one.
+ * caller expects, with a signature counter that moved forward (passkeySignature.ts, the check the
+ * custodian makes too). Only a genuinely signed regression — a cloned authenticator — is audited
+ * as `webauthn.counter_regressed`, never a forged one.
  */
-import { verifyAuthenticationResponse, type AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { appendAudit } from '../audit/log.ts';
 import { faceLoginError } from '../errors.ts';
 import { findUserCredential, recordCredentialUse } from './credentialStore.ts';
 import type { FaceLoginDeps } from './deps.ts';
+import { checkPasskeySignature } from './passkeySignature.ts';
 
 export type AssertionCheck = {
   tenantId: string;
@@ -26,36 +27,18 @@ export async function verifyBoundAssertion(deps: FaceLoginDeps, check: Assertion
   const { tenantId, userId, assertion } = check;
   const credential = await deps.db.withTenant(tenantId, (sql) => findUserCredential(sql, tenantId, userId, assertion.id));
   if (!credential) throw faceLoginError('webauthn.unknown_credential', 'this passkey is not registered to this user');
-  // A discoverable credential names its user; it must be the user we registered it for.
-  const userHandle = assertion.response.userHandle;
-  if (userHandle !== undefined && userHandle !== Buffer.from(userId).toString('base64url')) {
-    throw faceLoginError('webauthn.unknown_credential', 'this passkey is not registered to this user');
+  const checked = await checkPasskeySignature(deps.rp, userId, assertion, credential, async (challenge) => {
+    const expected = check.expectedChallenge;
+    return typeof expected === 'function' ? expected(challenge) : challenge === expected;
+  });
+  if (!checked.ok) {
+    if (checked.reason === 'unknown_credential') throw faceLoginError('webauthn.unknown_credential', 'this passkey is not registered to this user');
+    if (checked.reason === 'challenge_mismatch') throw faceLoginError('webauthn.challenge_mismatch', 'the passkey signed a different capture', checked.cause);
+    throw faceLoginError('webauthn.assertion_invalid', 'the passkey assertion did not verify', checked.cause);
   }
-  let challengeMatched: boolean | undefined;
-  let result;
-  try {
-    result = await verifyAuthenticationResponse({
-      response: assertion,
-      expectedChallenge: async (challenge) => {
-        const expected = check.expectedChallenge;
-        challengeMatched = typeof expected === 'function' ? await expected(challenge) : challenge === expected;
-        return challengeMatched;
-      },
-      expectedOrigin: deps.rp.origin,
-      expectedRPID: deps.rp.rpID,
-      // Counter 0 turns the library's pre-signature counter check off; ours follows the signature.
-      credential: { id: credential.credentialId, publicKey: credential.publicKey, counter: 0, transports: credential.transports },
-      requireUserVerification: true,
-    });
-  } catch (e) {
-    if (challengeMatched === false) throw faceLoginError('webauthn.challenge_mismatch', 'the passkey signed a different capture', e);
-    throw faceLoginError('webauthn.assertion_invalid', 'the passkey assertion did not verify', e);
-  }
-  if (!result.verified) throw faceLoginError('webauthn.assertion_invalid', 'the passkey signature did not verify');
-  const { newCounter, credentialBackedUp } = result.authenticationInfo;
-  const forward = newCounter > credential.signCount || (newCounter === 0 && credential.signCount === 0);
+  const { newCounter, backedUp: credentialBackedUp } = checked;
   const recorded =
-    forward &&
+    checked.counterForward &&
     (await deps.db.withTenant(tenantId, (sql) => recordCredentialUse(sql, tenantId, credential.credentialId, { signCount: newCounter, backupState: credentialBackedUp })));
   if (!recorded) {
     await deps.db.withTenant(tenantId, (sql) =>
