@@ -1,7 +1,8 @@
 /**
  * Runs the real face stages (decode → detect → align → embed; liveness on the PAD set) over an
  * evaluation layout and computes the report figures, for either half the layout has: identities/
- * (verification, under both face policies, and a pairs protocol when given) and pad/ (liveness).
+ * (verification, under both face policies, and a pairs protocol when given, beside issue 12's plain
+ * reference on the same decoded photos) and pad/ (liveness).
  * Pair scores are typed arrays, so a web-photo set's tens of millions of pairs fit. Embeddings stay
  * in this process's memory and are dropped when it returns; only scores and counts leave.
  */
@@ -22,6 +23,8 @@ import type { Detection, RgbImage } from '../types.ts';
 import { clopperPearson, type RateWithInterval } from './binomialInterval.ts';
 import { padMetrics, thresholdAtBpcer, type PadMetrics } from './padMetrics.ts';
 import { kFoldAccuracy, parsePairsFile, type ImageRef, type KFoldAccuracy } from './pairsProtocol.ts';
+import { createPlainReference } from './plainReference.ts';
+import { compareWithReference, type ComparedPhoto, type ReferenceComparison } from './referenceComparison.ts';
 import { areaUnderRoc, countAtLeast, FMR_TARGETS, sortedScores, verificationMetrics, type FmrTarget, type Scores, type VerificationMetrics } from './verificationMetrics.ts';
 import { percentile, round } from '../../stats.ts';
 
@@ -149,6 +152,8 @@ export type VerificationFigures = SubsetFigures & {
   pairsProtocol: { file: string; folds: number; pairs: number } | null;
   /** Labelled photos read: each policy's accepted + failed. */
   labelledPhotos: number;
+  /** The default recognizer under the threshold policy against issue 12's plain reference, on the same photos. */
+  reference: ReferenceComparison;
   quality: { preset: 'verify'; policy: 'capture'; assessed: number; passed: number; failedByReason: Record<string, number> };
 };
 
@@ -228,6 +233,8 @@ interface LabelledPhoto {
   file: string;
   tight: boolean;
   chosen: Partial<Record<FacePolicy, { detection: Detection; aligned: RgbImage; otherFaces: number }>>;
+  /** The plain reference's embedding of the same decoded photo, or why it has none. */
+  reference: ComparedPhoto['reference'];
 }
 
 /** A face a policy accepted, with its embedding under the recognizer being measured. */
@@ -386,6 +393,7 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
     defaultIndex = recognizers.length - 1;
   }
   const protocol = options.pairs ? parsePairsFile(readPairsFile(options.pairs), options.pairs) : null;
+  const plain = await createPlainReference();
 
   // Every labelled photo: one detection pass, then each policy's choice (one alignment per distinct face).
   const photos: LabelledPhoto[] = [];
@@ -402,18 +410,31 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
   let qualityAssessed = 0;
   for (const identity of listDirs(identitiesDir)) {
     for (const file of listImages(path.join(identitiesDir, identity))) {
-      const photo: LabelledPhoto = { identity, file: path.basename(file), tight: false, chosen: {} };
-      photos.push(photo);
+      const name = path.basename(file);
       let image: RgbImage;
       let found: Detection[];
       try {
         image = await watch.time('decode', () => decodeImage(new Uint8Array(readFileSync(file))));
+      } catch (e) {
+        photos.push({ identity, file: name, tight: false, chosen: {}, reference: { failure: failureCode(e) } });
+        for (const policy of FACE_POLICIES) fail(policy, name, failureCode(e));
+        continue;
+      }
+      // The reference on the same decoded image: decoding (and its size limits) is shared, the stages after it are compared.
+      let reference: LabelledPhoto['reference'];
+      try {
+        reference = { embedding: (await plain.run(image)).embedding };
+      } catch (e) {
+        reference = { failure: failureCode(e) };
+      }
+      const photo: LabelledPhoto = { identity, file: name, tight: image.width <= TIGHT_CROP_MAX_SIDE && image.height <= TIGHT_CROP_MAX_SIDE, chosen: {}, reference };
+      photos.push(photo);
+      try {
         found = await watch.time('detect', () => detectFaces(image));
       } catch (e) {
         for (const policy of FACE_POLICIES) fail(policy, photo.file, failureCode(e));
         continue;
       }
-      photo.tight = image.width <= TIGHT_CROP_MAX_SIDE && image.height <= TIGHT_CROP_MAX_SIDE;
       for (const policy of FACE_POLICIES) {
         try {
           const { face, otherFaces } = chooseFace(found, image, policy);
@@ -445,6 +466,7 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
 
   const policies = {} as Record<FacePolicy, PolicyFigures>;
   let defaultScores: { genuine: Scores; impostor: Scores } | undefined;
+  let defaultEmbeddings: Map<LabelledPhoto, Float32Array> | undefined;
   for (const policy of FACE_POLICIES) {
     const accepted = photos.filter((p) => p.chosen[policy]);
     const candidateFigures: CandidateFigures[] = [];
@@ -471,7 +493,7 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
         }
       });
       if (!all) throw layoutError(`${identitiesDir} needs at least two identities, one with two photos that have a face (${policy} policy: ${accepted.length} photos of ${new Set(accepted.map((p) => p.identity)).size} identities)`);
-      if (c === defaultIndex && policy === THRESHOLD_POLICY) defaultScores = all.scores;
+      if (c === defaultIndex && policy === THRESHOLD_POLICY) [defaultScores, defaultEmbeddings] = [all.scores, embeddings];
       if (c === defaultIndex && protocol && protocolPhotos) {
         const scores = new Float64Array(protocolPhotos.map(([a, b]) => (embeddings.has(a) && embeddings.has(b) ? cosine(embeddings.get(a)!, embeddings.get(b)!) : -Infinity)));
         pairs = {
@@ -520,6 +542,10 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
       recommended: target ? recommendSetup(policies[THRESHOLD_POLICY].candidates, target) : null,
       pairsProtocol: protocol ? { file: options.pairs!, folds: protocol.folds, pairs: protocol.pairs.length } : null,
       labelledPhotos: photos.length,
+      reference: compareWithReference(
+        photos.map((p) => ({ identity: p.identity, file: p.file, tight: p.tight, project: defaultEmbeddings!.get(p) ?? null, reference: p.reference })),
+        { detector: plain.detector, recognizer: plain.recognizer },
+      ),
       quality: { preset: 'verify', policy: 'capture', assessed: qualityAssessed, passed: qualityPassed, failedByReason: qualityFailures },
     },
   };

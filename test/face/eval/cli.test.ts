@@ -104,7 +104,19 @@ test('eval on a small layout writes the JSON, Markdown and SVG: both face polici
   for (const stage of ['decode', 'detect', 'align', 'embed', 'liveness']) {
     assert.ok(r.timingsMs[stage].p50 > 0 && r.timingsMs[stage].p99 >= r.timingsMs[stage].p50, stage);
   }
+  // issue 12's plain reference on the same photos: both pair rules; 7 actors give too few impostor pairs for a verdict
+  const ref = v.reference;
+  assert.equal(ref.reference.detector, 'face_detection_yunet_2026may.onnx');
+  assert.deepEqual(ref.sections.map((s: { subset: string; rule: string }) => `${s.subset}/${s.rule}`), ['all/both', 'all/all', 'tight/both', 'tight/all']);
+  const all = ref.sections[1];
+  assert.equal(all.project.photos, v.labelledPhotos);
+  assert.equal(all.reference.failures, ref.referenceFailures.length);
+  assert.ok(all.reference.auc > 0.5 && all.reference.genuinePairs === all.project.genuinePairs);
+  assert.equal(all.project.atFmr['1e-3'], null);
+  assert.equal(ref.matchOrBeat, null);
   const md = readFileSync(path.join(work, 'out', 'REPORT.md'), 'utf8');
+  assert.ok(md.includes('**Match or beat at FMR 1e-3 and AUC: n/a (FMR 1e-3 not measurable)**'));
+  assert.ok(md.includes('| all labelled photos | all | plain reference |') && md.includes('| all labelled photos | both | project stages (photo policy) |'));
   assert.ok(md.includes('![DET curves](det.svg)'));
   assert.ok(md.includes('FMR 1e-4') && md.includes('n/a (needs ≥ 10000 impostor pairs)'));
   assert.ok(md.includes('| photo |') && md.includes('| capture |') && md.includes('10-fold pair accuracy'));
