@@ -6,9 +6,9 @@
  * - `all`: every pair of the labelled photos; a photo a pipeline could not handle (no face at its
  *   threshold, or an undecodable file) scores −∞ in each of its pairs: a genuine pair with it is a
  *   false non-match, an impostor pair a correct rejection. A pipeline that misses faces pays for it.
- * Figures are given for all labelled photos and for the full photos and tight crops apart (the
- * issue's held-out set was web photos, where tight crops are rare). The verdict is the issue's
- * question on all labelled photos: yes only when it holds under both rules.
+ * Figures are given for all inputs and for each kind apart (full photos and tight crops: the issue's
+ * held-out set was web photos, where tight crops are rare; webcam-like frames and the rest). The
+ * verdict is the issue's question on all inputs: yes only when it holds under both rules.
  */
 import { cosine } from '../embed.ts';
 import { verificationMetrics, type OperatingPoint } from './verificationMetrics.ts';
@@ -17,8 +17,8 @@ import { verificationMetrics, type OperatingPoint } from './verificationMetrics.
 export interface ComparedPhoto {
   identity: string;
   file: string;
-  /** A tight face crop (runEvaluation's TIGHT_CROP_MAX_SIDE), not a full photo. */
-  tight: boolean;
+  /** Which kind of input it is (e.g. `full` photo or `tight` crop), for the figures per kind. */
+  kind: string;
   project: Float32Array | null;
   reference: { embedding: Float32Array } | { failure: string };
 }
@@ -30,10 +30,6 @@ export const PAIR_RULE_TEXT: Record<PairRule, string> = {
   both: 'only photos both pipelines handled (identical pairs)',
   all: 'every pair of the labelled photos, each pipeline on its own; a photo it failed scores −∞ (genuine pairs with it are false non-matches)',
 };
-
-export const SUBSETS = ['all', 'full', 'tight'] as const;
-export type Subset = (typeof SUBSETS)[number];
-const inSubset: Record<Subset, (p: ComparedPhoto) => boolean> = { all: () => true, full: (p) => !p.tight, tight: (p) => p.tight };
 
 /** The FMR targets the issue compares at. */
 export const COMPARED_FMR = ['1e-2', '1e-3'] as const;
@@ -51,7 +47,8 @@ export interface ComparisonRow {
 
 /** Both pipelines under one subset and pair rule, and whether the project matches or beats the reference there. */
 export interface ComparisonSection {
-  subset: Subset;
+  /** `all`, or one kind of input. */
+  subset: string;
   rule: PairRule;
   project: ComparisonRow;
   reference: ComparisonRow;
@@ -114,10 +111,11 @@ function matchesOrBeats(project: ComparisonRow, reference: ComparisonRow): boole
   return project.auc >= reference.auc && p.fnmr.rate <= r.fnmr.rate;
 }
 
-export function compareWithReference(photos: ComparedPhoto[], reference: { detector: string; recognizer: string }): ReferenceComparison {
+/** Sections for all inputs, then for each of `kinds` (in that order) that has pairs of both kinds. */
+export function compareWithReference(photos: ComparedPhoto[], reference: { detector: string; recognizer: string }, kinds: readonly string[]): ReferenceComparison {
   const sections: ComparisonSection[] = [];
-  for (const subset of SUBSETS) {
-    const chosen = photos.filter(inSubset[subset]);
+  for (const subset of ['all', ...kinds]) {
+    const chosen = subset === 'all' ? photos : photos.filter((p) => p.kind === subset);
     for (const rule of PAIR_RULES) {
       const project = row(chosen, 'project', rule);
       const ref = row(chosen, 'reference', rule);

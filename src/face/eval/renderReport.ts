@@ -4,7 +4,7 @@
  */
 import type { RateWithInterval } from './binomialInterval.ts';
 import { PLAIN_LONG_SIDE, PLAIN_SCORE_THRESHOLD } from './plainReference.ts';
-import { PAIR_RULE_TEXT, type ComparisonRow, type ReferenceComparison, type Subset } from './referenceComparison.ts';
+import { PAIR_RULE_TEXT, type ComparisonRow, type ReferenceComparison } from './referenceComparison.ts';
 import type { CandidateFigures, EvaluationResult, PadEnsembleFigures, PadFigures, PolicyFigures, SubsetFigures, VerificationFigures } from './runEvaluation.ts';
 import { FMR_TARGETS } from './verificationMetrics.ts';
 
@@ -60,7 +60,8 @@ function policyRow(p: PolicyFigures): string {
   return `| ${p.policy} | ${p.accepted}/${p.accepted + p.failedFiles.length} (${reasonList(p.byReason)}) | ${p.withOtherFaces} | ${s.genuinePairs} / ${s.impostorPairs} | ${num(s.auc, 5)} | ${pct(s.eer, 2)} | ${fmrCell(s, '1e-3')} | ${pairs} |`;
 }
 
-const subsetName: Record<Subset, string> = { all: 'all labelled photos', full: 'full photos only', tight: 'tight face crops only' };
+const photoSubsets: Record<string, string> = { all: 'all labelled photos', full: 'full photos only', tight: 'tight face crops only' };
+const frameSubsets: Record<string, string> = { all: 'all frames', 'webcam-like': 'webcam-like frames', other: 'other frames' };
 const yesNo = (v: boolean | null) => (v === null ? 'n/a (FMR 1e-3 not measurable)' : v ? 'yes' : 'no');
 
 function comparisonFnmr(r: ComparisonRow, k: '1e-2' | '1e-3'): string {
@@ -69,34 +70,50 @@ function comparisonFnmr(r: ComparisonRow, k: '1e-2' | '1e-3'): string {
   return `${formatRate(p.fnmr)} at t = ${num(p.threshold, 4)}, ${p.fmr.errors} impostor events`;
 }
 
-/** Issue 12's question: do the project's stages match or beat the plain reference on the same photos? */
-function referenceSection(c: ReferenceComparison, policy: string): string {
+function comparisonTable(c: ReferenceComparison, names: Record<string, string>, projectLabel: string): string {
   const rows = c.sections.flatMap((s) =>
     (['project', 'reference'] as const).map((side) => {
       const r = s[side];
-      return `| ${subsetName[s.subset]} | ${s.rule} | ${side === 'project' ? `project stages (${policy} policy)` : 'plain reference'} | ${r.photos} (${r.failures}) | ${r.genuinePairs} / ${r.impostorPairs} | ${num(r.auc, 5)} | ${pct(r.eer, 2)} | ${comparisonFnmr(r, '1e-2')} | ${comparisonFnmr(r, '1e-3')} | ${side === 'project' ? yesNo(s.matchOrBeat) : ''} |`;
+      return `| ${names[s.subset]} | ${s.rule} | ${side === 'project' ? projectLabel : 'plain reference'} | ${r.photos} (${r.failures}) | ${r.genuinePairs} / ${r.impostorPairs} | ${num(r.auc, 5)} | ${pct(r.eer, 2)} | ${comparisonFnmr(r, '1e-2')} | ${comparisonFnmr(r, '1e-3')} | ${side === 'project' ? yesNo(s.matchOrBeat) : ''} |`;
     }),
   );
-  const failures = c.referenceFailures.length ? c.referenceFailures.map((f) => `\`${f.file}\` ${f.code}`).join('; ') : 'none';
+  return `| inputs | pair rule | pipeline | inputs (failed) | genuine / impostor pairs | AUC | EER | FNMR at FMR 1e-2 | FNMR at FMR 1e-3 | project matches or beats |
+|---|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}`;
+}
+
+const failureList = (c: ReferenceComparison) => (c.referenceFailures.length ? c.referenceFailures.map((f) => `\`${f.file}\` ${f.code}`).join('; ') : 'none');
+
+/** Issue 12's question: do the project's stages match or beat the plain reference on the same photos, and keep their lead on webcam frames? */
+function referenceSection(c: { photos: ReferenceComparison; frames: ReferenceComparison }, policy: string): string {
+  const { photos, frames } = c;
   return `### Project stages against the plain reference (issue 12)
 
-**Match or beat at FMR 1e-3 and AUC: ${yesNo(c.matchOrBeat)}** (all labelled photos, under both pair rules: the project's
+**Match or beat at FMR 1e-3 and AUC: ${yesNo(photos.matchOrBeat)}** (all labelled photos, under both pair rules: the project's
 FNMR at FMR 1e-3 no higher and its AUC no lower than the reference's).
 
 The reference is the yardstick of issue 12 (src/face/eval/plainReference.ts), with the same model files
-(${c.reference.detector}, ${c.reference.recognizer}): YuNet on the photo scaled to ${PLAIN_LONG_SIDE} px on its long side in one
+(${photos.reference.detector}, ${photos.reference.recognizer}): YuNet on the photo scaled to ${PLAIN_LONG_SIDE} px on its long side in one
 pass (bilinear, as cv2.resize), score ≥ ${PLAIN_SCORE_THRESHOLD}; the main face by insightface's rule; Umeyama similarity to the
 5-point ArcFace template; one bilinear warp of the photo straight to 112×112 (no anti-aliasing, no second
 detection pass); ImageNet mean/std; embedding of the face plus its mirror image, L2-normalised. Both pipelines
 get the same decoded photo (decoding and its size limits are shared; the stages after it are compared); each
-chooses its threshold at each FMR target on its own scores.
+chooses its threshold at each FMR target on its own scores. Intervals: 95 % Clopper–Pearson; impostor events =
+impostor pairs at or above the threshold (fewer than ~30: the point moves with a pair or two).
 
-Pair rules: **both** — ${PAIR_RULE_TEXT.both}; **all** — ${PAIR_RULE_TEXT.all}. Photos column: photos taking
-part (of which the pipeline failed). Photos the reference failed: ${failures}.
+Pair rules: **both** — ${PAIR_RULE_TEXT.both}; **all** — ${PAIR_RULE_TEXT.all}. Inputs column: inputs taking
+part (of which that pipeline failed). Photos the reference failed: ${failureList(photos)}.
 
-| photos | pair rule | pipeline | photos (failed) | genuine / impostor pairs | AUC | EER | FNMR at FMR 1e-2 | FNMR at FMR 1e-3 | project matches or beats |
-|---|---|---|---|---|---|---|---|---|---|
-${rows.join('\n')}
+${comparisonTable(photos, photoSubsets, `project stages (${policy} policy)`)}
+
+**On webcam frames, match or beat at FMR 1e-3 and AUC: ${yesNo(frames.matchOrBeat)}** (all frames, both pair rules). Each labelled
+photo becomes the first 640×480 JPEG frame of its capture burst (captureBurst.ts, as \`npm run eval -- liveness\`
+makes them; no frame when no face places the window, a failure for both); the project runs the login's stages
+(capture policy: the largest face, a comparable second face refuses the frame), the reference runs unchanged.
+Webcam-like frames: colour, face not enlarged more than 2× (the liveness calibration's rule); other frames are
+greyscale pictures and enlarged tight crops. Frames the reference failed: ${failureList(frames)}.
+
+${comparisonTable(frames, frameSubsets, 'project stages (capture policy)')}
 `;
 }
 

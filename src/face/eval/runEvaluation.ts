@@ -25,6 +25,7 @@ import { padMetrics, thresholdAtBpcer, type PadMetrics } from './padMetrics.ts';
 import { kFoldAccuracy, parsePairsFile, type ImageRef, type KFoldAccuracy } from './pairsProtocol.ts';
 import { createPlainReference } from './plainReference.ts';
 import { compareWithReference, type ComparedPhoto, type ReferenceComparison } from './referenceComparison.ts';
+import { FRAME_KINDS, frameThroughBoth } from './referenceFrames.ts';
 import { areaUnderRoc, countAtLeast, FMR_TARGETS, sortedScores, verificationMetrics, type FmrTarget, type Scores, type VerificationMetrics } from './verificationMetrics.ts';
 import { percentile, round } from '../../stats.ts';
 
@@ -152,8 +153,9 @@ export type VerificationFigures = SubsetFigures & {
   pairsProtocol: { file: string; folds: number; pairs: number } | null;
   /** Labelled photos read: each policy's accepted + failed. */
   labelledPhotos: number;
-  /** The default recognizer under the threshold policy against issue 12's plain reference, on the same photos. */
-  reference: ReferenceComparison;
+  /** Issue 12's plain reference against the default recognizer: on the same decoded photos (threshold
+   *  policy; kinds `full`, `tight`), and on each photo's first 640×480 capture frame (capture policy). */
+  reference: { photos: ReferenceComparison; frames: ReferenceComparison };
   quality: { preset: 'verify'; policy: 'capture'; assessed: number; passed: number; failedByReason: Record<string, number> };
 };
 
@@ -397,6 +399,7 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
 
   // Every labelled photo: one detection pass, then each policy's choice (one alignment per distinct face).
   const photos: LabelledPhoto[] = [];
+  const frames: ComparedPhoto[] = [];
   const failures = Object.fromEntries(FACE_POLICIES.map((p) => [p, { byReason: {} as Record<string, number>, failedFiles: [] as Array<{ file: string; code: string }> }])) as Record<
     FacePolicy,
     { byReason: Record<string, number>; failedFiles: Array<{ file: string; code: string }> }
@@ -411,15 +414,18 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
   for (const identity of listDirs(identitiesDir)) {
     for (const file of listImages(path.join(identitiesDir, identity))) {
       const name = path.basename(file);
+      const bytes = new Uint8Array(readFileSync(file));
       let image: RgbImage;
       let found: Detection[];
       try {
-        image = await watch.time('decode', () => decodeImage(new Uint8Array(readFileSync(file))));
+        image = await watch.time('decode', () => decodeImage(bytes));
       } catch (e) {
         photos.push({ identity, file: name, tight: false, chosen: {}, reference: { failure: failureCode(e) } });
+        frames.push({ identity, file: name, kind: 'other', project: null, reference: { failure: failureCode(e) } });
         for (const policy of FACE_POLICIES) fail(policy, name, failureCode(e));
         continue;
       }
+      frames.push(await frameThroughBoth(bytes, identity, name, plain, defaultRecognizer));
       // The reference on the same decoded image: decoding (and its size limits) is shared, the stages after it are compared.
       let reference: LabelledPhoto['reference'];
       try {
@@ -529,6 +535,7 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
   }
 
   const def = policies[THRESHOLD_POLICY].candidates[defaultIndex];
+  const referenceModels = { detector: plain.detector, recognizer: plain.recognizer };
   const match = chooseMatchThreshold(def.all, defaultScores!, THRESHOLD_POLICY);
   const target = match ? (FMR_TARGETS.find((k) => match.rule.startsWith(`threshold at FMR ${k},`)) ?? null) : null;
   return {
@@ -542,10 +549,14 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
       recommended: target ? recommendSetup(policies[THRESHOLD_POLICY].candidates, target) : null,
       pairsProtocol: protocol ? { file: options.pairs!, folds: protocol.folds, pairs: protocol.pairs.length } : null,
       labelledPhotos: photos.length,
-      reference: compareWithReference(
-        photos.map((p) => ({ identity: p.identity, file: p.file, tight: p.tight, project: defaultEmbeddings!.get(p) ?? null, reference: p.reference })),
-        { detector: plain.detector, recognizer: plain.recognizer },
-      ),
+      reference: {
+        photos: compareWithReference(
+          photos.map((p) => ({ identity: p.identity, file: p.file, kind: p.tight ? 'tight' : 'full', project: defaultEmbeddings!.get(p) ?? null, reference: p.reference })),
+          referenceModels,
+          ['full', 'tight'],
+        ),
+        frames: compareWithReference(frames, referenceModels, FRAME_KINDS),
+      },
       quality: { preset: 'verify', policy: 'capture', assessed: qualityAssessed, passed: qualityPassed, failedByReason: qualityFailures },
     },
   };

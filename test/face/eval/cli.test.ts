@@ -105,7 +105,7 @@ test('eval on a small layout writes the JSON, Markdown and SVG: both face polici
     assert.ok(r.timingsMs[stage].p50 > 0 && r.timingsMs[stage].p99 >= r.timingsMs[stage].p50, stage);
   }
   // issue 12's plain reference on the same photos: both pair rules; 7 actors give too few impostor pairs for a verdict
-  const ref = v.reference;
+  const ref = v.reference.photos;
   assert.equal(ref.reference.detector, 'face_detection_yunet_2026may.onnx');
   assert.deepEqual(ref.sections.map((s: { subset: string; rule: string }) => `${s.subset}/${s.rule}`), ['all/both', 'all/all', 'tight/both', 'tight/all']);
   const all = ref.sections[1];
@@ -114,8 +114,14 @@ test('eval on a small layout writes the JSON, Markdown and SVG: both face polici
   assert.ok(all.reference.auc > 0.5 && all.reference.genuinePairs === all.project.genuinePairs);
   assert.equal(all.project.atFmr['1e-3'], null);
   assert.equal(ref.matchOrBeat, null);
+  // and on each photo's first capture frame: enlarged 150 px crops are not webcam-like
+  const frames = v.reference.frames;
+  assert.deepEqual(frames.sections.map((s: { subset: string; rule: string }) => `${s.subset}/${s.rule}`), ['all/both', 'all/all', 'other/both', 'other/all']);
+  assert.equal(frames.sections[1].project.photos, v.labelledPhotos);
   const md = readFileSync(path.join(work, 'out', 'REPORT.md'), 'utf8');
   assert.ok(md.includes('**Match or beat at FMR 1e-3 and AUC: n/a (FMR 1e-3 not measurable)**'));
+  assert.ok(md.includes('**On webcam frames, match or beat at FMR 1e-3 and AUC: n/a (FMR 1e-3 not measurable)**'));
+  assert.ok(md.includes('| all frames | all | project stages (capture policy) |'));
   assert.ok(md.includes('| all labelled photos | all | plain reference |') && md.includes('| all labelled photos | both | project stages (photo policy) |'));
   assert.ok(md.includes('![DET curves](det.svg)'));
   assert.ok(md.includes('FMR 1e-4') && md.includes('n/a (needs ≥ 10000 impostor pairs)'));
