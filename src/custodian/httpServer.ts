@@ -113,8 +113,8 @@ export function createCustodianHttpServer(custodian: Custodian, tokens: string |
   };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      // The handshake already refused a client without a certificate from the CA; this only
-      // makes sure no configuration path lets one through.
+      // TLS already dropped a client without a certificate from the CA before any request; this
+      // only makes sure no configuration path lets one through.
       if (tls && !(req.socket as TLSSocket).authorized) return send(res, 401, { error: 'custodian.unauthorized' });
       const scopes = scopesOf(req, expected);
       if (scopes.size === 0) return send(res, 401, { error: 'custodian.unauthorized' }, { 'www-authenticate': 'Bearer' });
