@@ -158,12 +158,17 @@ function custodianEndpointOf(env: Env, custodianUrl: string | undefined, socket:
   return { url: custodianUrl, tls: clientTls };
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * `service`: which process reads it. The custodian service (custodian/server.ts) needs no cookie
+ * keys — and should not hold the provider's — but always its KEK in production, even when it
+ * shares CUSTODIAN_SOCKET with the provider.
+ */
+export function loadConfig(env: Env = process.env, service: 'provider' | 'custodian' = 'provider'): Config {
   const production = env.NODE_ENV === 'production';
   const port = int(env, 'PORT', 3000, 0, 65535);
   const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`)!;
   const cookieKeysRaw = env.COOKIE_KEYS;
-  if (production && !cookieKeysRaw) throw new ConfigError('COOKIE_KEYS is required in production (comma-separated, ≥ 32 chars each)');
+  if (production && !cookieKeysRaw && service === 'provider') throw new ConfigError('COOKIE_KEYS is required in production (comma-separated, ≥ 32 chars each)');
   // Empty means "embedded": the server generates keys once and keeps them in DATA_DIR.
   const cookieKeys = cookieKeysRaw ? cookieKeysRaw.split(',') : [];
   if (cookieKeys.some((k) => k.length < 32)) throw new ConfigError('each COOKIE_KEYS entry must be at least 32 characters');
@@ -204,7 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTenant,
     faceModelsDir: env.FACE_MODELS_DIR || undefined,
     // The provider needs no KEK when a separate custodian holds the secret keys.
-    kek: parseKek(env.FACEGATE_KEK, production && !custodianEndpoint),
+    kek: parseKek(env.FACEGATE_KEK, production && (service === 'custodian' || !custodianEndpoint)),
     dataKeys,
     custodian: custodianEndpoint ? { mode: 'remote', endpoint: custodianEndpoint, token: custodianToken! } : { mode: 'inprocess' },
     custodianDatabaseUrl: url(env, 'CUSTODIAN_DATABASE_URL'),

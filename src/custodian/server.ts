@@ -21,13 +21,9 @@ import { checkCustodianListen, listenCustodian } from './listen.ts';
 import { createLocalCustodian } from './localCustodian.ts';
 
 export async function main(args: string[]): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'custodian');
   const rewrap = args[0] === 'rewrap';
   if (!rewrap) checkCustodianListen(config);
-  // config.ts asks for FACEGATE_KEK in production only when there is no CUSTODIAN_URL or
-  // CUSTODIAN_SOCKET (the provider's side holds no KEK); the custodian shares CUSTODIAN_SOCKET and
-  // must never fall back to a KEK generated beside its data.
-  if (config.production && config.kek.length === 0) throw new ConfigError('FACEGATE_KEK is required in production (id:base64-32-bytes[,…])');
   // Rewrapping also works on the embedded database (run it while the provider is stopped).
   if (config.production && !config.custodianDatabaseUrl) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (a login role in facegate_custodian) in production');
   const databaseUrl = config.custodianDatabaseUrl ?? config.databaseUrl;

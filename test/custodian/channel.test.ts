@@ -208,9 +208,11 @@ test('production refuses to listen in plain HTTP off loopback: TLS, a socket or 
   checkCustodianListen({ ...base, custodianHost: '127.0.0.1' });
   assert.throws(() => checkCustodianListen({ ...base, custodianHost: '127.0.0.1', custodianTls: serverTls(ours), custodianSocket: { path: '/run/c.sock', mode: 0o600 } }), /unset CUSTODIAN_TLS_CERT/);
 
-  // The service itself, before it opens anything; and with a socket it still needs FACEGATE_KEK.
+  // The service itself, before it opens anything (it needs none of the provider's cookie keys);
+  // sharing CUSTODIAN_SOCKET with the provider, it still needs its FACEGATE_KEK.
+  const { COOKIE_KEYS: _, ...custodianEnv } = production;
   const start = async (env: Record<string, string>) => {
-    const child = spawn(process.execPath, ['src/custodian/server.ts'], { env: { PATH: process.env.PATH, ...production, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['src/custodian/server.ts'], { env: { PATH: process.env.PATH, ...custodianEnv, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const [code] = (await once(child, 'exit')) as [number];
