@@ -33,6 +33,7 @@ const groups: Record<string, { module: string; help: string; database?: true }> 
   keys: { module: 'src/oidc/cli.ts', help: 'rotate signing keys', database: true },
   face: { module: 'src/face/cli.ts', help: 'verify A.jpg B.jpg: match and liveness scores' },
   models: { module: 'src/face/modelsCli.ts', help: 'check | fetch model files' },
+  custodian: { module: 'src/custodian/cli.ts', help: 'certs --out DIR: a CA and mutual-TLS certificates for the custodian and the provider' },
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -1,5 +1,6 @@
 /**
- * The custodian as a separate service: JSON over HTTP on loopback, each request carrying a
+ * The custodian as a separate service: JSON over HTTPS with a required client certificate from the
+ * configured CA (channel.ts; plain HTTP only on loopback or a Unix socket), each request carrying a
  * bearer token (compared in constant time) for the route's scope — `attempt` (nonces and
  * decryptions), `enroll` (keys and passkeys), `shred` — so a holder of one cannot use the others.
  * It exposes exactly the Custodian calls — no key export, no general decryption — and maps typed
@@ -7,7 +8,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { FacegateError, InputError, RateLimitError } from '../errors.ts';
+import { CUSTODIAN_TLS_VERSION, type CustodianTls } from './channel.ts';
 import type { Custodian, DecisionRequest } from './custodian.ts';
 
 // A match result is ~262 KB, ~350 KB in base64.
@@ -72,8 +76,15 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-/** `onUnexpected` hears errors that are not typed (bugs, database down); it gets no request data. */
-export function createCustodianHttpServer(custodian: Custodian, tokens: string | CustodianTokens, onUnexpected: (e: unknown) => void = () => {}): Server {
+export type CustodianServerOptions = {
+  /** Hears errors that are not typed (bugs, database down); it gets no request data. */
+  onUnexpected?: (e: unknown) => void;
+  /** Serve HTTPS with this certificate, and accept only clients with a certificate from `tls.ca`. */
+  tls?: CustodianTls;
+};
+
+export function createCustodianHttpServer(custodian: Custodian, tokens: string | CustodianTokens, options: CustodianServerOptions = {}): Server | TlsServer {
+  const { onUnexpected = () => {}, tls } = options;
   const all = typeof tokens === 'string' ? { attempt: tokens, enroll: tokens, shred: tokens } : tokens;
   const expected = { attempt: digest(all.attempt), enroll: digest(all.enroll), shred: digest(all.shred) };
   const scopeOf: Record<string, CustodianScope> = { '/v1/keys': 'enroll', '/v1/passkeys': 'enroll', '/v1/nonces': 'attempt', '/v1/decide': 'attempt', '/v1/shred': 'shred' };
@@ -100,8 +111,11 @@ export function createCustodianHttpServer(custodian: Custodian, tokens: string |
     }),
     '/v1/shred': async (body) => ({ shredded: await custodian.shredUserKey(body.tenant as string, body.user as string) }),
   };
-  return createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
+      // TLS already dropped a client without a certificate from the CA before any request; this
+      // only makes sure no configuration path lets one through.
+      if (tls && !(req.socket as TLSSocket).authorized) return send(res, 401, { error: 'custodian.unauthorized' });
       const scopes = scopesOf(req, expected);
       if (scopes.size === 0) return send(res, 401, { error: 'custodian.unauthorized' }, { 'www-authenticate': 'Bearer' });
       const route = req.method === 'POST' && Object.hasOwn(routes, req.url ?? '') ? routes[req.url!] : undefined;
@@ -115,5 +129,7 @@ export function createCustodianHttpServer(custodian: Custodian, tokens: string |
       onUnexpected(e);
       send(res, 500, { error: 'custodian.internal' });
     }
-  });
+  };
+  if (!tls) return createServer(handle);
+  return createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true, minVersion: CUSTODIAN_TLS_VERSION }, handle);
 }

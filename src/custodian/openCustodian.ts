@@ -14,15 +14,15 @@ import { resolveKeks } from './kek.ts';
 import { createLocalCustodian } from './localCustodian.ts';
 import { createRemoteCustodian } from './remoteCustodian.ts';
 
-/** Throws in production unless the custodian is a separate service (CUSTODIAN_URL). */
+/** Throws in production unless the custodian is a separate service (CUSTODIAN_URL or CUSTODIAN_SOCKET). */
 export function checkCustodianPlacement(config: Pick<Config, 'production' | 'custodian'>): void {
   if (config.production && config.custodian.mode === 'inprocess') {
-    throw new ConfigError('production needs the separate custodian (CUSTODIAN_URL, CUSTODIAN_TOKEN): in-process, one compromise of the provider would hold both the templates and their keys');
+    throw new ConfigError('production needs the separate custodian (CUSTODIAN_URL or CUSTODIAN_SOCKET, and CUSTODIAN_TOKEN): in-process, one compromise of the provider would hold both the templates and their keys');
   }
 }
 
 export function openCustodian(config: Config, deps: { db: Database; kv: KeyValueStore; rp: RelyingParty }): Custodian {
   checkCustodianPlacement(config);
-  if (config.custodian.mode === 'remote') return createRemoteCustodian({ url: config.custodian.url, token: config.custodian.token });
+  if (config.custodian.mode === 'remote') return createRemoteCustodian({ endpoint: config.custodian.endpoint, token: config.custodian.token });
   return createLocalCustodian({ db: deps.db.forRole(CUSTODIAN_ROLE), kv: deps.kv, keks: resolveKeks(config), rp: deps.rp });
 }

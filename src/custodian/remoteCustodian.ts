@@ -1,40 +1,33 @@
 /**
- * The provider's side of a separate custodian: the same narrow interface, over HTTP with the
- * bearer token of each call's scope. It holds no key material — only the URL and the tokens.
+ * The provider's side of a separate custodian: the same narrow interface, over its channel
+ * (mutual TLS, a Unix socket, or loopback HTTP; channelClient.ts) with the bearer token of each
+ * call's scope. It holds no custodian key material — only the endpoint, its own client
+ * certificate and the tokens.
  */
 import { AuthError, FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
+import type { CustodianEndpoint } from './channel.ts';
+import { custodianPost } from './channelClient.ts';
 import type { Custodian } from './custodian.ts';
 import type { CustodianScope, CustodianTokens } from './httpServer.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** `token` alone holds every scope; `tokens` gives one per scope (httpServer.ts). */
-export function createRemoteCustodian(opts: { url: string; token: string | CustodianTokens; timeoutMs?: number }): Custodian {
-  const { url, timeoutMs = 5000 } = opts;
+export function createRemoteCustodian(opts: { endpoint: CustodianEndpoint; token: string | CustodianTokens; timeoutMs?: number }): Custodian {
+  const post = custodianPost(opts.endpoint, opts.timeoutMs ?? 5000);
   const tokens = typeof opts.token === 'string' ? { attempt: opts.token, enroll: opts.token, shred: opts.token } : opts.token;
   const scopeOf = (path: string): CustodianScope => (path === '/v1/shred' ? 'shred' : path === '/v1/keys' || path === '/v1/passkeys' ? 'enroll' : 'attempt');
 
   async function call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const token = tokens[scopeOf(path)];
-    let res: Response;
-    try {
-      res = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch {
-      throw new FacegateError('custodian.unavailable', 'the custodian service is unreachable', 503);
-    }
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (res.ok) return json;
+    const { status, json, retryAfter } = await post(path, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify(body));
+    if (status >= 200 && status < 300) return json;
     const code = typeof json.error === 'string' ? json.error : 'custodian.error';
-    const message = typeof json.message === 'string' ? json.message : `custodian answered ${res.status}`;
-    if (res.status === 401) throw new AuthError('custodian.unauthorized', 'the custodian rejected our token', 502);
-    if (res.status === 429) throw new RateLimitError(code, message, Number(res.headers.get('retry-after') ?? 60));
-    if (res.status === 404) throw new NotFoundError(code, message);
-    if (res.status >= 400 && res.status < 500) throw new InputError(code, message, res.status);
+    const message = typeof json.message === 'string' ? json.message : `custodian answered ${status}`;
+    if (status === 401) throw new AuthError('custodian.unauthorized', 'the custodian rejected our token', 502);
+    if (status === 429) throw new RateLimitError(code, message, Number(retryAfter ?? 60));
+    if (status === 404) throw new NotFoundError(code, message);
+    if (status >= 400 && status < 500) throw new InputError(code, message, status);
     throw new FacegateError(code, message, 502);
   }
 

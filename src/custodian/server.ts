@@ -1,5 +1,6 @@
 /**
- * `npm run custodian`: the custodian as its own process, on CUSTODIAN_HOST:CUSTODIAN_PORT (loopback by default), accepting
+ * `npm run custodian`: the custodian as its own process, on CUSTODIAN_HOST:CUSTODIAN_PORT (loopback by default; mutual
+ * TLS with CUSTODIAN_TLS_CERT/KEY/CA) or on the Unix socket CUSTODIAN_SOCKET (listen.ts), accepting
  * CUSTODIAN_TOKEN. It shares the provider's Postgres but not its role: CUSTODIAN_DATABASE_URL
  * logs in as a member of facegate_custodian (custodian tables, audit appends, no templates);
  * outside production it falls back to DATABASE_URL. It checks attempts' passkey assertions for
@@ -16,11 +17,13 @@ import { bfv } from '../template/bfv.ts';
 import { custodianConnectionPowers } from './connectionCheck.ts';
 import { createCustodianHttpServer } from './httpServer.ts';
 import { resolveKeks } from './kek.ts';
+import { checkCustodianListen, listenCustodian } from './listen.ts';
 import { createLocalCustodian } from './localCustodian.ts';
 
 export async function main(args: string[]): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'custodian');
   const rewrap = args[0] === 'rewrap';
+  if (!rewrap) checkCustodianListen(config);
   // Rewrapping also works on the embedded database (run it while the provider is stopped).
   if (config.production && !config.custodianDatabaseUrl) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (a login role in facegate_custodian) in production');
   const databaseUrl = config.custodianDatabaseUrl ?? config.databaseUrl;
@@ -44,14 +47,16 @@ export async function main(args: string[]): Promise<void> {
   // SEAL's context at N = 8192 takes ~0.5 s to build (seconds on a loaded machine): before the
   // first request, not during it (the provider's calls time out after 5 s).
   await bfv();
-  const server = createCustodianHttpServer(custodian, config.custodianToken, (e) =>
-    console.error(`custodian: unexpected error: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown'}`),
-  );
-  server.listen(config.custodianPort, config.custodianHost, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.custodianPort;
-    console.log(`custodian listening on http://${config.custodianHost}:${port}`);
+  const server = createCustodianHttpServer(custodian, config.custodianToken, {
+    tls: config.custodianTls,
+    onUnexpected: (e) => console.error(`custodian: unexpected error: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown'}`),
   });
+  try {
+    console.log(`custodian listening on ${await listenCustodian(server, config)}`);
+  } catch (e) {
+    await Promise.all([db.close(), kv.close()]);
+    throw e;
+  }
   const stop = () => server.close(() => void Promise.all([db.close(), kv.close()]));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

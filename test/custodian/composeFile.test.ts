@@ -1,13 +1,18 @@
 /**
  * docker-compose.yml cannot run here; this checks what it promises about the custodian: its own
  * build (not the provider's image, no `npm ci` at start, no writable bind mount of the checkout),
- * its own database login in facegate_custodian, production mode, and a private network with no
- * published port that only the provider shares.
+ * its own database login in facegate_custodian, production mode, a private network with no
+ * published port that only the provider shares, and mutual TLS on it with each side's own
+ * certificate (the services' environments pass production's configuration checks).
  */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { makeDevCerts } from '../../src/custodian/devCerts.ts';
+import { checkCustodianListen } from '../../src/custodian/listen.ts';
 import { parseComposeYaml } from '../support/composeYaml.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -48,7 +53,7 @@ test('the custodian has its own database login and runs in production', () => {
   assert.match(compose.configs['db-logins'].content, new RegExp(`CREATE ROLE ${own.username} LOGIN .*IN ROLE facegate_custodian;`));
   assert.doesNotMatch(compose.configs['db-logins'].content, new RegExp(`CREATE ROLE ${provider.username} .*facegate_custodian`));
   assert.equal(services.facegate.environment.FACEGATE_KEK, undefined, 'the provider holds no KEK');
-  assert.match(services.facegate.environment.CUSTODIAN_URL, /^http:\/\/custodian:/);
+  assert.match(services.facegate.environment.CUSTODIAN_URL, /^https:\/\/custodian:/);
 });
 
 test('the custodian is on private networks only and publishes no port', () => {
@@ -58,4 +63,50 @@ test('the custodian is on private networks only and publishes no port', () => {
   for (const n of c.networks as string[]) assert.equal(compose.networks[n].internal, 'true', `${n} is internal`);
   const reach = Object.entries(services).filter(([name, s]) => name !== 'custodian' && (s.networks as string[]).includes('custodian')).map(([name]) => name);
   assert.deepEqual(reach, ['facegate'], 'only the provider shares the custodian’s network');
+});
+
+const secretFile = (name: string) => path.basename(compose.secrets[name].file as string);
+const secretsOf = (service: string) => new Map(((services[service].secrets ?? []) as string[]).map((name) => [`/run/secrets/${name}`, secretFile(name)]));
+
+test('mutual TLS: each side is given its own certificate and key and the CA, read-only; no service gets the CA key', () => {
+  const custodian = secretsOf('custodian');
+  const provider = secretsOf('facegate');
+  const env = (service: string, name: string) => services[service].environment[name] as string;
+  assert.deepEqual(['CUSTODIAN_TLS_CERT', 'CUSTODIAN_TLS_KEY', 'CUSTODIAN_TLS_CA'].map((n) => custodian.get(env('custodian', n))), ['custodian.crt', 'custodian.key', 'ca.crt']);
+  assert.deepEqual(['CUSTODIAN_CLIENT_CERT', 'CUSTODIAN_CLIENT_KEY', 'CUSTODIAN_TLS_CA'].map((n) => provider.get(env('facegate', n))), ['provider.crt', 'provider.key', 'ca.crt']);
+  for (const [name, s] of Object.entries(services)) {
+    const files = ((s.secrets ?? []) as string[]).map(secretFile);
+    assert.ok(!files.includes('ca.key'), `${name} holds no CA key`);
+    if (name !== 'custodian') assert.ok(!files.includes('custodian.key'), `${name} cannot pose as the custodian`);
+    if (name !== 'facegate') assert.ok(!files.includes('provider.key'), `${name} cannot pose as the provider`);
+  }
+});
+
+const certsDir = mkdtempSync(path.join(tmpdir(), 'facegate-compose-'));
+after(() => rmSync(certsDir, { recursive: true, force: true }));
+
+test('both services’ environments pass production’s checks: https with a client certificate, TLS when listening off loopback', async () => {
+  await makeDevCerts(certsDir, ['custodian']);
+  const given: Record<string, string> = {
+    FACEGATE_KEK: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+    FACEGATE_DATA_KEY: `d1:${Buffer.alloc(32, 2).toString('base64')}`,
+    CUSTODIAN_TOKEN: 't'.repeat(32),
+    COOKIE_KEYS: 'c'.repeat(32),
+  };
+  // Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?message}`; /run/secrets/<name> as the made file.
+  const resolve = (service: string) => {
+    const secrets = secretsOf(service);
+    return Object.fromEntries(Object.entries(services[service].environment as Record<string, string>).map(([k, v]) => {
+      const value = v.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, op: string, rest: string) => given[name] ?? (op === '-' ? rest : ''));
+      return [k, secrets.has(value) ? path.join(certsDir, secrets.get(value)!) : value];
+    }));
+  };
+  const provider = loadConfig(resolve('facegate'));
+  assert.equal(provider.production, true);
+  assert.ok(provider.custodian.mode === 'remote' && 'url' in provider.custodian.endpoint && provider.custodian.endpoint.tls);
+  assert.equal(services.custodian.environment.COOKIE_KEYS, undefined, 'the custodian holds none of the provider’s cookie keys');
+  const custodian = loadConfig(resolve('custodian'), 'custodian');
+  assert.ok(custodian.custodianTls);
+  checkCustodianListen(custodian);
+  assert.throws(() => checkCustodianListen({ ...custodian, custodianTls: undefined }), /plain HTTP on 0\.0\.0\.0/, 'without its TLS files it would be refused');
 });

@@ -37,7 +37,7 @@ after(async () => {
 });
 
 test('the provider enrolls, matches and removes through the remote custodian', async () => {
-  const remote = createRemoteCustodian({ url, token });
+  const remote = createRemoteCustodian({ endpoint: { url }, token });
   // The client is the narrow interface and nothing else: it holds a URL and a token, no keys.
   assert.deepEqual(Object.keys(remote).sort(), [...CUSTODIAN_METHODS].sort());
   const templates = createFaceTemplates({ db, custodian: remote, model: 'test-128' });
@@ -84,12 +84,12 @@ test('a wrong or missing token gets 401', async () => {
     });
     assert.equal(res.status, 401);
   }
-  const wrong = createRemoteCustodian({ url, token: 'not-the-token-but-long-enough-xxxxxxxxx' });
+  const wrong = createRemoteCustodian({ endpoint: { url }, token: 'not-the-token-but-long-enough-xxxxxxxxx' });
   await assert.rejects(wrong.createUserKey('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41'), { code: 'custodian.unauthorized' });
 });
 
 test('errors keep their codes across HTTP: not found, bad input, rate limit, unknown route', async () => {
-  const remote = createRemoteCustodian({ url, token });
+  const remote = createRemoteCustodian({ endpoint: { url }, token });
   const keyless = await seedUser(db, 'acme');
   const keylessAttempts = await attemptsFor(remote, 'acme', keyless);
   await assert.rejects(remote.decideMatch('acme', keyless, { ciphertext: new Uint8Array(4), attempt: await keylessAttempts.next() }), { code: 'custodian.no_key', status: 404 });
@@ -104,7 +104,7 @@ test('errors keep their codes across HTTP: not found, bad input, rate limit, unk
   assert.equal(res.status, 404, 'no such call exists');
   const bad = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'not json' });
   assert.equal(bad.status, 400);
-  const unreachable = createRemoteCustodian({ url: 'http://127.0.0.1:1', token });
+  const unreachable = createRemoteCustodian({ endpoint: { url: 'http://127.0.0.1:1' }, token });
   await assert.rejects(unreachable.shredUserKey('acme', userId), { code: 'custodian.unavailable' });
 });
 
@@ -128,7 +128,7 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     const serviceUrl = /http:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
     // This process never sees the service's KEK: enrollment and matching still work.
     // The service's first call loads SEAL's WASM and makes a key pair: seconds on a busy machine.
-    const service = createRemoteCustodian({ url: serviceUrl, token, timeoutMs: 30_000 });
+    const service = createRemoteCustodian({ endpoint: { url: serviceUrl }, token, timeoutMs: 30_000 });
     const templates = createFaceTemplates({ db, custodian: service, model: 'test-128' });
     const userId = await seedUser(db, 'acme');
     const face = randomUnit(128);
@@ -163,13 +163,13 @@ test('separate credentials: an attempt token cannot create keys, register passke
   const scopedUrl = `http://127.0.0.1:${(scoped.address() as AddressInfo).port}`;
   try {
     const userId = await seedUser(db, 'acme');
-    const as = (token: string) => createRemoteCustodian({ url: scopedUrl, token });
+    const as = (token: string) => createRemoteCustodian({ endpoint: { url: scopedUrl }, token });
     for (const token of [tokens.attempt, tokens.shred]) await assert.rejects(as(token).createUserKey('acme', userId), { code: 'custodian.forbidden', status: 403 });
     for (const token of [tokens.enroll, tokens.shred]) await assert.rejects(as(token).issueCaptureNonce('acme', userId), { code: 'custodian.forbidden' });
     for (const token of [tokens.attempt, tokens.enroll]) await assert.rejects(as(token).shredUserKey('acme', userId), { code: 'custodian.forbidden' });
     await assert.rejects(as('x'.repeat(40)).shredUserKey('acme', userId), { code: 'custodian.unauthorized' });
     // The provider holds all three and uses each for its calls.
-    const provider = createRemoteCustodian({ url: scopedUrl, token: tokens });
+    const provider = createRemoteCustodian({ endpoint: { url: scopedUrl }, token: tokens });
     await provider.createUserKey('acme', userId);
     const attempts = await attemptsFor(provider, 'acme', userId);
     await assert.rejects(provider.decideMatch('acme', userId, { ciphertext: new Uint8Array(4), attempt: await attempts.next() }), { code: 'template.bad_ciphertext' });

@@ -12,10 +12,12 @@ import { memoryStore } from '../../src/store/kv.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { ephemeralDataKey } from '../../src/store/dataKey.ts';
 import { TEST_RP } from '../support/liveAttempt.ts';
+import { makeDevCerts } from '../../src/custodian/devCerts.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'facegate-custodian-'));
 const db = openDatabase({ dataKey: ephemeralDataKey() });
 const kv = memoryStore();
+const certs = await makeDevCerts(path.join(dir, 'certs'), ['custodian.internal']);
 after(async () => {
   await db.close();
   await kv.close();
@@ -46,7 +48,14 @@ test('production refuses to start face sign-in with the in-process custodian (ty
   assert.throws(() => checkCustodianPlacement(inProcess), (e) => e instanceof ConfigError && /CUSTODIAN_URL/.test(e.message));
   assert.throws(() => openFaceServices(inProcess, { db, kv }), ConfigError, 'at startup, not at the first face');
   assert.throws(() => openCustodian(inProcess, { db, kv, rp: TEST_RP }), ConfigError);
-  const separate = loadConfig({ ...production, CUSTODIAN_URL: 'https://custodian.internal:3100', CUSTODIAN_TOKEN: 't'.repeat(32) });
+  const separate = loadConfig({
+    ...production,
+    CUSTODIAN_URL: 'https://custodian.internal:3100',
+    CUSTODIAN_CLIENT_CERT: certs.clientCert,
+    CUSTODIAN_CLIENT_KEY: certs.clientKey,
+    CUSTODIAN_TLS_CA: certs.ca,
+    CUSTODIAN_TOKEN: 't'.repeat(32),
+  });
   assert.ok(openFaceServices(separate, { db, kv }));
   // Without face sign-in (PUBLIC_URL cannot carry passkeys) no custodian is needed at all.
   assert.equal(openFaceServices({ ...inProcess, publicUrl: 'http://10.0.0.1:3000' }, { db, kv }), undefined);
