@@ -172,7 +172,11 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
       const preset: Purpose = purpose === 'verify-active' ? 'verify' : purpose;
       const order = randomOrder(frames.length);
       const analysed: Promise<AnalyseOutcome>[] = new Array(frames.length);
-      for (const i of order) analysed[i] = pool.run({ step: 'analyse', bytes: frames[i], purpose: preset }) as Promise<AnalyseOutcome>;
+      // The frames drawn first are detected at full size for their liveness crops, the rest at
+      // the cheaper first look (frame.ts); a frame drawn later is looked at again when scored.
+      order.forEach((i, k) => {
+        analysed[i] = pool.run({ step: 'analyse', bytes: frames[i], purpose: preset, fullLook: k < scoredFrames }) as Promise<AnalyseOutcome>;
+      });
       const runs: Promise<FrameRun>[] = new Array(frames.length);
       let scoredBefore: Promise<number> = Promise.resolve(0);
       for (const i of order) {
@@ -183,7 +187,7 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
           const yawDeg = a.result.quality.pose.yawDeg;
           const frontal = purpose !== 'verify-active' || Math.abs(yawDeg) <= frontalMaxYawDeg;
           if (!frontal || (await earlier) >= scoredFrames) return { run: { ok: true, analysis: a.result, frontal, liveness: null }, scored: 0 };
-          const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.detection })) as LivenessOutcome;
+          const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.fullLook ? a.result.detection : null })) as LivenessOutcome;
           return l.ok ? { run: { ok: true, analysis: a.result, frontal, liveness: l.result }, scored: 1 } : { run: { ...l, yawDeg }, scored: 0 };
         })();
         runs[i] = run.then((r) => r.run);

@@ -160,11 +160,14 @@ describe('face pipeline (worker pool)', () => {
       const yaws = r.quality.frames.map((f) => f.yawDeg);
       assert.deepEqual(checkHeadTurns(['left', 'right'], yaws), { ok: true });
       assert.deepEqual(checkHeadTurns(['right', 'left'], yaws), { ok: false, reason: 'wrong_turns' });
-      // The embedding is the frontal frames' alone: the same as a frontal-only burst's.
+      // The embedding is the frontal frames' alone: the same as a frontal-only burst's, up to which
+      // frames took the detector's first look (drawn at random), and unlike one with the turns.
       const plain = await pipeline.processBurst([frontal, frontal, frontal], 'verify');
-      assert.ok(cosine(r.embedding, plain.embedding) > 0.9999);
+      const withTurns = await pipeline.processBurst(frames, 'verify');
       // The same burst as a plain verification aggregates every frame (the turns pass its 45° gate).
-      assert.equal((await pipeline.processBurst(frames, 'verify')).quality.usedFrames, 5);
+      assert.equal(withTurns.quality.usedFrames, 5);
+      const same = cosine(r.embedding, plain.embedding);
+      assert.ok(same > 0.995 && same > cosine(r.embedding, withTurns.embedding) + 0.01, `${same} vs ${cosine(r.embedding, withTurns.embedding)}`);
     });
 
     it('does not refuse a burst for its turned or faceless frames, but needs enough frontal ones', async () => {

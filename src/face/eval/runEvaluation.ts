@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InputError, isFacegateError } from '../../errors.ts';
+import { firstLookSize } from '../frame.ts';
 import { alignFace } from '../align.ts';
 import { decodeImage } from '../decode.ts';
 import { chooseFace, detectDominantFace, detectFaces, type FacePolicy } from '../detect.ts';
@@ -408,7 +409,8 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
       let found: Detection[];
       try {
         image = await watch.time('decode', () => decodeImage(new Uint8Array(readFileSync(file))));
-        found = await watch.time('detect', () => detectFaces(image));
+        // The first look the login uses for the frames it embeds but does not score for liveness.
+        found = await watch.time('detect', () => detectFaces(image, { fastInputSize: firstLookSize }));
       } catch (e) {
         for (const policy of FACE_POLICIES) fail(policy, photo.file, failureCode(e));
         continue;
