@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { ConfigError, InputError } from '../errors.ts';
+import { boxShrink } from './boxShrink.ts';
 import { loadManifest, openModelSession, type ModelLocation } from './models.ts';
 import type { Detection, Point, RgbImage } from './types.ts';
 
@@ -14,6 +15,13 @@ export type DetectOptions = ModelLocation & {
   model?: string;
   /** Longer side (px) of the picture the detector sees, border included. */
   inputSize?: number;
+  /** A cheaper first look (null: none): the image shrunk by the integer factor that brings its
+   *  longer side nearest above this (boxShrink.ts). It counts when it finds exactly one confident
+   *  face, at least `fastMinFacePx` wide there; otherwise (no face, a small one, or several: the
+   *  face.multiple decision is the full look's) the image is looked at at `inputSize`. */
+  fastInputSize?: number | null;
+  /** Width (px, as the detector saw it in the first look) a face needs for that look to count. */
+  fastMinFacePx?: number;
   /** Border added on every side, as a fraction of the image's longer side. */
   border?: number;
   /** A face wider than this (px, as the detector saw it) is detected again at a smaller scale:
@@ -33,6 +41,8 @@ export type DetectOptions = ModelLocation & {
 
 export const defaultDetectOptions = {
   inputSize: 640,
+  fastInputSize: null as number | null,
+  fastMinFacePx: 64,
   border: 0,
   maxFacePx: 256,
   refineFacePx: 150,
@@ -48,14 +58,15 @@ const borderColour = { r: 127, g: 127, b: 127 };
 type Prepared = { tensor: ort.Tensor; scale: number; offset: number };
 
 /**
- * The detector's input buffer (3.7 MB at 640×480), kept between frames: allocating and zeroing
- * it per frame cost more than filling it. Taken while a pass runs, so two passes in flight on
- * one thread (the evaluation runs them concurrently) never share it.
+ * The detector's input buffers (3.7 MB at 640×480, 0.9 MB for the first look at 320×256), one
+ * spare per size kept between frames: allocating and zeroing them per frame cost more than
+ * filling them. Taken while a pass runs, so two passes in flight on one thread (the evaluation
+ * runs them concurrently) never share one.
  */
-let spareInput: Float32Array | null = null;
+const spareInputs = new Map<number, Float32Array>();
 function takeInput(n: number): Float32Array {
-  const buffer = spareInput !== null && spareInput.length === n ? spareInput : new Float32Array(n);
-  if (buffer === spareInput) spareInput = null;
+  const buffer = spareInputs.get(n) ?? new Float32Array(n);
+  spareInputs.delete(n);
   return buffer;
 }
 
@@ -151,9 +162,25 @@ async function detectPass(session: ort.InferenceSession, image: RgbImage, inputS
     }
   }
   for (const t of Object.values(out)) t.dispose();
-  spareInput = tensor.data as Float32Array;
+  const input = tensor.data as Float32Array;
+  // The latest few sizes: a camera frame's two (first look and full look) and room for odd uploads.
+  if (spareInputs.size >= 4) spareInputs.delete(spareInputs.keys().next().value!);
+  spareInputs.set(input.length, input);
   tensor.dispose();
   return { faces: nonMaxSuppression(found, o.nmsThreshold), scale };
+}
+
+/** One pass on the image shrunk k× (boxShrink), its faces mapped back to the image's pixels. */
+async function shrunkPass(session: ort.InferenceSession, image: RgbImage, k: number, border: number, o: Settings): Promise<{ faces: Detection[]; scale: number }> {
+  const small = boxShrink(image, k);
+  const pass = await detectPass(session, small, Math.max(small.width, small.height), border, o);
+  const up = ([x, y]: Point): Point => [x * k, y * k];
+  const faces = pass.faces.map((f): Detection => ({
+    box: { x: f.box.x * k, y: f.box.y * k, w: f.box.w * k, h: f.box.h * k },
+    score: f.score,
+    landmarks: f.landmarks.map(up) as Detection['landmarks'],
+  }));
+  return { faces, scale: pass.scale / k };
 }
 
 /**
@@ -170,11 +197,17 @@ export async function detectFaces(image: RgbImage, options: DetectOptions = {}):
   }
   // A face that fills the view scores low (0.55–0.8 on tight crops), so the first pass keeps
   // weaker candidates to decide whether a second look is needed.
-  const first = await detectPass(session, image, o.inputSize, o.border, { ...o, scoreThreshold: Math.min(o.scoreThreshold, candidateThreshold) });
+  const candidates = { ...o, scoreThreshold: Math.min(o.scoreThreshold, candidateThreshold) };
   const confident = (faces: Detection[]) => faces.filter((f) => f.score >= o.scoreThreshold);
+  const longer = Math.max(image.width, image.height);
+  const shrink = o.fastInputSize === null ? 1 : Math.floor(longer / o.fastInputSize);
+  let first = shrink >= 2 ? await shrunkPass(session, image, shrink, o.border, candidates) : null;
+  const lone = first === null ? [] : confident(first.faces);
+  if (first === null || lone.length !== 1 || lone[0].box.w * first.scale < o.fastMinFacePx) {
+    first = await detectPass(session, image, o.inputSize, o.border, candidates);
+  }
   const widest = Math.max(0, ...first.faces.map((f) => f.box.w));
   if (widest * first.scale <= o.maxFacePx) return confident(first.faces);
-  const longer = Math.max(image.width, image.height);
   const size = Math.round((o.refineFacePx * (1 + 2 * o.refineBorder) * longer) / widest / 32) * 32;
   const second = confident((await detectPass(session, image, Math.min(o.inputSize, Math.max(96, size)), o.refineBorder, o)).faces);
   return second.length > 0 ? second : confident(first.faces);

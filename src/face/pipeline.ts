@@ -5,6 +5,7 @@
  * per-stage timings. The plaintext embedding is returned to the caller (the template layer) and
  * nowhere else; the yaw of each frame is a head pose, not biometric data.
  */
+import { randomInt } from 'node:crypto';
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { BusyError, InputError } from '../errors.ts';
@@ -24,6 +25,9 @@ export type PipelineOptions = FrameProcessorOptions & {
   /** Tasks (two per frame) allowed to wait for a worker; beyond that a burst is refused with
    *  `face.busy` (503, Retry-After: 1) instead of queueing without bound. Default: 8 bursts of 3 frames. */
   maxQueuedTasks?: number;
+  /** Frames of a burst scored for liveness (default livenessFrames); the liveness evaluation
+   *  scores every frame to compare set-ups. */
+  livenessFrames?: number;
 };
 
 /**
@@ -43,17 +47,28 @@ export const DEFAULT_MAX_FRAMES = 10;
 /** Frontal frames a `verify-active` burst must keep for the embedding and liveness. */
 export const minFrontalFrames = 3;
 
+/**
+ * Frames of a burst scored for liveness: one, drawn at random among the used frames. PAD is the
+ * step's largest cost (three models and their crops, ≈ 18 ms CPU a frame), and on the calibration
+ * data one frame is no worse than three (eval/LIVENESS.md, `npm run eval -- liveness`: pad-trio ×
+ * 1 frame at the same threshold 0.42, BPCER 0/146, APCER print 0/2, replay 1/5; × 3 frames: 0/146,
+ * 0/2, 2/5). Random, not the first: the frames are committed (hashed into the signed challenge)
+ * before the server draws, so a burst that splices a live face into photos is scored on a photo
+ * with the photos' share of probability.
+ */
+export const livenessFrames = 1;
+
 /** `yawDeg`: the head pose of the frame's face (positive: turned to the person's own left, see
  *  quality.ts's estimatePose), or null when no face was measured. `face.turned`: a frame of a
  *  `verify-active` burst past the frontal limit, matched with the others but not aggregated. */
 export type FrameReport =
-  | { index: number; used: true; yawDeg: number; quality: QualityReport; livenessPerModel: Record<string, number> }
+  | { index: number; used: true; yawDeg: number; quality: QualityReport; livenessPerModel: Record<string, number> | null }
   | { index: number; used: false; code: string; yawDeg: number | null };
 
 export type BurstResult = {
   /** Mean of the used frames' embeddings, L2-normalised. Plaintext biometric: hand it to the template layer only. */
   embedding: Float32Array;
-  /** P(live) of each used frame (in frame order) and their aggregate. */
+  /** P(live) of each scored frame (in frame order; livenessFrames of the used ones) and their aggregate. */
   liveness: { ensemble: string; perFrame: number[]; aggregate: number };
   /** What happened to each frame: its quality report, or why it was left out. */
   quality: { frames: FrameReport[]; usedFrames: number };
@@ -66,8 +81,9 @@ export type FacePipeline = {
   close(): Promise<void>;
 };
 
-/** `liveness` is null for a turned frame of a `verify-active` burst: it is not scored. */
-type FrameRun = { ok: true; analysis: FrameAnalysis; liveness: FrameLivenessResult | null } | FrameFailure;
+/** `frontal`: false for a turned frame of a `verify-active` burst, which is matched but not used.
+ *  `liveness` is null for a frame that was not scored (turned, or not drawn). */
+type FrameRun = { ok: true; analysis: FrameAnalysis; frontal: boolean; liveness: FrameLivenessResult | null } | FrameFailure;
 type Embedded = Extract<FrameRun, { ok: true }>;
 
 /**
@@ -89,7 +105,7 @@ const expectedLoss = (purpose: BurstPurpose, code: string) => purpose === 'verif
  */
 function aggregateEmbedding(outcomes: FrameRun[], purpose: BurstPurpose): Float32Array {
   const embedded = outcomes.filter((o): o is Embedded => o.ok);
-  const used = embedded.filter((r) => r.liveness !== null);
+  const used = embedded.filter((r) => r.frontal);
   try {
     const fatal = outcomes.find((o) => !o.ok && burstFatal(o.code));
     if (fatal && !fatal.ok) throw new InputError(fatal.code, fatal.message, fatal.status);
@@ -116,9 +132,19 @@ function aggregateEmbedding(outcomes: FrameRun[], purpose: BurstPurpose): Float3
   }
 }
 
+/** 0..n−1 shuffled (Fisher–Yates) with the CSPRNG: the caller must not predict the draw. */
+function randomOrder(n: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
 /** Starts the pool; a missing or altered model file fails here, naming the file. */
 export function createFacePipeline(options: PipelineOptions = {}): FacePipeline {
-  const { threads = os.availableParallelism(), maxFrames = DEFAULT_MAX_FRAMES, maxQueuedTasks = 48, ...processorOptions } = options;
+  const { threads = os.availableParallelism(), maxFrames = DEFAULT_MAX_FRAMES, maxQueuedTasks = 48, livenessFrames: scoredFrames = livenessFrames, ...processorOptions } = options;
   const location = 'faceModelsDir' in processorOptions ? { faceModelsDir: processorOptions.faceModelsDir } : {};
   for (const name of requiredModels(processorOptions)) resolveModelPath(name, location);
   const ensemble = processorOptions.liveness ?? loadManifest().defaults.liveness;
@@ -138,19 +164,38 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
         throw new BusyError('face.busy', 'face verification is busy; retry in a second', 1);
       }
       const t0 = performance.now();
-      // Two tasks per frame (analyse, then liveness) keep both workers busy: with whole-frame
-      // tasks, 3 frames on 2 workers leave one worker idle while the other does a second frame.
+      // Two kinds of task (analyse a frame, score a frame's liveness) keep both workers busy. The
+      // frames are analysed in a random order and the first usable ones in it are scored, each as
+      // soon as it is analysed: the drawn frame is analysed first, its liveness alongside the
+      // other frames' analyses. A frame whose scoring fails is left out and the next one drawn.
       // The quality gates of an active burst are verify's: its turned frames pass them.
       const preset: Purpose = purpose === 'verify-active' ? 'verify' : purpose;
-      const runFrame = async (bytes: Uint8Array): Promise<FrameRun> => {
-        const a = (await pool.run({ step: 'analyse', bytes, purpose: preset })) as AnalyseOutcome;
-        if (!a.ok) return a;
-        const yawDeg = a.result.quality.pose.yawDeg;
-        if (purpose === 'verify-active' && Math.abs(yawDeg) > frontalMaxYawDeg) return { ok: true, analysis: a.result, liveness: null };
-        const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.detection })) as LivenessOutcome;
-        return l.ok ? { ok: true, analysis: a.result, liveness: l.result } : { ...l, yawDeg };
-      };
-      const outcomes = await Promise.all(frames.map(runFrame));
+      const order = randomOrder(frames.length);
+      const analysed: Promise<AnalyseOutcome>[] = new Array(frames.length);
+      // The frames drawn first are detected at full size for their liveness crops, the rest at
+      // the cheaper first look (frame.ts); a frame drawn later is looked at again when scored.
+      order.forEach((i, k) => {
+        analysed[i] = pool.run({ step: 'analyse', bytes: frames[i], purpose: preset, fullLook: k < scoredFrames }) as Promise<AnalyseOutcome>;
+      });
+      const runs: Promise<FrameRun>[] = new Array(frames.length);
+      let scoredBefore: Promise<number> = Promise.resolve(0);
+      for (const i of order) {
+        const earlier = scoredBefore;
+        const run = (async (): Promise<{ run: FrameRun; scored: number }> => {
+          const a = await analysed[i];
+          if (!a.ok) return { run: a, scored: 0 };
+          const yawDeg = a.result.quality.pose.yawDeg;
+          const frontal = purpose !== 'verify-active' || Math.abs(yawDeg) <= frontalMaxYawDeg;
+          if (!frontal || (await earlier) >= scoredFrames) return { run: { ok: true, analysis: a.result, frontal, liveness: null }, scored: 0 };
+          const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.fullLook ? a.result.detection : null })) as LivenessOutcome;
+          return l.ok ? { run: { ok: true, analysis: a.result, frontal, liveness: l.result }, scored: 1 } : { run: { ...l, yawDeg }, scored: 0 };
+        })();
+        runs[i] = run.then((r) => r.run);
+        scoredBefore = Promise.all([earlier, run]).then(([n, r]) => n + r.scored);
+      }
+      // Only the runs are awaited: a failed task rejects them, and the count with it unobserved.
+      scoredBefore.catch(() => {});
+      const outcomes = await Promise.all(runs);
       const total = performance.now() - t0;
 
       const embedding = aggregateEmbedding(outcomes, purpose);
@@ -165,10 +210,10 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
           frames: outcomes.map((o, index): FrameReport => {
             if (!o.ok) return { index, used: false, code: o.code, yawDeg: o.yawDeg };
             const yawDeg = o.analysis.quality.pose.yawDeg;
-            if (!o.liveness) return { index, used: false, code: 'face.turned', yawDeg };
-            return { index, used: true, yawDeg, quality: o.analysis.quality, livenessPerModel: o.liveness.perModel };
+            if (!o.frontal) return { index, used: false, code: 'face.turned', yawDeg };
+            return { index, used: true, yawDeg, quality: o.analysis.quality, livenessPerModel: o.liveness?.perModel ?? null };
           }),
-          usedFrames: perFrame.length,
+          usedFrames: embedded.filter((r) => r.frontal).length,
         },
         timingsMs,
       };

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { BusyError, FacegateError, InputError } from '../../src/errors.ts';
 import { cosine } from '../../src/face/embed.ts';
 import { stages } from '../../src/face/frame.ts';
-import { createFacePipeline, frontalMaxYawDeg, minFrontalFrames, type FacePipeline } from '../../src/face/pipeline.ts';
+import { createFacePipeline, frontalMaxYawDeg, livenessFrames, minFrontalFrames, type FacePipeline } from '../../src/face/pipeline.ts';
 import { livenessThreshold, matchThreshold } from '../../src/face/thresholds.ts';
 import { checkHeadTurns } from '../../src/faceLogin/headTurn.ts';
 import { FACES_DIR } from '../support/shared.ts';
@@ -26,12 +26,50 @@ describe('face pipeline (worker pool)', () => {
     const r = await pipeline.processBurst([live, live, live], 'verify');
     assert.equal(r.embedding.length, 128);
     assert.ok(Math.abs(cosine(r.embedding, r.embedding) - 1) < 1e-5);
-    assert.equal(r.liveness.perFrame.length, 3);
+    assert.equal(livenessFrames, 1);
+    assert.equal(r.liveness.perFrame.length, 1);
     assert.equal(r.liveness.ensemble, 'pad-trio');
     assert.ok(r.liveness.aggregate >= livenessThreshold);
     assert.equal(r.quality.usedFrames, 3);
-    for (const f of r.quality.frames) assert.ok(f.used && f.quality.pass && Object.keys(f.livenessPerModel).length === 3);
+    for (const f of r.quality.frames) assert.ok(f.used && f.quality.pass);
+    const scored = r.quality.frames.filter((f) => f.used && f.livenessPerModel !== null);
+    assert.equal(scored.length, 1);
+    assert.ok(scored[0].used && Object.keys(scored[0].livenessPerModel!).length === 3);
     for (const s of [...stages, 'total'] as const) assert.ok(r.timingsMs[s] > 0, s);
+  });
+
+  it('scores liveness on a frame drawn at random, not on a fixed one', async () => {
+    // Three usable frames: which one is scored must vary from burst to burst.
+    const live = file('pad/silentface/image_T1.jpg');
+    const drawn = new Set<number>();
+    for (let i = 0; i < 12 && drawn.size < 3; i++) {
+      const r = await pipeline.processBurst([live, live, live], 'verify');
+      drawn.add(r.quality.frames.findIndex((f) => f.used && f.livenessPerModel !== null));
+    }
+    // Always the same frame 12 times in a row: probability 3 · 3⁻¹² ≈ 6e-6 for a fair draw.
+    assert.ok(drawn.size > 1, `only frame ${[...drawn]} was scored`);
+  });
+
+  it('scores every frame when asked to (the liveness evaluation), aggregated by the median', async () => {
+    const all = createFacePipeline({ threads: 1, livenessFrames: Number.POSITIVE_INFINITY });
+    try {
+      const live = file('pad/silentface/image_T1.jpg');
+      const r = await all.processBurst([live, live, live], 'verify');
+      assert.equal(r.liveness.perFrame.length, 3);
+      for (const f of r.quality.frames) assert.ok(f.used && f.livenessPerModel !== null && Object.keys(f.livenessPerModel).length === 3);
+    } finally {
+      await all.close();
+    }
+  });
+
+  it('draws the scored frame among the usable ones only', async () => {
+    const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
+    const face = file('face_recognition/barack_obama_1.jpg');
+    for (let i = 0; i < 4; i++) {
+      const r = await pipeline.processBurst([blank, face, face], 'verify');
+      assert.equal(r.liveness.perFrame.length, 1);
+      assert.ok([1, 2].includes(r.quality.frames.findIndex((f) => f.used && f.livenessPerModel !== null)));
+    }
   });
 
   it('scores a printed-photo attack below the liveness threshold', async () => {
@@ -53,7 +91,7 @@ describe('face pipeline (worker pool)', () => {
     const r = await pipeline.processBurst([face, blank, face], 'verify');
     assert.equal(r.quality.usedFrames, 2);
     assert.deepEqual(r.quality.frames[1], { index: 1, used: false, code: 'face.none', yawDeg: null });
-    assert.equal(r.liveness.perFrame.length, 2);
+    assert.equal(r.liveness.perFrame.length, 1);
     await assert.rejects(pipeline.processBurst([blank, face], 'verify'), fails('face.none'));
   });
 
@@ -115,16 +153,21 @@ describe('face pipeline (worker pool)', () => {
       const frames = [frontal, left, frontal, right, frontal];
       const r = await pipeline.processBurst(frames, 'verify-active');
       assert.equal(r.quality.usedFrames, 3);
-      assert.equal(r.liveness.perFrame.length, 3);
+      assert.equal(r.liveness.perFrame.length, 1);
       assert.deepEqual(r.quality.frames.map((f) => (f.used ? 'used' : f.code)), ['used', 'face.turned', 'used', 'face.turned', 'used']);
+      // The scored frame is a frontal one, never a turn.
+      assert.ok([0, 2, 4].includes(r.quality.frames.findIndex((f) => f.used && f.livenessPerModel !== null)));
       const yaws = r.quality.frames.map((f) => f.yawDeg);
       assert.deepEqual(checkHeadTurns(['left', 'right'], yaws), { ok: true });
       assert.deepEqual(checkHeadTurns(['right', 'left'], yaws), { ok: false, reason: 'wrong_turns' });
-      // The embedding is the frontal frames' alone: the same as a frontal-only burst's.
+      // The embedding is the frontal frames' alone: the same as a frontal-only burst's, up to which
+      // frames took the detector's first look (drawn at random), and unlike one with the turns.
       const plain = await pipeline.processBurst([frontal, frontal, frontal], 'verify');
-      assert.ok(cosine(r.embedding, plain.embedding) > 0.9999);
+      const withTurns = await pipeline.processBurst(frames, 'verify');
       // The same burst as a plain verification aggregates every frame (the turns pass its 45° gate).
-      assert.equal((await pipeline.processBurst(frames, 'verify')).quality.usedFrames, 5);
+      assert.equal(withTurns.quality.usedFrames, 5);
+      const same = cosine(r.embedding, plain.embedding);
+      assert.ok(same > 0.995 && same > cosine(r.embedding, withTurns.embedding) + 0.01, `${same} vs ${cosine(r.embedding, withTurns.embedding)}`);
     });
 
     it('does not refuse a burst for its turned or faceless frames, but needs enough frontal ones', async () => {

@@ -57,14 +57,14 @@ export function calibrateLiveness(
   models: string[],
   ensembleName: string,
   target: number,
-  options: ThresholdRuleOptions & { frames?: number } = {},
+  options: ThresholdRuleOptions & { frames?: number; deployedFrames?: number } = {},
 ): LivenessCalibration {
   const frames = options.frames ?? 3;
   const bonaFide = captures.filter((c) => c.species === 'live').length;
   if (bonaFide === 0) throw new RangeError('calibrateLiveness needs bona fide captures');
   const attacksBySpecies: Record<string, number> = {};
   for (const c of captures) if (c.species !== 'live') attacksBySpecies[c.species] = (attacksBySpecies[c.species] ?? 0) + 1;
-  const all = livenessVariants(models, frames, ensembleName).map((v) => figuresOf(captures, v, target, options));
+  const all = livenessVariants(models, frames, ensembleName, options.deployedFrames ?? frames).map((v) => figuresOf(captures, v, target, options));
   const deployedInterval = all[0].metrics.apcerIntervalBySpecies;
   const variants: VariantFigures[] = all.map((f) => ({
     ...f,

@@ -12,12 +12,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FacegateError, InputError } from '../../errors.ts';
 import { repoRoot } from '../models.ts';
+import { livenessFrames } from '../pipeline.ts';
 import { buildEvalLayout } from './buildLayout.ts';
 import { calibrateLiveness } from './livenessCalibration.ts';
 import { listLivenessSources } from './livenessSources.ts';
 import { renderLivenessReport } from './renderLivenessReport.ts';
 import { scoreLivenessCaptures } from './scoreLivenessCaptures.ts';
-import { captureBurst } from './captureBurst.ts';
+import { BURST_SHIFTS, captureBurst } from './captureBurst.ts';
 import { timeLivenessModels } from './timeLivenessModels.ts';
 import { writeAtomic } from './writeAtomic.ts';
 
@@ -62,9 +63,11 @@ export async function livenessMain(argv: string[]): Promise<number> {
     const scores = await scoreLivenessCaptures(sources, (m) => console.error(m));
     const kept = scores.scored.filter((c) => c.excluded === null);
     if (!kept.some((c) => c.species === 'live')) throw new InputError('eval.layout', `no bona fide capture of ${source} is usable (${scores.failures.length} refused by the face step, ${scores.scored.length - kept.length} not camera-like)`);
-    const calibration = calibrateLiveness(kept, scores.models, scores.ensemble, BPCER_TARGET);
+    // Every frame was scored; the deployed set-up is the pipeline's livenessFrames of them.
+    const setUp = { frames: BURST_SHIFTS.length, deployedFrames: livenessFrames };
+    const calibration = calibrateLiveness(kept, scores.models, scores.ensemble, BPCER_TARGET, setUp);
     // What the same rule gives with every bona fide photo kept: how much the exclusions matter.
-    const withExcluded = calibrateLiveness(scores.scored, scores.models, scores.ensemble, BPCER_TARGET).deployed;
+    const withExcluded = calibrateLiveness(scores.scored, scores.models, scores.ensemble, BPCER_TARGET, setUp).deployed;
     const seconds = (performance.now() - t0) / 1000;
     // PAD cost per model on the frames of up to 5 bona fide captures (not part of the run time above).
     const timed = kept.filter((c) => c.species === 'live').slice(0, 5).map((c) => sources.find((s) => s.id === c.id)!);

@@ -33,10 +33,10 @@ export function modelShortName(file: string): string {
 }
 
 /**
- * Every non-empty subset of `models` with 1..maxFrames frames, the full set with maxFrames
+ * Every non-empty subset of `models` with 1..maxFrames frames, the full set with deployedFrames
  * first (the pipeline as deployed), then by cost: fewer model runs per capture first.
  */
-export function livenessVariants(models: string[], maxFrames: number, fullName: string): LivenessVariant[] {
+export function livenessVariants(models: string[], maxFrames: number, fullName: string, deployedFrames = maxFrames): LivenessVariant[] {
   const subsets: string[][] = [];
   for (let mask = 1; mask < 1 << models.length; mask++) subsets.push(models.filter((_, i) => mask & (1 << i)));
   const all: LivenessVariant[] = [];
@@ -46,7 +46,7 @@ export function livenessVariants(models: string[], maxFrames: number, fullName: 
       all.push({ label: `${name} × ${frames} frame${frames > 1 ? 's' : ''}`, models: subset, frames });
     }
   }
-  const isFull = (v: LivenessVariant) => v.models.length === models.length && v.frames === maxFrames;
+  const isFull = (v: LivenessVariant) => v.models.length === models.length && v.frames === deployedFrames;
   return all.sort((a, b) => Number(isFull(b)) - Number(isFull(a)) || a.models.length * a.frames - b.models.length * b.frames || b.models.length - a.models.length);
 }
 

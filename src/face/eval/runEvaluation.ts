@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InputError, isFacegateError } from '../../errors.ts';
+import { firstLookSize } from '../frame.ts';
 import { alignFace } from '../align.ts';
 import { decodeImage } from '../decode.ts';
 import { chooseFace, detectDominantFace, detectFaces, type FacePolicy } from '../detect.ts';
@@ -436,7 +437,8 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
       const photo: LabelledPhoto = { identity, file: name, tight: image.width <= TIGHT_CROP_MAX_SIDE && image.height <= TIGHT_CROP_MAX_SIDE, chosen: {}, reference };
       photos.push(photo);
       try {
-        found = await watch.time('detect', () => detectFaces(image));
+        // The first look the login uses for the frames it embeds but does not score for liveness.
+        found = await watch.time('detect', () => detectFaces(image, { fastInputSize: firstLookSize }));
       } catch (e) {
         for (const policy of FACE_POLICIES) fail(policy, photo.file, failureCode(e));
         continue;

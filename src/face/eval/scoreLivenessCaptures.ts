@@ -44,7 +44,8 @@ function checkAggregate(id: string, frames: Record<string, number>[], perFrame: 
 }
 
 export async function scoreLivenessCaptures(sources: CaptureSource[], onProgress: (message: string) => void = () => {}): Promise<ScoredCaptures> {
-  const pipeline = createFacePipeline();
+  // Every frame scored, in burst order: the set-ups with fewer frames take the first ones.
+  const pipeline = createFacePipeline({ livenessFrames: Number.POSITIVE_INFINITY });
   const ensemble = loadManifest().defaults.liveness;
   const scored: ScoredCapture[] = [];
   const failures: CaptureFailure[] = [];
@@ -59,7 +60,7 @@ export async function scoreLivenessCaptures(sources: CaptureSource[], onProgress
         const t0 = performance.now();
         const r = await pipeline.processBurst(burst.frames, 'verify');
         burstMs.push(performance.now() - t0);
-        const perModel = r.quality.frames.flatMap((f) => (f.used ? [f.livenessPerModel] : []));
+        const perModel = r.quality.frames.flatMap((f) => (f.used && f.livenessPerModel ? [f.livenessPerModel] : []));
         checkAggregate(source.id, perModel, r.liveness.perFrame, r.liveness.aggregate);
         scored.push({ id: source.id, species: source.species, frames: perModel, excluded: source.species === 'live' ? notCameraLike(burst) : null });
       } catch (e) {

@@ -16,6 +16,13 @@ test('every non-empty subset with 1..3 frames: the deployed set-up first, then b
   assert.equal(new Set(v.map((x) => x.label)).size, v.length);
 });
 
+test('the deployed set-up comes first when it scores fewer frames than the burst has', () => {
+  const v = livenessVariants(models, 3, 'pad-trio', 1);
+  assert.equal(v.length, 7 * 3);
+  assert.deepEqual(v[0], { label: 'pad-trio × 1 frame', models, frames: 1 });
+  assert.ok(v.some((x) => x.label === 'pad-trio × 3 frames'));
+});
+
 const capture: ScoredCapture = {
   id: 'x',
   species: 'live',
