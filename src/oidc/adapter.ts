@@ -94,6 +94,18 @@ function relatedReadsSql(source: string, first = ''): string {
 
 type RelatedRow = PayloadRow & { model: string; grant_id: string | null; account_id: string | null };
 
+const PAYLOAD_COLUMNS = '(tenant_id, model, id, payload, grant_id, user_code, uid, expires_at, account_id)';
+const ON_CONFLICT_REPLACE = `ON CONFLICT (tenant_id, model, id) DO UPDATE
+  SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
+      uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at, account_id = EXCLUDED.account_id`;
+
+/**
+ * Where a refresh token consumed in a request waits for the request's next refresh token write
+ * (its rotation), which consumes it in the same statement: a request that fails in between
+ * consumed nothing and issued nothing.
+ */
+const rotationKey = (tenantId: string) => `Rotation:${tenantId}`;
+
 /** Where a row read ahead is kept for the request (requestReads.ts). */
 const readKey = (tenantId: string, model: string, column: 'id' | 'uid' | 'user_code', key: string) => `${model}:${tenantId}:${column}:${key}`;
 
@@ -147,6 +159,7 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string,
       if (this.model === 'Client') throw new Error('clients are managed by the admin CLI');
       const key = this.key(id);
       if (key === null) throw new Error(`unusable ${this.model} id`);
+      const rotated = this.model === 'RefreshToken' ? takeFromRequest<string>(rotationKey(tenantId)) : undefined;
       this.forgetReads();
       const store = this.store;
       if (store) {
@@ -158,15 +171,21 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string,
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       const stored = CLEAR_MODELS.has(this.model) ? payload : dataKey.seal(JSON.stringify(payload), payloadContext(tenantId, this.model, key));
       const hashed = (v: string | undefined) => (v === undefined ? null : dataKey.mac('oidc-id', v));
-      await db.statement(
+      const values = [tenantId, this.model, key, JSON.stringify(stored), payload.grantId ?? null, hashed(payload.userCode), hashed(payload.uid), expiresAt, payloadAccountId(payload)];
+      if (rotated) {
+        // The rotated token is consumed in the same statement: of parallel rotations one inserts.
+        const { rowCount } = await db.statement(
           tenantId,
-          `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, user_code, uid, expires_at, account_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (tenant_id, model, id) DO UPDATE
-             SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
-                 uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at, account_id = EXCLUDED.account_id`,
-          [tenantId, this.model, key, JSON.stringify(stored), payload.grantId ?? null, hashed(payload.userCode), hashed(payload.uid), expiresAt, payloadAccountId(payload)],
-      );
+          `WITH consumed AS (
+             UPDATE oidc_payloads SET consumed_at = now() WHERE model = $2 AND id = $10 AND consumed_at IS NULL RETURNING 1)
+           INSERT INTO oidc_payloads ${PAYLOAD_COLUMNS}
+           SELECT $1, $2, $3, $4::jsonb, $5, $6, $7, $8::timestamptz, $9 FROM consumed ${ON_CONFLICT_REPLACE}`,
+          [...values, rotated],
+        );
+        if (rowCount !== 1) throw alreadyConsumed(this.model);
+        return;
+      }
+      await db.statement(tenantId, `INSERT INTO oidc_payloads ${PAYLOAD_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ${ON_CONFLICT_REPLACE}`, values);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -282,6 +301,11 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string,
     async consume(id: string): Promise<void> {
       const key = this.key(id);
       this.forgetReads();
+      if (this.model === 'RefreshToken' && key !== null && inRequest()) {
+        // Rotation: oidc-provider saves the new token next, and that statement consumes this one.
+        keepForRequest(rotationKey(tenantId), key);
+        return;
+      }
       const store = this.store;
       if (store) {
         // Kept as long as the value may live, so a replay always finds it.

@@ -111,6 +111,22 @@ describe('token requests', () => {
     assert.equal((await userinfo(rp, exchange.result.body.access_token)).status, 200, 'a token bound to the session serves userinfo');
   });
 
+  test('a rotating refresh consumes the old token in the statement that inserts the new one; a replay of the old one then fails', async () => {
+    const spa = await registerRp(server, TENANT, 'Storage SPA', { public: true });
+    const user = await signedUpUser();
+    const tokens = await exchangeCode(spa, await authorize(spa, { username: user.username, pin: PIN }));
+    const old = String(tokens.body.refresh_token);
+    const rotated = await counting(() => tokenRequest(spa, { grant_type: 'refresh_token', refresh_token: old }));
+    assert.equal(rotated.result.status, 200);
+    assert.notEqual(rotated.result.body.refresh_token, old, 'a public client gets a new refresh token');
+    assert.equal(rotated.statements.length, 2, `one read, one consume-and-insert: ${rotated.statements.join(' | ')}`);
+    assert.match(rotated.statements[1], /^WITH consumed AS \( UPDATE/);
+    const replay = await tokenRequest(spa, { grant_type: 'refresh_token', refresh_token: old });
+    assert.equal(replay.body.error, 'invalid_grant');
+    const next = await tokenRequest(spa, { grant_type: 'refresh_token', refresh_token: String(rotated.result.body.refresh_token) });
+    assert.equal(next.body.error, 'invalid_grant', "a replayed refresh token revokes its grant (oidc-provider's reuse detection)");
+  });
+
   test('access tokens are kept hashed and sealed in the store, not in the database, and serve userinfo', async () => {
     const user = await signedUpUser();
     const tokens = await exchangeCode(rp, await authorize(rp, { username: user.username, pin: PIN }));
