@@ -1,11 +1,11 @@
 /**
- * Rows one provider request has already read, kept for that request only. A token request reads
- * its refresh token (or code), then the grant, the session and the account it names, one
- * statement each; the adapter reads them all in the first statement instead (adapter.ts
- * `readRelated`) and leaves them here for the lookups that follow. Nothing outlives the request,
- * so nothing goes stale: the rows are as of one snapshot a moment earlier in the same request,
- * as if the later reads had been run then. Each row is handed out once; a write to it in the
- * request drops it first.
+ * Reads one provider request has already started, kept for that request only. A token request
+ * reads its refresh token (or code), then the grant, the session and the account it names, one
+ * after the other; the adapter starts the later reads as soon as the first returns (adapter.ts
+ * `readAhead`) and leaves them here for the lookups that follow. Nothing outlives the request,
+ * so nothing goes stale: each read is a moment earlier in the same request, as if the later
+ * lookups had been made then. Each is handed out once; a write to its row in the request drops
+ * it first.
  */
 import Provider from 'oidc-provider';
 

@@ -1,7 +1,7 @@
 /**
  * Where a token request's state lives and what it costs (adapter.ts): access tokens in the
- * key-value store, hashed and sealed, none in the database; the grant, session and user read
- * with the refresh token or code in one database statement. Revoking a grant in the account area
+ * key-value store, hashed and sealed, none in the database; the reads of the grant, session and
+ * user start together as soon as the refresh token or code is found (one round trip). Revoking a grant in the account area
  * (account/consents.ts) ends its access and refresh tokens at once, also on a second provider
  * process sharing the database and store; so does deleting the user.
  */
@@ -62,15 +62,23 @@ function userinfo(client: Rp, accessToken: unknown) {
   return fetch(`${client.issuer}/me`, { headers: { authorization: `Bearer ${String(accessToken)}` } });
 }
 
-/** Counts the database statements and key-value calls `fn` makes on the server's handles. */
-async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[]; store: string[] }> {
+/**
+ * The database statements and key-value calls `fn` makes on the server's handles; `overlapping`
+ * lists, per statement, the others in flight when it was sent (sent together: one round trip).
+ */
+async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[]; overlapping: number[][]; store: string[] }> {
   const statements: string[] = [];
+  const overlapping: number[][] = [];
+  const inFlight = new Set<number>();
   const store: string[] = [];
   const db = server.db;
   const statement = db.statement;
   db.statement = ((tenantId: string, text: string, params?: unknown[]) => {
-    statements.push(text.replace(/\s+/g, ' ').slice(0, 80));
-    return statement(tenantId, text, params);
+    const i = statements.push(text.replace(/\s+/g, ' ').slice(0, 80)) - 1;
+    overlapping.push([...inFlight]);
+    for (const j of inFlight) overlapping[j].push(i);
+    inFlight.add(i);
+    return statement(tenantId, text, params).finally(() => inFlight.delete(i));
   }) as typeof db.statement;
   const methods = ['get', 'set', 'setIfAbsent', 'take', 'delete'] as const;
   const saved = methods.map((m) => kv[m]);
@@ -82,7 +90,7 @@ async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; statement
     };
   }
   try {
-    return { result: await fn(), statements, store };
+    return { result: await fn(), statements, overlapping, store };
   } finally {
     db.statement = statement;
     methods.forEach((m, i) => ((kv as unknown as Record<string, unknown>)[m] = saved[i]));
@@ -90,7 +98,7 @@ async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; statement
 }
 
 describe('token requests', () => {
-  test('a refresh makes one database statement and writes its access token to the store; a code exchange without a refresh token too', async () => {
+  test('a refresh reads the grant and user together once the refresh token is found, and writes its access token to the store; a code exchange reads session, grant and user together', async () => {
     const user = await signedUpUser();
     const first = await authorize(rp, { username: user.username, pin: PIN });
     const tokens = await exchangeCode(rp, first);
@@ -98,7 +106,8 @@ describe('token requests', () => {
 
     const refresh = await counting(() => tokenRequest(rp, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token) }));
     assert.equal(refresh.result.status, 200);
-    assert.equal(refresh.statements.length, 1, `one statement reads the refresh token, its grant and its user: ${refresh.statements.join(' | ')}`);
+    assert.equal(refresh.statements.length, 3, `the refresh token, its grant, its user: ${refresh.statements.join(' | ')}`);
+    assert.deepEqual(refresh.overlapping, [[], [2], [1]], 'the grant and user reads are sent together, after the refresh token read');
     assert.deepEqual(refresh.store, ['set AccessToken']);
 
     // Without offline_access the code and its token expire with the session: read in the same statement.
@@ -106,7 +115,8 @@ describe('token requests', () => {
     const exchange = await counting(() => exchangeCode(rp, second));
     assert.equal(exchange.result.status, 200);
     assert.equal(exchange.result.body.refresh_token, undefined);
-    assert.equal(exchange.statements.length, 1, `one statement reads the session, grant and user of the code: ${exchange.statements.join(' | ')}`);
+    assert.equal(exchange.statements.length, 3, `the session, grant and user of the code: ${exchange.statements.join(' | ')}`);
+    assert.deepEqual(exchange.overlapping.map((o) => o.length), [2, 2, 2], 'the three reads are sent together');
     assert.ok(exchange.store.includes('set AccessToken'), exchange.store.join(', '));
     assert.equal((await userinfo(rp, exchange.result.body.access_token)).status, 200, 'a token bound to the session serves userinfo');
   });
@@ -119,8 +129,8 @@ describe('token requests', () => {
     const rotated = await counting(() => tokenRequest(spa, { grant_type: 'refresh_token', refresh_token: old }));
     assert.equal(rotated.result.status, 200);
     assert.notEqual(rotated.result.body.refresh_token, old, 'a public client gets a new refresh token');
-    assert.equal(rotated.statements.length, 2, `one read, one consume-and-insert: ${rotated.statements.join(' | ')}`);
-    assert.match(rotated.statements[1], /^WITH consumed AS \( UPDATE/);
+    assert.equal(rotated.statements.length, 4, `three reads, one consume-and-insert: ${rotated.statements.join(' | ')}`);
+    assert.match(rotated.statements[3], /^WITH consumed AS \( UPDATE/);
     const replay = await tokenRequest(spa, { grant_type: 'refresh_token', refresh_token: old });
     assert.equal(replay.body.error, 'invalid_grant');
     const next = await tokenRequest(spa, { grant_type: 'refresh_token', refresh_token: String(rotated.result.body.refresh_token) });
