@@ -351,6 +351,35 @@ export async function deleteAccountPayloads(sql: Sql, dataKey: DataKey, tenantId
   return rowCount;
 }
 
+/**
+ * Deletes the key-value entries (codes, access tokens) of one account in a tenant: their keys are
+ * hashes and their values sealed, so each is opened to see whom it names. Returns how many. A scan
+ * of the tenant's entries: for rare maintenance (deleting a user), never a hot path.
+ */
+export async function deleteAccountStoreEntries(kv: KeyValueStore, dataKey: DataKey, tenantId: string, accountId: string): Promise<number> {
+  let deleted = 0;
+  for (const model of KV_MAX_TTL_S.keys()) {
+    const prefix = payloadContext(tenantId, model, '');
+    for (const storeKey of await kv.keys(prefix)) {
+      const key = storeKey.slice(prefix.length);
+      if (key.includes(':')) continue; // a consumed or revoked-grant marker, naming no one
+      const sealed = await kv.get(storeKey);
+      if (sealed === null) continue;
+      let payload: AdapterPayload;
+      try {
+        payload = JSON.parse(dataKey.open(sealed, payloadContext(tenantId, model, key)).toString('utf8'));
+      } catch {
+        continue; // sealed under a key no longer configured: unreadable by anyone, gone when it expires
+      }
+      if (payloadAccountId(payload) === accountId) {
+        await kv.delete(storeKey);
+        deleted++;
+      }
+    }
+  }
+  return deleted;
+}
+
 /** Deletes expired OIDC rows of every tenant; returns how many. Run periodically. */
 export async function sweepExpiredPayloads(db: Database): Promise<number> {
   // Tenant by tenant, as the app role: the server's connection cannot see past row-level security.

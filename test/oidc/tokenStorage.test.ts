@@ -172,11 +172,17 @@ describe('token requests', () => {
     }
   });
 
-  test("deleting the user ends the user's access tokens in the store", async () => {
+  test("deleting the user ends the user's access tokens and deletes them from the store", async () => {
     const user = await signedUpUser();
+    const bystander = await signedUpUser();
     const tokens = await exchangeCode(rp, await authorize(rp, { username: user.username, pin: PIN }));
+    const kept = await exchangeCode(rp, await authorize(rp, { username: bystander.username, pin: PIN }));
+    const entry = (accessToken: unknown) => `oidc:${TENANT}:AccessToken:${server.dataKey.mac('oidc-id', String(accessToken))}`;
     assert.equal((await userinfo(rp, tokens.body.access_token)).status, 200);
+    assert.notEqual(await kv.get(entry(tokens.body.access_token)), null);
     await deleteAccount({ db: server.db, kv: server.kv, dataKey: server.dataKey }, TENANT, user.id, 'test');
+    assert.equal(await kv.get(entry(tokens.body.access_token)), null, "the user's access token entry is deleted");
+    assert.notEqual(await kv.get(entry(kept.body.access_token)), null, "another user's stays");
     assert.equal((await userinfo(rp, tokens.body.access_token)).status, 401);
     const refresh = await tokenRequest(rp, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token) });
     assert.equal(refresh.body.error, 'invalid_grant');
