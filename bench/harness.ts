@@ -37,5 +37,32 @@ function cpuOf(pick: (pid: number, comm: string, ppid: number) => boolean): numb
 }
 
 export const postgresCpuSeconds = () => cpuOf((_pid, comm) => comm === 'postgres');
+
+/** CPU seconds so far of each Postgres process, by pid (to be compared with a later snapshot). */
+export function postgresCpuByPid(): Map<number, number> {
+  const byPid = new Map<number, number>();
+  cpuOf((pid, comm) => {
+    if (comm === 'postgres') byPid.set(pid, cpuSeconds(pid));
+    return false;
+  });
+  return byPid;
+}
+
+/**
+ * CPU seconds the backends `pids` (one database's connections) used since `before`; a backend
+ * started since counts from zero. Unlike all of Postgres' CPU, other work on the server does not
+ * count: only background writers shared by every database are left out.
+ */
+export function backendCpuSecondsSince(before: Map<number, number>, pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += cpuSeconds(pid) - (before.get(pid) ?? 0);
+    } catch {
+      // the backend exited (connection closed): its CPU is lost to this count
+    }
+  }
+  return total;
+}
 /** The provider: the process we started and, in cluster mode, its workers. */
 export const providerCpuSeconds = (root: number) => cpuOf((pid, _comm, ppid) => pid === root || ppid === root);

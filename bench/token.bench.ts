@@ -23,7 +23,8 @@ import { FormDriver, formOf } from '../test/support/browser-less.ts';
 import { freePort } from '../test/support/server.ts';
 import { freshDatabase } from '../test/support/services.ts';
 import { createDataKey } from '../src/store/dataKey.ts';
-import { postgresCpuSeconds, providerCpuSeconds, round, type BenchPart } from './harness.ts';
+import pg from 'pg';
+import { backendCpuSecondsSince, postgresCpuByPid, postgresCpuSeconds, providerCpuSeconds, round, type BenchPart } from './harness.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -33,10 +34,31 @@ const CODES = Number(process.env.TOKEN_BENCH_CODES ?? 3000);
 const CONNECTIONS = 16;
 const REFRESH_SECONDS = 15;
 
-type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; pgCpu: number; seconds: number };
+type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; pgCpu: number; dbCpuSeconds?: number; seconds: number };
 
 /** Provider CPU per request: unlike req/s, barely moved by other work on a shared machine. */
 const cpuMsPerRequest = (l: Load) => (l.serverCpu * l.seconds * 1000) / l.total;
+/** CPU per request of the provider's database connections (their Postgres backends) alone. */
+const pgCpuMsPerRequest = (l: Load) => ((l.dbCpuSeconds ?? 0) * 1000) / l.total;
+
+/** The pids of the Postgres backends connected to the database at `url` (the provider's pool). */
+async function backendPids(url: string): Promise<number[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return rows.map((r) => r.pid);
+  } finally {
+    await c.end();
+  }
+}
+
+/** `load`, also counting the CPU of the database's own backends (see pgCpuMsPerRequest). */
+async function loadOnDatabase(serverPid: number, dbUrl: string, opts: autocannon.Options): Promise<Load> {
+  const before = postgresCpuByPid();
+  const l = await load(serverPid, opts);
+  return { ...l, dbCpuSeconds: backendCpuSecondsSince(before, await backendPids(dbUrl)) };
+}
 
 async function load(serverPid: number, opts: autocannon.Options): Promise<Load> {
   const cpu0 = providerCpuSeconds(serverPid);
@@ -58,7 +80,7 @@ async function load(serverPid: number, opts: autocannon.Options): Promise<Load> 
 }
 
 /** Written from the provider profiles (PROVIDER_NODE_OPTIONS=--cpu-prof) and the CPU columns. */
-const WHERE_TIME_GOES = `Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator, Postgres and Redis use the rest; Postgres CPU counts every database on the server, other work included). A code exchange reads the client from process memory (clientCache.ts), the code and its consumed marker from Redis (one atomic SET-if-absent consumes it), then 4 database statements (grant and account reads, access and refresh token writes) and one RS256 signature; a refresh is the same 4 statements with the refresh token read instead of the code. Statements queued while two batches are in flight go to Postgres as one script and one transaction (\`Database.statement\`), so under load a round trip and a commit carry several requests' statements. In the provider profile (\`PROVIDER_NODE_OPTIONS=--cpu-prof\`) the largest items are oidc-provider's own request handling, socket writes (HTTP replies, pg and Redis requests), the HMAC and AES-GCM of hashed ids and sealed payloads, and the RS256 signature (on libuv's thread pool).`;
+const WHERE_TIME_GOES = `Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator, Postgres and Redis use the rest; Postgres CPU counts every database on the server, other work included); the last column counts only the backends of the provider's own database (\`pg_stat_activity\`), so other work on the server does not. A code exchange reads the client from process memory (clientCache.ts), the code, its consumed marker and its grant's revocation marker from Redis, then the session, grant and user from Postgres (three simple statements sent together: one round trip), consumes the code in Redis (one atomic SET-if-absent), writes the access token to Redis, and signs one RS256 ID token. A refresh reads the refresh token from Postgres, then its grant and user together, and writes the access token to Redis: 3 statements in 2 round trips, no database write (a public client's rotation adds one statement that consumes the old token and inserts the new). Statements queued while two batches are in flight go to Postgres as one script and one transaction (\`Database.statement\`), so under load a round trip carries several requests' statements. In the provider profile (\`PROVIDER_NODE_OPTIONS=--cpu-prof\`) the largest items are oidc-provider's own request handling (the bare provider's CPU per request is the floor), socket writes (HTTP replies, pg and Redis requests), the HMAC and AES-GCM of hashed ids and sealed payloads, and the RS256 signature (on libuv's thread pool).`;
 
 type Scenario = { exchange: Load; refresh: Load; mintRps: number };
 
@@ -70,9 +92,9 @@ async function waitHealthy(url: string): Promise<void> {
   }
 }
 
-function refreshLoad(pid: number, url: string, clientId: string, clientSecret: string, refreshToken: string): Promise<Load> {
+function refreshLoad(measure: (opts: autocannon.Options) => Promise<Load>, url: string, clientId: string, clientSecret: string, refreshToken: string): Promise<Load> {
   const auth = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
-  return load(pid, {
+  return measure({
     url,
     connections: CONNECTIONS,
     duration: REFRESH_SECONDS,
@@ -99,7 +121,7 @@ async function bareRefresh(): Promise<Load> {
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: minted.refreshToken }),
     }).then((r) => r.json() as Promise<{ id_token?: string }>);
     if (!check.id_token) throw new Error(`bare oidc-provider refresh issued no ID token: ${JSON.stringify(check)}`);
-    return await refreshLoad(server.pid!, `${minted.issuer}/token`, minted.clientId, minted.clientSecret, minted.refreshToken);
+    return await refreshLoad((opts) => load(server.pid!, opts), `${minted.issuer}/token`, minted.clientId, minted.clientSecret, minted.refreshToken);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
@@ -160,7 +182,7 @@ async function scenario(workers: number): Promise<Scenario> {
     const auth = `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret!)}`).toString('base64')}`;
     const headers = { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' };
     let next = 0;
-    const exchange = await load(server.pid!, {
+    const exchange = await loadOnDatabase(server.pid!, db.url!, {
       url: `${base}/t/default/token`,
       connections: CONNECTIONS,
       amount: CODES,
@@ -175,7 +197,7 @@ async function scenario(workers: number): Promise<Scenario> {
         },
       ],
     });
-    const refresh = await refreshLoad(server.pid!, `${base}/t/default/token`, client.clientId, client.clientSecret!, refreshToken);
+    const refresh = await refreshLoad((opts) => loadOnDatabase(server.pid!, db.url!, opts), `${base}/t/default/token`, client.clientId, client.clientSecret!, refreshToken);
 
     return { exchange, refresh, mintRps };
   } finally {
@@ -194,7 +216,7 @@ export default async function run(): Promise<BenchPart> {
   const [exWorkers, exBest] = best((s) => s.exchange);
   const [rfWorkers, rfBest] = best((s) => s.refresh);
   const row = (name: string, workers: number, l: Load) =>
-    `| ${name} | ${workers} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} | ${round(cpuMsPerRequest(l), 2)} |`;
+    `| ${name} | ${workers} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} | ${round(cpuMsPerRequest(l), 2)} | ${round(pgCpuMsPerRequest(l), 2)} |`;
   const rows = [
     ...runs.flatMap(([w, s]) => [row('authorization_code', w, s.exchange), row('refresh_token', w, s.refresh)]),
     row('refresh_token, bare oidc-provider', 1, bare),
@@ -215,6 +237,8 @@ export default async function run(): Promise<BenchPart> {
       'token.bare_oidc_provider_refresh_cpu_ms': { value: round(cpuMsPerRequest(bare), 2), unit: 'ms' },
       'token.code_exchange_cpu_ms': { value: round(cpuMsPerRequest(exBest.exchange), 2), unit: 'ms' },
       'token.refresh_cpu_ms': { value: round(cpuMsPerRequest(rfBest.refresh), 2), unit: 'ms' },
+      'token.code_exchange_pg_cpu_ms': { value: round(pgCpuMsPerRequest(exBest.exchange), 2), unit: 'ms' },
+      'token.refresh_pg_cpu_ms': { value: round(pgCpuMsPerRequest(rfBest.refresh), 2), unit: 'ms' },
       'token.refresh_ratio_to_bare': { value: ratio(rfBest.refresh), unit: '×' },
       'token.code_exchange_ratio_to_bare_refresh': { value: ratio(exBest.exchange), unit: '×' },
     },
@@ -222,8 +246,8 @@ export default async function run(): Promise<BenchPart> {
 
 Yardstick, same run, same load generator and connections: bare oidc-provider (same version, in-memory adapter, one process, confidential client, RS256 ID token; \`bench/bareProvider.ts\`) answered **${round(bare.rps, 0)} refreshes/s**. Facegate: refresh **${ratio(rfBest.refresh)}×** of it, code exchange **${ratio(exBest.exchange)}×** of it. The ratio is the figure to compare across runs on a shared machine: load from other work lowers both sides.
 
-| grant | processes | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) | provider CPU ms / request |
-|---|---|---|---|---|---|---|---|---|---|
+| grant | processes | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) | provider CPU ms / request | its database's Postgres backends, CPU ms / request |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
 ${WHERE_TIME_GOES}`,

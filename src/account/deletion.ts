@@ -13,7 +13,7 @@ import { NotFoundError } from '../errors.ts';
 import { revokeBiometricConsent as revokeConsentRecord } from '../faceLogin/biometricConsent.ts';
 import type { FaceServices } from '../faceLogin/faceServices.ts';
 import { isUuid } from '../ids.ts';
-import { deleteAccountPayloads } from '../oidc/adapter.ts';
+import { deleteAccountPayloads, deleteAccountStoreEntries } from '../oidc/adapter.ts';
 import type { KeyValueStore } from '../store/kv.ts';
 import { deleteTemplate } from '../template/templateStore.ts';
 import type { AccountDeps } from './deps.ts';
@@ -144,7 +144,8 @@ export async function deleteAccount(deps: DeletionDeps, tenantId: string, userId
     return { oidcRows, redactedEvents };
   });
   if (!result) throw new NotFoundError('user.not_found', 'no such user');
-  const kvKeys = await deleteKeysNaming(deps.kv, USER_VALUE_PREFIXES(tenantId), userId);
+  // Codes and access tokens in the store: unusable already (their grant is gone), deleted all the same.
+  const kvKeys = (await deleteKeysNaming(deps.kv, USER_VALUE_PREFIXES(tenantId), userId)) + (await deleteAccountStoreEntries(deps.kv, deps.dataKey, tenantId, userId));
   for (const factor of ['pin', 'totp', 'face'] as const) await resetAttempts(deps, { tenantId, subject: userId, factor });
   return { pseudonym, ...result, kvKeys };
 }
