@@ -284,6 +284,12 @@ ${
     : `- match threshold: not chosen (${r.verification ? 'no FMR target has 30 impostor pairs above its threshold' : 'no identities/ in the layout'}).`
 }
 ${
+  r.thresholds.strict
+    ? `- \`strictMatchThreshold\` (loa 3) = **${num(r.thresholds.strict.value, 2)}**: ${r.thresholds.strict.rule}.
+  On this data: FMR ${formatRate(r.thresholds.strict.fmr ?? null)}, FNMR ${formatRate(r.thresholds.strict.fnmr ?? null)}.`
+    : `- \`strictMatchThreshold\`: not measured (${r.verification ? 'no genuine or no impostor pairs' : 'no identities/ in the layout'}).`
+}
+${
   r.thresholds.liveness
     ? `- liveness threshold on this run's pad/ frames: **${num(r.thresholds.liveness.value, 2)}** (aggregate P(live)): ${r.thresholds.liveness.rule}. Not the deployed \`livenessThreshold\`: that one is calibrated per 3-frame capture on the labelled camera photos and pad/live by \`npm run eval -- liveness\` (eval/LIVENESS.md).`
     : `- liveness threshold: not chosen (${r.pad ? 'no bona fide samples' : 'no pad/ in the layout'}).`

@@ -20,6 +20,7 @@ import { createLivenessEnsemble, runLivenessModel } from '../liveness/ensemble.t
 import { livenessModelSpecs } from '../liveness/livenessModels.ts';
 import { loadManifest, modelEntry } from '../models.ts';
 import { assessQuality, qualityPresets } from '../quality.ts';
+import { strictMatchThreshold } from '../thresholds.ts';
 import type { Detection, RgbImage } from '../types.ts';
 import { clopperPearson, type RateWithInterval } from './binomialInterval.ts';
 import { padMetrics, thresholdAtBpcer, type PadMetrics } from './padMetrics.ts';
@@ -164,7 +165,7 @@ export type PadFigures = PadEnsembleFigures & { ensembles: PadEnsembleFigures[];
 
 export interface EvaluationResult {
   /** Null where this data cannot support the choice (too few impostor pairs, no identities/ or no bona fide samples). */
-  thresholds: { match: ChosenThreshold | null; liveness: ChosenThreshold | null };
+  thresholds: { match: ChosenThreshold | null; strict: ChosenThreshold | null; liveness: ChosenThreshold | null };
   data: string;
   /** Null when the layout has no identities/; PAD null when it has no pad/. */
   verification: VerificationFigures | null;
@@ -373,6 +374,27 @@ function chooseMatchThreshold(all: SubsetFigures, scores: { genuine: Scores; imp
   };
 }
 
+/**
+ * The deployed loa 3 threshold (thresholds.ts's strictMatchThreshold) measured on this run: its rule
+ * is not a FMR target (no FMR point below 1e-3 rests on 30 events here) but "above every impostor
+ * pair by the largest quantization error", so the report gives the impostor events at it and the
+ * rule-of-three bound they allow, beside its FNMR.
+ */
+function measureStrictThreshold(scores: { genuine: Scores; impostor: Scores }, policy: FacePolicy): ChosenThreshold | null {
+  const g = sortedScores(scores.genuine);
+  const im = sortedScores(scores.impostor);
+  if (g.length === 0 || im.length === 0) return null;
+  const value = strictMatchThreshold;
+  const events = countAtLeast(im, value);
+  const highest = im[im.length - 1];
+  return {
+    value,
+    rule: `deployed value (not chosen by this run): above every impostor pair of the labelled set by the largest int8 quantization error, rounded up to 0.01; here ${events} of the ${im.length} impostor pairs (default recognizer, ${policy} policy) reach it, the highest impostor scores ${highest.toFixed(3)}`,
+    fmr: clopperPearson(events, im.length),
+    fnmr: clopperPearson(g.length - countAtLeast(g, value), g.length),
+  };
+}
+
 /** The set-up with the lowest FNMR at the threshold rule's FMR target, ties to the higher AUC. */
 function recommendSetup(candidates: CandidateFigures[], target: FmrTarget): { label: string; rule: string } | null {
   const measured = candidates.filter((c) => c.all.fnmrAtFmr[target] !== null);
@@ -384,7 +406,7 @@ function recommendSetup(candidates: CandidateFigures[], target: FmrTarget): { la
   return { label: best.label, rule: `lowest FNMR at FMR ${target} (the threshold rule's target), ties to the higher AUC` };
 }
 
-async function evaluateVerification(identitiesDir: string, options: EvaluationOptions, watch: Stopwatch, log: (m: string) => void): Promise<{ figures: VerificationFigures; match: ChosenThreshold | null }> {
+async function evaluateVerification(identitiesDir: string, options: EvaluationOptions, watch: Stopwatch, log: (m: string) => void): Promise<{ figures: VerificationFigures; match: ChosenThreshold | null; strict: ChosenThreshold | null }> {
   const manifest = loadManifest();
   const defaultRecognizer = await createRecognizer();
   const candidates = [...(options.candidates ?? foamliuCandidates(manifest.defaults.recognizer))];
@@ -542,6 +564,7 @@ async function evaluateVerification(identitiesDir: string, options: EvaluationOp
   const target = match ? (FMR_TARGETS.find((k) => match.rule.startsWith(`threshold at FMR ${k},`)) ?? null) : null;
   return {
     match,
+    strict: measureStrictThreshold(defaultScores!, THRESHOLD_POLICY),
     figures: {
       recognizer: def.model,
       input: def.input,
@@ -641,6 +664,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     data: options.data,
     thresholds: {
       match: verification?.match ?? null,
+      strict: verification?.strict ?? null,
       liveness: pad && pad.bpcer !== null ? { value: pad.threshold, rule: `${pad.ensemble}: ${pad.rule}` } : null,
     },
     verification: verification?.figures ?? null,

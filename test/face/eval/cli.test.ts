@@ -96,6 +96,11 @@ test('eval on a small layout writes the JSON, Markdown and SVG: both face polici
   assert.ok(v.policies.photo.accepted >= v.policies.capture.accepted);
   // 7 × 7 events are not enough for any FMR target: no match threshold is chosen from this data
   assert.equal(r.thresholds.match, null);
+  // the deployed loa 3 threshold is measured, not chosen: its impostor events and FNMR on this data
+  assert.equal(r.thresholds.strict.value, 0.48);
+  assert.equal(r.thresholds.strict.fmr.trials, v.impostorPairs);
+  assert.equal(r.thresholds.strict.fnmr.trials, v.genuinePairs);
+  assert.match(r.thresholds.strict.rule, /^deployed value \(not chosen by this run\)/);
   assert.deepEqual(Object.keys(r.pad.apcerBySpecies), ['print']);
   assert.equal(typeof r.pad.bpcer, 'number');
   assert.equal(r.pad.bpcerInterval.trials, 1);
@@ -124,6 +129,7 @@ test('eval on a small layout writes the JSON, Markdown and SVG: both face polici
   assert.ok(md.includes('| all frames | all | project stages (capture policy) |'));
   assert.ok(md.includes('| all labelled photos | all | plain reference |') && md.includes('| all labelled photos | both | project stages (photo policy) |'));
   assert.ok(md.includes('![DET curves](det.svg)'));
+  assert.ok(md.includes('- `strictMatchThreshold` (loa 3) = **0.48**: deployed value'));
   assert.ok(md.includes('FMR 1e-4') && md.includes('n/a (needs ≥ 10000 impostor pairs)'));
   assert.ok(md.includes('| photo |') && md.includes('| capture |') && md.includes('10-fold pair accuracy'));
   assert.ok(existsSync(path.join(work, 'out', 'det.svg')));
