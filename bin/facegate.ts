@@ -31,6 +31,7 @@ const groups: Record<string, { module: string; help: string; database?: true }> 
   admin: { module: 'src/admin/cli.ts', help: 'create-client: a credential for the tenant admin API', database: true },
   retention: { module: 'src/account/retentionCli.ts', help: 'run | show | set the retention policy (unused face data, audit age, expired tokens)', database: true },
   keys: { module: 'src/oidc/cli.ts', help: 'rotate signing keys', database: true },
+  custodian: { module: 'src/custodian/cli.ts', help: 'rotate-kek | shred-orphans: KEK epochs and orphaned custodian rows', database: true },
   face: { module: 'src/face/cli.ts', help: 'verify A.jpg B.jpg: match and liveness scores' },
   models: { module: 'src/face/modelsCli.ts', help: 'check | fetch model files' },
 };

@@ -30,6 +30,7 @@ import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support
 import { SoftAuthenticator } from '../support/softAuthenticator.ts';
 import { randomUnit } from '../template/vectors.ts';
 import type { KeyValueStore } from '../../src/store/kv.ts';
+import { testKekRing } from '../template/fixtures.ts';
 
 const T = 'acme';
 const OTHER = 'globex';
@@ -46,7 +47,7 @@ before(async () => {
   kv = freshKeyValueStore();
   await createTenant(db, { id: T, name: 'Acme' }, 'test');
   await createTenant(db, { id: OTHER, name: 'Globex' }, 'test');
-  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [{ id: 'k1', key: randomBytes(32) }], rp });
+  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp });
   const faceTemplates = createFaceTemplates({ db, custodian, model: 'test-128' });
   deps = { db, kv, dataKey: db.dataKey, face: { templates: () => faceTemplates } };
 });

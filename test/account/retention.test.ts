@@ -24,6 +24,7 @@ import { adapterFactory } from '../../src/oidc/adapter.ts';
 import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support/services.ts';
 import { randomUnit } from '../template/vectors.ts';
 import type { KeyValueStore } from '../../src/store/kv.ts';
+import { testKekRing } from '../template/fixtures.ts';
 
 const DAY = 86_400_000;
 let db: TestDatabase;
@@ -37,7 +38,7 @@ const matchFace = (tenantId: string, userId: string, probe: Float32Array) => mat
 before(async () => {
   db = await freshDatabase();
   kv = freshKeyValueStore();
-  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [{ id: 'k1', key: randomBytes(32) }], rp });
+  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp });
   const t = createFaceTemplates({ db, custodian, model: 'test-128' });
   deps = { db, kv, dataKey: db.dataKey, face: { templates: () => t } };
 });

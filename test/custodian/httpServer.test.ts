@@ -13,7 +13,7 @@ import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
-import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
+import { newKek, seedTenant, seedUser, testKekRing } from '../template/fixtures.ts';
 import { makeBlinder } from '../../src/template/blinder.ts';
 import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
@@ -23,7 +23,7 @@ const db = await freshDatabase();
 const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
-const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP, decryptLimit: 3 });
+const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp: TEST_RP, decryptLimit: 3 });
 // The in-process service warms SEAL up as `npm run custodian` does before listening.
 await bfv();
 const server = createCustodianHttpServer(local, token);

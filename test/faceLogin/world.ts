@@ -9,6 +9,7 @@ import { beginPasskeyRegistration, finishPasskeyRegistration } from '../../src/f
 import { relyingPartyFrom } from '../../src/faceLogin/relyingParty.ts';
 import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support/services.ts';
 import { SoftAuthenticator } from '../support/softAuthenticator.ts';
+import { testKekRing } from '../template/fixtures.ts';
 
 export const TENANT = 'acme';
 
@@ -29,7 +30,7 @@ export async function openWorld(): Promise<World> {
   const alice = await createUser(db, TENANT, { username: 'alice' }, 'test');
   const bob = await createUser(db, TENANT, { username: 'bob' }, 'test');
   const rp = relyingPartyFrom('https://id.acme.example');
-  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [{ id: 'k1', key: randomBytes(32) }], rp });
+  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp });
   const deps: FaceLoginDeps = { db, kv, rp, custodian };
   return {
     db,
