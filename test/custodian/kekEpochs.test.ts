@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { linkSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { rotateKek } from '../../src/custodian/kekRotation.ts';
+import { shredOrphans } from '../../src/custodian/orphanKeys.ts';
 import { kekRing } from '../../src/custodian/kek.ts';
 import { EPOCH_FILE, openKekStore } from '../../src/custodian/kekStore.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
@@ -166,4 +167,58 @@ test('the schedule rotates only an epoch older than KEK_EPOCH_DAYS', async () =>
   const due = await rotateKek(cdb, ring, { epochDays: 30, now: epoch.createdAt + 30 * 86_400_000 });
   assert.ok(due.created);
   assert.deepEqual(due.destroyed, [epoch.id]);
+});
+
+test('orphans the cascades cannot reach — rows restored without foreign-key triggers, keys of destroyed epochs — are shredded and audited', async () => {
+  const ring = testKekRing(newKek('w6'));
+  const custodian = createLocalCustodian({ db: cdb, kv, keks: ring, rp: TEST_RP });
+  await seedTenant(db, 'orphanco');
+  await seedTenant(db, 'goneco');
+  const kept = await enrolled(custodian, 'orphanco');
+  const gone = await enrolled(custodian, 'orphanco');
+  const goneTenantUser = await enrolled(custodian, 'goneco');
+  const dump = async (tenantId: string, userId: string) =>
+    db.asOwner(async (sql) => ({
+      keys: (await sql.query('SELECT * FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId])).rows,
+      passkeys: (await sql.query('SELECT * FROM custodian_passkeys WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId])).rows,
+      nonces: (await sql.query('SELECT * FROM custodian_nonces WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId])).rows,
+    }));
+  await custodian.issueCaptureNonce('orphanco', gone.userId);
+  // A backup of the custodian's tables, then the user and the tenant are deleted (the cascades work)…
+  const backups = [await dump('orphanco', gone.userId), await dump('goneco', goneTenantUser.userId)];
+  await db.asOwner((sql) => sql.query('DELETE FROM users WHERE tenant_id = $1 AND id = $2', ['orphanco', gone.userId]));
+  await db.asOwner((sql) => sql.query("DELETE FROM tenants WHERE id = 'goneco'"));
+  assert.deepEqual(await dump('orphanco', gone.userId), { keys: [], passkeys: [], nonces: [] }, 'the cascade deleted them');
+  // …and a data-only restore brings the rows back, as pg_restore --disable-triggers does.
+  await db.asOwner(async (sql) => {
+    await sql.query('SET LOCAL session_replication_role = replica');
+    for (const b of backups) {
+      for (const [table, rows] of [['custodian_keys', b.keys], ['custodian_passkeys', b.passkeys], ['custodian_nonces', b.nonces]] as const) {
+        for (const row of rows) {
+          const cols = Object.keys(row);
+          await sql.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row));
+        }
+      }
+    }
+  });
+  assert.equal((await dump('orphanco', gone.userId)).keys.length, 1, 'the orphan is back');
+  // A key of a living user restored from before a rotation: its epoch is destroyed.
+  const stale = await keyRow('orphanco', kept.userId);
+  await rotateKek(cdb, ring, { epochDays: 30, force: true });
+  await cdb.withTenant('orphanco', (sql) => sql.query('UPDATE custodian_keys SET kek_id = $2, sealed = $3 WHERE user_id = $1', [kept.userId, stale.kek_id, Buffer.from(stale.sealed)]));
+
+  const report = await shredOrphans(cdb, ring);
+  assert.equal(report.keys, 1);
+  assert.deepEqual([report.passkeys, report.nonces], [1, 1]);
+  assert.equal(report.destroyedEpochKeys, 1);
+  assert.equal(report.vanishedTenantRows, 2, 'key and passkey of the deleted tenant');
+  assert.deepEqual(await dump('orphanco', gone.userId), { keys: [], passkeys: [], nonces: [] });
+  assert.deepEqual(await dump('goneco', goneTenantUser.userId), { keys: [], passkeys: [], nonces: [] });
+  assert.equal(await keyRow('orphanco', kept.userId), undefined, 'the unopenable key is gone: the user re-enrolls');
+  assert.ok((await auditTypes(db, 'orphanco')).includes('custodian.orphans_shredded'));
+  const { rows } = await db.withTenant('orphanco', (sql) => sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'custodian.key_shredded' AND subject = $1 ORDER BY seq DESC LIMIT 1", [kept.userId]));
+  assert.deepEqual(rows[0].data, { existed: true, reason: 'kek_epoch_destroyed', kekId: stale.kek_id });
+  assert.deepEqual(await shredOrphans(cdb, ring), { keys: 0, passkeys: 0, nonces: 0, destroyedEpochKeys: 0, vanishedTenantRows: 0 }, 'nothing left');
+  // The custodian still sees no other tenant's rows without a tenant scope.
+  assert.equal((await cdb.transaction((sql) => sql.query('SELECT 1 FROM custodian_keys'))).rowCount, 0);
 });
