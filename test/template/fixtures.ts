@@ -33,7 +33,8 @@ export function testKekRing(wrapping: Kek = newKek('w')): KekRing & { dir: strin
   const known = rings.get(wrapping);
   if (known) return known as KekRing & { dir: string };
   const dir = mkdtempSync(path.join(tmpdir(), 'facegate-keys-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // Not after(): a ring made inside a hook would lose its directory when that hook's scope ends.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const ring = Object.assign(kekRing(openKekStore(dir, [wrapping]), [wrapping]), { dir });
   rings.set(wrapping, ring);
   return ring;
