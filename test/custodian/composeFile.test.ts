@@ -59,3 +59,18 @@ test('the custodian is on private networks only and publishes no port', () => {
   const reach = Object.entries(services).filter(([name, s]) => name !== 'custodian' && (s.networks as string[]).includes('custodian')).map(([name]) => name);
   assert.deepEqual(reach, ['facegate'], 'only the provider shares the custodian’s network');
 });
+
+test('the custodian keeps its KEK epochs in a volume of its own, created owner-only in its image', () => {
+  const c = services.custodian;
+  const dir = c.environment.CUSTODIAN_KEY_DIR;
+  assert.ok(dir, 'CUSTODIAN_KEY_DIR is set (production requires it)');
+  const mount = ((c.volumes ?? []) as string[]).find((v) => v.split(':')[1] === dir);
+  assert.ok(mount, 'the key directory is a mounted volume (the container is read-only)');
+  const volume = mount.split(':')[0];
+  assert.ok(Object.hasOwn(compose.volumes, volume), 'a named volume, not a host directory');
+  for (const [name, s] of Object.entries(services)) {
+    if (name !== 'custodian') assert.ok(!((s.volumes ?? []) as string[]).some((v) => v.split(':')[0] === volume), `${name} does not mount the key volume`);
+  }
+  const custodianStage = dockerfile.slice(dockerfile.indexOf('AS custodian'), dockerfile.indexOf('AS app'));
+  assert.match(custodianStage, new RegExp(`install -d -o node -g node -m 700 ${dir}`));
+});
