@@ -38,9 +38,10 @@ export type RotationReport = { current: string; created?: string; rewrapped: num
 
 const ACTOR = 'custodian';
 const DAY_MS = 86_400_000;
-// A batch holds its rows' locks while it rewraps them: 500 × (AES-GCM open + seal ≈ 20 µs + one
-// UPDATE ≈ 0.1 ms) ≈ 60 ms, the longest a decision for one of those users waits.
-const BATCH = 500;
+// A sealed secret key is ~270 KB at N = 8192 and one costs ~11 ms of CPU to read, open, reseal
+// and write back (measured: 2000 keys on Postgres, load ~15 on 2 cores). 50 a batch holds ~14 MB
+// and its rows' locks ~0.5 s — the longest a decision for one of those users waits.
+const BATCH = 50;
 
 export async function tenantIds(db: Database): Promise<string[]> {
   const { rows } = await db.transaction((sql) => sql.query<{ id: string }>('SELECT id FROM tenants ORDER BY id'));
@@ -81,7 +82,7 @@ export async function rotateKek(db: Database, ring: KekRing, opts: RotationOptio
       const count = await db.withTenant(tenantId, async (sql) => {
         await lockEpochs(sql, 'shared');
         // A newer rotation ran meanwhile (it rewraps what is left): never seal under a retired epoch.
-        if (ring.current().id !== current.id) throw new FacegateError('custodian.rotation_superseded', 'another rotation changed the current KEK epoch; run again', 409);
+        if (ring.reload().epochs[0].id !== current.id) throw new FacegateError('custodian.rotation_superseded', 'another rotation changed the current KEK epoch; run again', 409);
         const rows = await keysSealedUnder(sql, tenantId, retiring, batchSize);
         for (const row of rows) {
           const kek = ring.find(row.kekId);

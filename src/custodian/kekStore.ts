@@ -126,8 +126,12 @@ export function openKekStore(dir: string, wrapping: Kek[]): KekStore {
   const file = path.join(dir, EPOCH_FILE);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   ownerOnly(dir, 0o700, 'key directory');
-  // Temporary files of writes that crashed before their rename: never the store itself.
-  for (const name of readdirSync(dir)) if (name.startsWith(`.${EPOCH_FILE}.`)) unlinkSync(path.join(dir, name));
+  // Temporary files of writes that crashed before their rename (never the store itself); one
+  // younger than a minute may be another process's write in progress.
+  for (const name of readdirSync(dir)) {
+    const tmp = path.join(dir, name);
+    if (name.startsWith(`.${EPOCH_FILE}.`) && Date.now() - statSync(tmp).mtimeMs > 60_000) unlinkSync(tmp);
+  }
 
   return {
     file,
