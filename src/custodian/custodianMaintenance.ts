@@ -27,6 +27,7 @@ const FIRST_RUN_MS = 60_000;
 export function scheduleCustodianMaintenance(
   deps: { db: Database; ring: KekRing; epochDays: number },
   on: { report(r: MaintenanceReport): void; error(e: unknown): void },
+  timing = { firstMs: FIRST_RUN_MS, intervalMs: INTERVAL_MS },
 ): () => Promise<void> {
   let running: Promise<unknown> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -36,12 +37,12 @@ export function scheduleCustodianMaintenance(
     timer = setTimeout(() => {
       running = runCustodianMaintenance(deps.db, deps.ring, deps.epochDays).then(on.report, on.error).finally(() => {
         running = undefined;
-        tick(INTERVAL_MS);
+        tick(timing.intervalMs);
       });
     }, delay);
     timer.unref();
   };
-  tick(FIRST_RUN_MS);
+  tick(timing.firstMs);
   return async () => {
     stopped = true;
     clearTimeout(timer);

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { scheduleCustodianMaintenance, type MaintenanceReport } from '../../src/custodian/custodianMaintenance.ts';
 import { rotateKek } from '../../src/custodian/kekRotation.ts';
 import { shredOrphans } from '../../src/custodian/orphanKeys.ts';
 import { kekRing } from '../../src/custodian/kek.ts';
@@ -221,4 +222,23 @@ test('orphans the cascades cannot reach — rows restored without foreign-key tr
   assert.deepEqual(await shredOrphans(cdb, ring), { keys: 0, passkeys: 0, nonces: 0, destroyedEpochKeys: 0, vanishedTenantRows: 0 }, 'nothing left');
   // The custodian still sees no other tenant's rows without a tenant scope.
   assert.equal((await cdb.transaction((sql) => sql.query('SELECT 1 FROM custodian_keys'))).rowCount, 0);
+});
+
+test('the custodian timer rotates an epoch that is due, reports ids and counts only, and stops when asked', async () => {
+  const ring = testKekRing(newKek('w7'));
+  const custodian = createLocalCustodian({ db: cdb, kv, keks: ring, rp: TEST_RP });
+  const user = await enrolled(custodian, 'acme');
+  const set = ring.reload();
+  const old = { ...set.epochs[0], createdAt: Date.now() - 31 * 86_400_000 };
+  ring.write({ epochs: [old], destroyed: set.destroyed });
+  const reports: MaintenanceReport[] = [];
+  const stop = scheduleCustodianMaintenance({ db: cdb, ring, epochDays: 30 }, { report: (r) => reports.push(r), error: (e) => assert.fail(e as Error) }, { firstMs: 10, intervalMs: 60_000 });
+  while (reports.length === 0) await new Promise((r) => setTimeout(r, 50));
+  await stop();
+  assert.equal(reports.length, 1);
+  assert.ok(reports[0].rotation.created);
+  assert.deepEqual(reports[0].rotation.destroyed, [old.id]);
+  const printed = JSON.stringify(reports[0]);
+  assert.ok(!printed.includes(old.key.toString('base64')) && !printed.includes(ring.current().key.toString('base64')), 'no key material in the report');
+  assert.equal(await user.decide(), 'accept');
 });
