@@ -7,7 +7,6 @@
  */
 import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createTenant } from '../../src/account/tenants.ts';
 import { createUser, type User } from '../../src/account/users.ts';
 import type { DeletionDeps } from '../../src/account/deletion.ts';

@@ -14,7 +14,7 @@ import { findTemplate } from '../../src/template/templateStore.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
-import { newKek, seedTenant, seedUser, testStores, testKekRing } from '../template/fixtures.ts';
+import { seedTenant, seedUser, testStores, testKekRing } from '../template/fixtures.ts';
 import { randomUnit } from '../template/vectors.ts';
 
 const { db, kv } = await testStores();

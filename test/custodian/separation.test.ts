@@ -11,7 +11,7 @@ import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { custodianConnectionPowers } from '../../src/custodian/connectionCheck.ts';
 import { CUSTODIAN_ROLE, openDatabase } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
-import { newKek, seedTenant, seedUser, testStores, testKekRing } from '../template/fixtures.ts';
+import { seedTenant, seedUser, testStores, testKekRing } from '../template/fixtures.ts';
 
 const { db, kv } = await testStores();
 await seedTenant(db, 'acme');

@@ -1,5 +1,4 @@
 /** A tenant with two users on real storage, the face-login deps (with an in-process custodian), and passkey registration through the real verifier. */
-import { randomBytes } from 'node:crypto';
 import { createTenant } from '../../src/account/tenants.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
