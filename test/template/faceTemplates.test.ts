@@ -84,8 +84,23 @@ test('crypto-shredding: after remove, even a restored copy of the template canno
   );
   await assert.rejects(match(templates, 'acme', userId, face.slice(), 0.33), { code: 'template.not_enrolled' });
   assert.ok((await auditTypes(db, 'acme', userId)).includes('custodian.key_shredded'));
-  assert.equal(await templates.remove('acme', userId), true, 'the restored row is deleted');
+  assert.equal(await templateRow('acme', userId), undefined, 'the restored row, useless without its key, is dropped by the match');
   assert.equal(await templates.remove('acme', userId), false);
+});
+
+test('a database restored from before a KEK rotation: the face factor is not enrolled (template dropped), and enrolling again works', async () => {
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  await templates.enroll('acme', userId, face.slice());
+  const backup = await cdb.withTenant('acme', (sql) => sql.query<{ kek_id: string; sealed: Uint8Array }>('SELECT kek_id, sealed FROM custodian_keys WHERE user_id = $1', [userId]));
+  await rotateKek(cdb, testKekRing(k1), { epochDays: 30, force: true });
+  await cdb.withTenant('acme', (sql) => sql.query('UPDATE custodian_keys SET kek_id = $2, sealed = $3 WHERE user_id = $1', [userId, backup.rows[0].kek_id, Buffer.from(backup.rows[0].sealed)]));
+  await assert.rejects(match(templates, 'acme', userId, face.slice(), 0.33), { code: 'template.not_enrolled' });
+  assert.equal(await templateRow('acme', userId), undefined);
+  const { rows } = await db.withTenant('acme', (sql) => sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'face.data_deleted' AND subject = $1", [userId]));
+  assert.deepEqual(rows.map((r) => r.data), [{ removed: true, reason: 'key_gone' }]);
+  await templates.enroll('acme', userId, face.slice());
+  assert.deepEqual(await match(templates, 'acme', userId, face.slice(), 0.98), { accepted: true });
 });
 
 test('KEK rotation leaves stored templates byte-identical and matching keeps working', async () => {
