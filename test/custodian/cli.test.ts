@@ -59,7 +59,7 @@ after(async () => {
 
 test('rotate-kek starts a new epoch now, rewraps the keys and destroys the old epoch; shred-orphans reports what it found', async () => {
   const saved = { ...process.env };
-  Object.assign(process.env, env);
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) process.env[name] = value;
   if (!pg) delete process.env.DATABASE_URL;
   try {
     const first = await kekIdOf();
