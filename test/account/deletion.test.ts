@@ -219,10 +219,11 @@ describe('deleteFaceData and revokeBiometricConsent', () => {
     await assert.rejects(matchFace(T, frank.id, frank.face.slice()), { code: 'template.not_enrolled' });
     await restoreBackup(T, frank, backup);
     await assert.rejects(matchFace(T, frank.id, frank.face.slice()), { code: 'template.not_enrolled' });
+    assert.equal(await templateRow(T, frank.id), undefined, 'the restored template, useless without its key, is dropped by that match');
     const kept = await db.withTenant(T, (sql) => sql.query('SELECT (SELECT count(*) FROM pin_credentials WHERE user_id = $1)::int + (SELECT count(*) FROM webauthn_credentials WHERE user_id = $1)::int AS n', [frank.id]));
     assert.equal(kept.rows[0].n, 2);
     const events = (await auditRows(T)).filter((r) => r.type === 'face.data_deleted' && r.subject === frank.id);
-    assert.deepEqual(events.map((e) => e.data), [{ removed: true }]);
+    assert.deepEqual(events.map((e) => e.data), [{ removed: true }, { removed: true, reason: 'key_gone' }]);
   });
 
   it('revokeBiometricConsent revokes the consent and deletes the face data', async () => {
