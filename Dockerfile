@@ -16,6 +16,9 @@ COPY src ./src
 COPY migrations ./migrations
 
 FROM code AS custodian
+# The KEK epoch store's mount point (CUSTODIAN_KEY_DIR): a new named volume takes this owner and
+# mode, so only the custodian's user can read it.
+RUN install -d -o node -g node -m 700 /custodian-keys
 USER node
 CMD ["node", "src/custodian/server.ts"]
 

@@ -6,6 +6,11 @@
  * the ratio, sizes, noise budget, quantization error, and an RSS soak.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { kekRing } from '../src/custodian/kek.ts';
+import { openKekStore } from '../src/custodian/kekStore.ts';
 import { decryptDecision } from '../src/custodian/decryptDecision.ts';
 import { createLocalCustodian } from '../src/custodian/localCustodian.ts';
 import { attemptsFor, TEST_RP } from '../test/support/liveAttempt.ts';
@@ -115,7 +120,7 @@ export default async function (): Promise<BenchPart> {
   await db.withTenant('bench', (sql) => sql.query("INSERT INTO users (tenant_id, id, username) VALUES ('bench', $1, 'bench')", [user]));
   const kv = memoryStore();
   // Each decryption needs a live attempt; they are made (nonce issued, assertion signed) before the clock runs.
-  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [kek], rp: TEST_RP, decryptLimit: 1e9, attemptLimit: 1e9, globalDecryptLimit: 1e9 });
+  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: kekRing(openKekStore(mkdtempSync(path.join(tmpdir(), 'facegate-bench-keys-')), [kek]), [kek]), rp: TEST_RP, decryptLimit: 1e9, attemptLimit: 1e9, globalDecryptLimit: 1e9 });
   const templates = createFaceTemplates({ db, custodian, model: 'bench' });
   const face = randomUnit(DIM);
   // The blinders made after each enrollment are background work, left out of its time.

@@ -20,8 +20,11 @@ export type CliIo = { out: (line: string) => void; err: (line: string) => void; 
 export type CliGroup = { run(args: string[], io: CliIo): Promise<number> };
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** `database`: the group opens the configured database (and goes to a running embedded server). */
-const groups: Record<string, { module: string; help: string; database?: true }> = {
+/**
+ * `database`: the group opens the configured database (and goes to a running embedded server),
+ * except its commands listed in `withoutDatabase`, which run here.
+ */
+const groups: Record<string, { module: string; help: string; database?: true; withoutDatabase?: string[] }> = {
   migrate: { module: 'src/store/cli.ts', help: 'apply database migrations', database: true },
   tenant: { module: 'src/account/cli.ts', help: 'create | list tenants', database: true },
   client: { module: 'src/account/cli.ts', help: 'create | list | set-min-acr clients', database: true },
@@ -31,9 +34,14 @@ const groups: Record<string, { module: string; help: string; database?: true }> 
   admin: { module: 'src/admin/cli.ts', help: 'create-client: a credential for the tenant admin API', database: true },
   retention: { module: 'src/account/retentionCli.ts', help: 'run | show | set the retention policy (unused face data, audit age, expired tokens)', database: true },
   keys: { module: 'src/oidc/cli.ts', help: 'rotate signing keys', database: true },
+  custodian: {
+    module: 'src/custodian/cli.ts',
+    help: 'rotate-kek | shred-orphans: KEK epochs and orphaned custodian rows; certs --out DIR: a CA and mutual-TLS certificates for the custodian and the provider',
+    database: true,
+    withoutDatabase: ['certs'],
+  },
   face: { module: 'src/face/cli.ts', help: 'verify A.jpg B.jpg: match and liveness scores' },
   models: { module: 'src/face/modelsCli.ts', help: 'check | fetch model files' },
-  custodian: { module: 'src/custodian/cli.ts', help: 'certs --out DIR: a CA and mutual-TLS certificates for the custodian and the provider' },
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -79,7 +87,7 @@ async function readStdinLine(): Promise<string> {
  */
 async function fromShell(argv: string[], io: CliIo & { readLine: () => Promise<string> }): Promise<number> {
   const group = argv[0] ? groups[argv[0]] : undefined;
-  if (!group?.database) return main(argv, io);
+  if (!group?.database || group.withoutDatabase?.includes(argv[1] ?? '')) return main(argv, io);
   let held: Database | undefined;
   try {
     const config = loadConfig();

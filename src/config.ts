@@ -33,6 +33,14 @@ export type Config = {
   faceModelsDir: string | undefined;
   /** Key-encryption keys for custodian secret keys: id → 32-byte key; first is current. */
   kek: { id: string; key: Buffer }[];
+  /**
+   * The custodian's private key store (custodian/kekStore.ts): a directory only the custodian's OS
+   * user can read, never backed up; absent → `<dataDir>/custodian-keys` (embedded; the separate
+   * custodian requires it in production).
+   */
+  custodianKeyDir: string | undefined;
+  /** Days between KEK rotations (custodian/kekRotation.ts). */
+  kekEpochDays: number;
   /** Root keys for the provider's own secrets at rest and keyed hashes (store/dataKey.ts); empty → embedded key in dataDir. */
   dataKeys: RootKey[];
   /**
@@ -210,6 +218,12 @@ export function loadConfig(env: Env = process.env, service: 'provider' | 'custod
     faceModelsDir: env.FACE_MODELS_DIR || undefined,
     // The provider needs no KEK when a separate custodian holds the secret keys.
     kek: parseKek(env.FACEGATE_KEK, production && (service === 'custodian' || !custodianEndpoint)),
+    custodianKeyDir: env.CUSTODIAN_KEY_DIR ? path.resolve(env.CUSTODIAN_KEY_DIR) : undefined,
+    // 30 days: a deleted user's sealed key in a backup becomes unopenable at the next rotation,
+    // so within a month — GDPR Art. 12(3)'s time to act on an erasure request. Shorter epochs
+    // shrink that window but make more restores lose face enrollments (a restore from before the
+    // last rotation loses them); one rotation rewraps every key (~11 ms CPU each, measured).
+    kekEpochDays: int(env, 'KEK_EPOCH_DAYS', 30, 1, 365),
     dataKeys,
     custodian: custodianEndpoint ? { mode: 'remote', endpoint: custodianEndpoint, token: custodianToken! } : { mode: 'inprocess' },
     custodianDatabaseUrl: url(env, 'CUSTODIAN_DATABASE_URL'),

@@ -24,6 +24,9 @@ import { resolveDataKey, type DataKey } from './store/dataKey.ts';
 import { sealLegacyRows } from './store/sealLegacyRows.ts';
 import { auditRewritePowers } from './store/connectionRole.ts';
 import { openFaceServices, type FaceServices } from './faceLogin/faceServices.ts';
+import { scheduleCustodianMaintenance } from './custodian/custodianMaintenance.ts';
+import { openKekRing } from './custodian/kek.ts';
+import { CUSTODIAN_ROLE } from './store/db.ts';
 import { serveAdminCommands } from './adminSocket.ts';
 import { openAfterCommands } from './store/dataDirLock.ts';
 import { nextSteps } from './nextSteps.ts';
@@ -75,6 +78,13 @@ export async function startServer(
   sweep.unref();
   // Retention (unused face data, old audit rows, expired OIDC rows), every 6 hours.
   const stopRetention = scheduleRetention({ db, kv, dataKey, face }, (err) => logger.warn({ err }, 'retention run failed'));
+  // The in-process custodian's KEK rotation and orphan shredding (a separate custodian runs its own).
+  const stopCustodian = face && config.custodian.mode === 'inprocess'
+    ? scheduleCustodianMaintenance({ db: db.forRole(CUSTODIAN_ROLE), ring: openKekRing(config), epochDays: config.kekEpochDays }, {
+        report: (r) => logger.info({ orphans: r.orphans, rotation: r.rotation }, 'custodian.maintenance'),
+        error: (err) => logger.warn({ err }, 'custodian maintenance failed'),
+      })
+    : async () => {};
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, issuer: `${config.publicUrl}/t/${config.defaultTenant}`, database: db.kind, kv: config.redisUrl ? 'redis' : 'memory' }, 'facegate listening');
@@ -88,6 +98,7 @@ export async function startServer(
     async close() {
       clearInterval(sweep);
       await stopRetention();
+      await stopCustodian();
       stopHeadLog();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -3,9 +3,9 @@ import type { Sql } from '../store/db.ts';
 
 export type SealedRow = { kekId: string; sealed: Uint8Array };
 
-export async function findSealedKey(sql: Sql, tenantId: string, userId: string, forUpdate = false): Promise<SealedRow | undefined> {
+export async function findSealedKey(sql: Sql, tenantId: string, userId: string): Promise<SealedRow | undefined> {
   const { rows } = await sql.query<{ kek_id: string; sealed: Uint8Array }>(
-    `SELECT kek_id, sealed FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    'SELECT kek_id, sealed FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2',
     [tenantId, userId],
   );
   const row = rows[0];
@@ -56,11 +56,17 @@ export async function deleteSealedKey(sql: Sql, tenantId: string, userId: string
   return rowCount > 0;
 }
 
-/** Users of the tenant whose key is sealed under another KEK than `currentKekId`. */
-export async function staleKeyUsers(sql: Sql, tenantId: string, currentKekId: string): Promise<string[]> {
-  const { rows } = await sql.query<{ user_id: string }>('SELECT user_id FROM custodian_keys WHERE tenant_id = $1 AND kek_id <> $2', [
-    tenantId,
-    currentKekId,
-  ]);
-  return rows.map((r) => r.user_id);
+/** Up to `limit` of the tenant's keys sealed under one of `kekIds`, locked for rewrapping. */
+export async function keysSealedUnder(sql: Sql, tenantId: string, kekIds: string[], limit: number): Promise<(SealedRow & { userId: string })[]> {
+  const { rows } = await sql.query<{ user_id: string; kek_id: string; sealed: Uint8Array }>(
+    'SELECT user_id, kek_id, sealed FROM custodian_keys WHERE tenant_id = $1 AND kek_id = ANY($2::text[]) ORDER BY user_id LIMIT $3 FOR UPDATE',
+    [tenantId, kekIds, limit],
+  );
+  return rows.map((r) => ({ userId: r.user_id, kekId: r.kek_id, sealed: new Uint8Array(r.sealed) }));
+}
+
+/** How many of the tenant's keys are sealed under one of `kekIds`. */
+export async function countSealedUnder(sql: Sql, tenantId: string, kekIds: string[]): Promise<number> {
+  const { rows } = await sql.query<{ n: string | number }>('SELECT count(*) AS n FROM custodian_keys WHERE tenant_id = $1 AND kek_id = ANY($2::text[])', [tenantId, kekIds]);
+  return Number(rows[0].n);
 }

@@ -1,6 +1,6 @@
 /**
- * The custodian itself: per-user BFV key pairs, secret keys sealed under the current KEK in
- * `custodian_keys`, and decisions on masked match results only (accept/reject, never a number) —
+ * The custodian itself: per-user BFV key pairs, secret keys sealed under the current KEK epoch
+ * (kek.ts) in `custodian_keys`, and decisions on masked match results only (accept/reject, never a number) —
  * for a live attempt the custodian verifies itself (verifyAttempt.ts), once per nonce, within the
  * enrollment's attempt budget (failures since the last accept), the per-user and global rates.
  * Every decision and every refusal is audited in its own transaction after the fact (a refusal is
@@ -18,9 +18,11 @@ import { insertNonce } from './attemptNonces.ts';
 import type { Custodian, DecisionRequest } from './custodian.ts';
 import { createDecryptRate, type DecryptRateAlert } from './decryptRate.ts';
 import { checkIds } from './ids.ts';
-import { deleteSealedKey, findSealedKey, resetAttempts, rewrapSealedKey, saveSealedKey, staleKeyUsers, takeAttempt } from './keyStore.ts';
+import { deleteSealedKey, resetAttempts, saveSealedKey, takeAttempt } from './keyStore.ts';
 import { decryptDecision, type Decryption } from './decryptDecision.ts';
 import { findPasskey, savePasskey } from './passkeyStore.ts';
+import { lockEpochs } from './epochLock.ts';
+import type { KekRing } from './kek.ts';
 import { openKey, sealKey, type Kek } from './sealedKey.ts';
 import { verifyAttempt } from './verifyAttempt.ts';
 
@@ -28,8 +30,8 @@ export type LocalCustodianOptions = {
   /** The custodian's handle: `db.forRole(CUSTODIAN_ROLE)` (or a connection that logs in as it). */
   db: Database;
   kv: KeyValueStore;
-  /** First seals new keys; the others only open keys not yet rewrapped. */
-  keks: Kek[];
+  /** The current epoch seals new keys; older ones open keys not yet rewrapped (kekRotation.ts). */
+  keks: KekRing;
   /** Origin and RP ID the attempts' passkey assertions must be made for. */
   rp: Pick<RelyingParty, 'origin' | 'rpID'>;
   /** Decryptions allowed per user per window (a face step needs one). */
@@ -41,11 +43,6 @@ export type LocalCustodianOptions = {
   globalDecryptLimit?: number;
   /** Hears a tenant's decryption-rate jump; default a JSON warning line on stderr. */
   alert?: (alert: DecryptRateAlert) => void;
-};
-
-export type LocalCustodian = Custodian & {
-  /** Re-seals every key not under the current KEK; templates are untouched. Returns the count. */
-  rewrapAll(): Promise<number>;
 };
 
 /**
@@ -63,13 +60,14 @@ const MAX_PUBLIC_KEY_BYTES = 2048;
 
 const isForeignKeyViolation = (e: unknown) => (e as { code?: string }).code === '23503';
 
-export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodian {
+export function createLocalCustodian(opts: LocalCustodianOptions): Custodian {
   const { db, kv, keks, rp, decryptLimit = 20, decryptWindowMs = 60_000, attemptLimit = ENROLLMENT_ATTEMPT_LIMIT } = opts;
-  if (keks.length === 0) throw new FacegateError('custodian.no_kek', 'the custodian needs at least one KEK', 500);
-  const current = keks[0];
   const rate = createDecryptRate({ kv, globalLimit: opts.globalDecryptLimit, alert: opts.alert });
   const kekById = (id: string): Kek => {
-    const kek = keks.find((k) => k.id === id);
+    const kek = keks.find(id);
+    // A row restored from a backup older than the last rotation: its epoch is gone for good, and
+    // the user is as if never enrolled (orphanKeys.ts shreds the row).
+    if (kek === 'destroyed') throw new NotFoundError('custodian.no_key', 'this key was sealed under a destroyed KEK epoch; enroll again');
     if (!kek) throw new FacegateError('custodian.kek_unavailable', `KEK "${id}" is not configured`, 500);
     return kek;
   };
@@ -89,24 +87,27 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
   return {
     async createUserKey(tenantId, userId) {
       checkIds(tenantId, userId);
-      const { sealed, publicBytes } = await withBfv((b) => {
+      const { secret, publicBytes } = await withBfv((b) => {
         using keygen = new b.seal.KeyGenerator(b.context);
         using secretKey = keygen.secretKey();
         using publicKey = keygen.createPublicKeySerializable();
-        const secret = serialize(b, secretKey, true);
-        const sealed = sealKey(current, tenantId, userId, secret);
-        secret.fill(0);
         // The seeded public key is half the size; it loads as an ordinary PublicKey.
-        return { sealed, publicBytes: publicKey.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array };
+        return { secret: serialize(b, secretKey, true), publicBytes: publicKey.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array };
       });
       try {
         await db.withTenant(tenantId, async (sql) => {
-          await saveSealedKey(sql, tenantId, userId, { kekId: current.id, sealed });
-          await appendAudit(sql, tenantId, { type: 'custodian.key_created', actor: ACTOR, subject: userId, data: { kekId: current.id } });
+          // Sealed under the epoch current once no rotation can start in between (epochLock.ts).
+          await lockEpochs(sql, 'shared');
+          keks.reload();
+          const kek = keks.current();
+          await saveSealedKey(sql, tenantId, userId, { kekId: kek.id, sealed: sealKey(kek, tenantId, userId, secret) });
+          await appendAudit(sql, tenantId, { type: 'custodian.key_created', actor: ACTOR, subject: userId, data: { kekId: kek.id } });
         });
       } catch (e) {
         if (isForeignKeyViolation(e)) throw new NotFoundError('custodian.unknown_user', 'no such user');
         throw e;
+      } finally {
+        secret.fill(0);
       }
       return publicBytes;
     },
@@ -200,28 +201,6 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
         await appendAudit(sql, tenantId, { type: 'custodian.key_shredded', actor: ACTOR, subject: userId, data: { existed } });
         return existed;
       });
-    },
-
-    async rewrapAll() {
-      const { rows } = await db.transaction((sql) => sql.query<{ id: string }>('SELECT id FROM tenants ORDER BY id'));
-      let total = 0;
-      for (const { id: tenantId } of rows) {
-        total += await db.withTenant(tenantId, async (sql) => {
-          const users = await staleKeyUsers(sql, tenantId, current.id);
-          for (const userId of users) {
-            const row = await findSealedKey(sql, tenantId, userId, true);
-            if (!row || row.kekId === current.id) continue;
-            const secret = openKey(kekById(row.kekId), tenantId, userId, row.sealed);
-            await rewrapSealedKey(sql, tenantId, userId, { kekId: current.id, sealed: sealKey(current, tenantId, userId, secret) });
-            secret.fill(0);
-          }
-          if (users.length > 0) {
-            await appendAudit(sql, tenantId, { type: 'custodian.keys_rewrapped', actor: ACTOR, data: { count: users.length, kekId: current.id } });
-          }
-          return users.length;
-        });
-      }
-      return total;
     },
   };
 }

@@ -10,7 +10,7 @@ import type { RelyingParty } from '../faceLogin/relyingParty.ts';
 import { CUSTODIAN_ROLE, type Database } from '../store/db.ts';
 import type { KeyValueStore } from '../store/kv.ts';
 import type { Custodian } from './custodian.ts';
-import { resolveKeks } from './kek.ts';
+import { openKekRing } from './kek.ts';
 import { createLocalCustodian } from './localCustodian.ts';
 import { createRemoteCustodian } from './remoteCustodian.ts';
 
@@ -24,5 +24,5 @@ export function checkCustodianPlacement(config: Pick<Config, 'production' | 'cus
 export function openCustodian(config: Config, deps: { db: Database; kv: KeyValueStore; rp: RelyingParty }): Custodian {
   checkCustodianPlacement(config);
   if (config.custodian.mode === 'remote') return createRemoteCustodian({ endpoint: config.custodian.endpoint, token: config.custodian.token });
-  return createLocalCustodian({ db: deps.db.forRole(CUSTODIAN_ROLE), kv: deps.kv, keks: resolveKeks(config), rp: deps.rp });
+  return createLocalCustodian({ db: deps.db.forRole(CUSTODIAN_ROLE), kv: deps.kv, keks: openKekRing(config), rp: deps.rp });
 }

@@ -4,8 +4,9 @@
  * CUSTODIAN_TOKEN. It shares the provider's Postgres but not its role: CUSTODIAN_DATABASE_URL
  * logs in as a member of facegate_custodian (custodian tables, audit appends, no templates);
  * outside production it falls back to DATABASE_URL. It checks attempts' passkey assertions for
- * PUBLIC_URL's origin and RP ID. `npm run custodian -- rewrap` re-seals every key under the first
- * FACEGATE_KEK and exits.
+ * PUBLIC_URL's origin and RP ID. Its KEK epochs live in CUSTODIAN_KEY_DIR (required in
+ * production: a volume of its own, never backed up), rotated on its own timer
+ * (custodianMaintenance.ts) or by `facegate custodian rotate-kek`.
  */
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.ts';
@@ -16,18 +17,18 @@ import { openKeyValueStore } from '../store/kv.ts';
 import { bfv } from '../template/bfv.ts';
 import { custodianConnectionPowers } from './connectionCheck.ts';
 import { createCustodianHttpServer } from './httpServer.ts';
-import { resolveKeks } from './kek.ts';
+import { scheduleCustodianMaintenance } from './custodianMaintenance.ts';
+import { openKekRing } from './kek.ts';
 import { checkCustodianListen, listenCustodian } from './listen.ts';
 import { createLocalCustodian } from './localCustodian.ts';
 
-export async function main(args: string[]): Promise<void> {
+export async function main(): Promise<void> {
   const config = loadConfig(process.env, 'custodian');
-  const rewrap = args[0] === 'rewrap';
-  if (!rewrap) checkCustodianListen(config);
-  // Rewrapping also works on the embedded database (run it while the provider is stopped).
+  checkCustodianListen(config);
   if (config.production && !config.custodianDatabaseUrl) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (a login role in facegate_custodian) in production');
+  if (config.production && !config.custodianKeyDir) throw new ConfigError('the separate custodian needs CUSTODIAN_KEY_DIR in production: a directory of its own for its KEK epochs, never backed up');
   const databaseUrl = config.custodianDatabaseUrl ?? config.databaseUrl;
-  if (!databaseUrl && !rewrap) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (it writes to the tenants\' audit log)');
+  if (!databaseUrl) throw new ConfigError('the separate custodian needs CUSTODIAN_DATABASE_URL (it writes to the tenants\' audit log)');
   const db = openConfiguredDatabase({ ...config, databaseUrl });
   const powers = await custodianConnectionPowers(db);
   if (powers.length && config.production) {
@@ -36,13 +37,8 @@ export async function main(args: string[]): Promise<void> {
   }
   if (powers.length) console.warn(`custodian: the database login can read templates (${powers.join('; ')}): in production use a role in facegate_custodian`);
   const kv = openKeyValueStore(config.redisUrl, 'facegate-custodian:');
-  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: resolveKeks(config), rp: relyingPartyFrom(config.publicUrl) });
-  if (rewrap) {
-    const count = await custodian.rewrapAll();
-    console.log(`rewrapped ${count} keys under KEK ${resolveKeks(config)[0].id}`);
-    await Promise.all([db.close(), kv.close()]);
-    return;
-  }
+  const ring = openKekRing(config);
+  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: ring, rp: relyingPartyFrom(config.publicUrl) });
   if (!config.custodianToken) throw new ConfigError('CUSTODIAN_TOKEN is required to run the custodian service');
   // SEAL's context at N = 8192 takes ~0.5 s to build (seconds on a loaded machine): before the
   // first request, not during it (the provider's calls time out after 5 s).
@@ -57,13 +53,18 @@ export async function main(args: string[]): Promise<void> {
     await Promise.all([db.close(), kv.close()]);
     throw e;
   }
-  const stop = () => server.close(() => void Promise.all([db.close(), kv.close()]));
+  // Counts and epoch ids only: never key material.
+  const stopMaintenance = scheduleCustodianMaintenance({ db: db.forRole(CUSTODIAN_ROLE), ring, epochDays: config.kekEpochDays }, {
+    report: (r) => console.log(JSON.stringify({ msg: 'custodian.maintenance', orphans: r.orphans, rotation: r.rotation })),
+    error: (e) => console.error(`custodian: maintenance failed: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown'}`),
+  });
+  const stop = () => server.close(() => void stopMaintenance().then(() => Promise.all([db.close(), kv.close()])));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
+  main().catch((e: unknown) => {
     console.error(e instanceof ConfigError ? `config error: ${e.message}` : e);
     process.exitCode = 1;
   });

@@ -5,6 +5,7 @@
  * decision and nothing else: the custodian decrypts only the sign of a masked margin (matcher.ts)
  * and answers accept or reject, so neither this process nor the custodian sees a score.
  */
+import { appendAudit } from '../audit/log.ts';
 import type { CaptureAttempt, Custodian } from '../custodian/custodian.ts';
 import { InputError, NotFoundError, isFacegateError } from '../errors.ts';
 import type { Database } from '../store/db.ts';
@@ -12,7 +13,7 @@ import { makeBlinder } from './blinder.ts';
 import { createBlinderPool } from './blinderPool.ts';
 import { decisionMatch, encryptTemplate } from './matcher.ts';
 import { quantize, scoreThreshold } from './quantize.ts';
-import { deleteTemplate, findPublicKey, findTemplate, saveTemplate, templateVersion, touchTemplate, userExists } from './templateStore.ts';
+import { deleteTemplate, deleteTemplateVersion, findPublicKey, findTemplate, saveTemplate, templateVersion, touchTemplate, userExists } from './templateStore.ts';
 
 export type FaceTemplatesOptions = {
   db: Database;
@@ -117,8 +118,17 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         try {
           decision = await custodian.decideMatch(tenantId, userId, { ciphertext, attempt });
         } catch (e) {
-          // A shredded key leaves the template (and any copy of it) unmatchable.
-          if (isFacegateError(e) && e.code === 'custodian.no_key') throw notEnrolled();
+          // A shredded key leaves the template (and any copy of it) unmatchable. A template still
+          // here without its key (restored from a backup older than the last KEK rotation) is
+          // dropped, unless re-enrolled meanwhile: the face factor then shows as not enrolled.
+          if (isFacegateError(e) && e.code === 'custodian.no_key') {
+            await db.withTenant(tenantId, async (sql) => {
+              if (await deleteTemplateVersion(sql, tenantId, userId, stored.version)) {
+                await appendAudit(sql, tenantId, { type: 'face.data_deleted', actor: 'system', subject: userId, data: { removed: true, reason: 'key_gone' } });
+              }
+            });
+            throw notEnrolled();
+          }
           throw e;
         } finally {
           void refill(tenantId, userId, stored.version);

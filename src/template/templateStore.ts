@@ -38,6 +38,12 @@ export async function findPublicKey(sql: Sql, tenantId: string, userId: string, 
   return rows[0] && new Uint8Array(rows[0].public_key);
 }
 
+/** Deletes the user's template only if it is still the one at `version` (not a newer enrollment); true if it was. */
+export async function deleteTemplateVersion(sql: Sql, tenantId: string, userId: string, version: string): Promise<boolean> {
+  const { rowCount } = await sql.query('DELETE FROM face_templates WHERE tenant_id = $1 AND user_id = $2 AND created_at::text = $3', [tenantId, userId, version]);
+  return rowCount > 0;
+}
+
 /** Inserts or replaces the user's template (re-enrollment replaces key pair and ciphertext); returns its version. */
 export async function saveTemplate(sql: Sql, tenantId: string, userId: string, t: StoredTemplate): Promise<string> {
   const { rows } = await sql.query<{ version: string }>(

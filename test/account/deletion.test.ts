@@ -30,6 +30,7 @@ import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support
 import { SoftAuthenticator } from '../support/softAuthenticator.ts';
 import { randomUnit } from '../template/vectors.ts';
 import type { KeyValueStore } from '../../src/store/kv.ts';
+import { testKekRing } from '../template/fixtures.ts';
 
 const T = 'acme';
 const OTHER = 'globex';
@@ -46,7 +47,7 @@ before(async () => {
   kv = freshKeyValueStore();
   await createTenant(db, { id: T, name: 'Acme' }, 'test');
   await createTenant(db, { id: OTHER, name: 'Globex' }, 'test');
-  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [{ id: 'k1', key: randomBytes(32) }], rp });
+  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp });
   const faceTemplates = createFaceTemplates({ db, custodian, model: 'test-128' });
   deps = { db, kv, dataKey: db.dataKey, face: { templates: () => faceTemplates } };
 });
@@ -218,10 +219,11 @@ describe('deleteFaceData and revokeBiometricConsent', () => {
     await assert.rejects(matchFace(T, frank.id, frank.face.slice()), { code: 'template.not_enrolled' });
     await restoreBackup(T, frank, backup);
     await assert.rejects(matchFace(T, frank.id, frank.face.slice()), { code: 'template.not_enrolled' });
+    assert.equal(await templateRow(T, frank.id), undefined, 'the restored template, useless without its key, is dropped by that match');
     const kept = await db.withTenant(T, (sql) => sql.query('SELECT (SELECT count(*) FROM pin_credentials WHERE user_id = $1)::int + (SELECT count(*) FROM webauthn_credentials WHERE user_id = $1)::int AS n', [frank.id]));
     assert.equal(kept.rows[0].n, 2);
     const events = (await auditRows(T)).filter((r) => r.type === 'face.data_deleted' && r.subject === frank.id);
-    assert.deepEqual(events.map((e) => e.data), [{ removed: true }]);
+    assert.deepEqual(events.map((e) => e.data), [{ removed: true }, { removed: true, reason: 'key_gone' }]);
   });
 
   it('revokeBiometricConsent revokes the consent and deletes the face data', async () => {

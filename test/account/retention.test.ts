@@ -7,7 +7,6 @@
  */
 import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createTenant } from '../../src/account/tenants.ts';
 import { createUser, type User } from '../../src/account/users.ts';
 import type { DeletionDeps } from '../../src/account/deletion.ts';
@@ -24,6 +23,7 @@ import { adapterFactory } from '../../src/oidc/adapter.ts';
 import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support/services.ts';
 import { randomUnit } from '../template/vectors.ts';
 import type { KeyValueStore } from '../../src/store/kv.ts';
+import { testKekRing } from '../template/fixtures.ts';
 
 const DAY = 86_400_000;
 let db: TestDatabase;
@@ -37,7 +37,7 @@ const matchFace = (tenantId: string, userId: string, probe: Float32Array) => mat
 before(async () => {
   db = await freshDatabase();
   kv = freshKeyValueStore();
-  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [{ id: 'k1', key: randomBytes(32) }], rp });
+  custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp });
   const t = createFaceTemplates({ db, custodian, model: 'test-128' });
   deps = { db, kv, dataKey: db.dataKey, face: { templates: () => t } };
 });
@@ -85,13 +85,14 @@ describe('retention of face data', () => {
     assert.deepEqual(new Set(deleted.map((r) => r.subject)), new Set([stale.id, neverUsed.id]));
     await db.asOwner((sql) => sql.query('INSERT INTO face_templates (tenant_id, user_id, model, dim, public_key, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', ['faces', stale.id, backup.model, backup.dim, backup.public_key, backup.ciphertext]));
     await assert.rejects(matchFace('faces', stale.id, stale.face.slice()), { code: 'template.not_enrolled' });
+    assert.equal(await hasTemplate('faces', stale.id), false, 'the restored row, useless without its key, is dropped by that match');
 
     // A match is a use: it moves last_used_at to now, so the recent template outlives a clock 1000 days on…
     assert.ok((await matchFace('faces', recent.id, recent.face.slice())).accepted);
     assert.equal((await runRetention(deps, { tenants: ['faces'], now: new Date(Date.now() + 1000 * DAY) }))[0].facesDeleted, 0);
     assert.equal(await hasTemplate('faces', recent.id), true);
     // …but not one 1096 days on.
-    assert.equal((await runRetention(deps, { tenants: ['faces'], now: new Date(Date.now() + 1096 * DAY) }))[0].facesDeleted, 2, 'and the restored backup row');
+    assert.equal((await runRetention(deps, { tenants: ['faces'], now: new Date(Date.now() + 1096 * DAY) }))[0].facesDeleted, 1);
     assert.equal(await hasTemplate('faces', recent.id), false);
   });
 

@@ -5,6 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
@@ -25,7 +26,7 @@ import { bfv } from '../../src/template/bfv.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
-import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
+import { seedTenant, seedUser, testKekRing } from '../template/fixtures.ts';
 import { randomUnit } from '../template/vectors.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'facegate-channel-'));
@@ -42,7 +43,7 @@ const db = await freshDatabase();
 const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
-const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP });
+const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp: TEST_RP });
 await bfv();
 const servers: { close(): void }[] = [];
 after(async () => {
@@ -229,7 +230,7 @@ test('production refuses to listen in plain HTTP off loopback: TLS, a socket or 
 
 test('`npm run custodian` with CUSTODIAN_TLS_* serves mutual TLS; the provider matches through it', async (t) => {
   if (!db.url) return t.skip('needs DATABASE_URL: the separate custodian shares Postgres with the provider');
-  const kek = newKek('svc');
+  const kek = { id: 'svc', key: randomBytes(32) };
   const child = spawn(process.execPath, ['src/custodian/server.ts'], {
     env: {
       PATH: process.env.PATH,
@@ -241,6 +242,7 @@ test('`npm run custodian` with CUSTODIAN_TLS_* serves mutual TLS; the provider m
       CUSTODIAN_TLS_KEY: ours.serverKey,
       CUSTODIAN_TLS_CA: ours.ca,
       FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
+      CUSTODIAN_KEY_DIR: path.join(dir, 'service-keys'),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -110,3 +110,18 @@ test('both services’ environments pass production’s checks: https with a cli
   checkCustodianListen(custodian);
   assert.throws(() => checkCustodianListen({ ...custodian, custodianTls: undefined }), /plain HTTP on 0\.0\.0\.0/, 'without its TLS files it would be refused');
 });
+
+test('the custodian keeps its KEK epochs in a volume of its own, created owner-only in its image', () => {
+  const c = services.custodian;
+  const dir = c.environment.CUSTODIAN_KEY_DIR;
+  assert.ok(dir, 'CUSTODIAN_KEY_DIR is set (production requires it)');
+  const mount = ((c.volumes ?? []) as string[]).find((v) => v.split(':')[1] === dir);
+  assert.ok(mount, 'the key directory is a mounted volume (the container is read-only)');
+  const volume = mount.split(':')[0];
+  assert.ok(Object.hasOwn(compose.volumes, volume), 'a named volume, not a host directory');
+  for (const [name, s] of Object.entries(services)) {
+    if (name !== 'custodian') assert.ok(!((s.volumes ?? []) as string[]).some((v) => v.split(':')[0] === volume), `${name} does not mount the key volume`);
+  }
+  const custodianStage = dockerfile.slice(dockerfile.indexOf('AS custodian'), dockerfile.indexOf('AS app'));
+  assert.match(custodianStage, new RegExp(`install -d -o node -g node -m 700 ${dir}`));
+});

@@ -1,11 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import { createCustodianHttpServer } from '../../src/custodian/httpServer.ts';
+import { openKekStore } from '../../src/custodian/kekStore.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
 import { bfv } from '../../src/template/bfv.ts';
@@ -13,7 +17,7 @@ import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
-import { newKek, seedTenant, seedUser } from '../template/fixtures.ts';
+import { newKek, seedTenant, seedUser, testKekRing } from '../template/fixtures.ts';
 import { makeBlinder } from '../../src/template/blinder.ts';
 import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
@@ -23,7 +27,7 @@ const db = await freshDatabase();
 const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
-const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP, decryptLimit: 3 });
+const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp: TEST_RP, decryptLimit: 3 });
 // The in-process service warms SEAL up as `npm run custodian` does before listening.
 await bfv();
 const server = createCustodianHttpServer(local, token);
@@ -111,6 +115,8 @@ test('errors keep their codes across HTTP: not found, bad input, rate limit, unk
 test('`npm run custodian` runs as its own process holding the KEK; the provider holds none', async (t) => {
   if (!db.url) return t.skip('needs DATABASE_URL: the separate custodian shares Postgres with the provider');
   const kek = newKek('svc');
+  const keyDir = mkdtempSync(path.join(tmpdir(), 'facegate-service-keys-'));
+  t.after(() => rmSync(keyDir, { recursive: true, force: true }));
   const child = spawn(process.execPath, ['src/custodian/server.ts'], {
     env: {
       PATH: process.env.PATH,
@@ -119,6 +125,7 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
       CUSTODIAN_TOKEN: token,
       CUSTODIAN_PORT: '0',
       FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
+      CUSTODIAN_KEY_DIR: keyDir,
       LOG_LEVEL: 'silent',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -137,7 +144,8 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
     await templates.idle();
     const { rows } = await db.asOwner((sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
-    assert.equal(rows[0].kek_id, 'svc');
+    // Sealed under the service's current epoch, whose KEK is only in the service's key store.
+    assert.equal(rows[0].kek_id, openKekStore(keyDir, [kek]).read().epochs[0].id);
     const res = await fetch(`${serviceUrl}/v1/shred`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 401);
   } finally {

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
@@ -24,10 +24,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('embedded default: an in-process custodian with the generated local KEK', () => {
+test('embedded default: an in-process custodian with the generated local KEK wrapping its key store in DATA_DIR', () => {
   const custodian = openCustodian(loadConfig({ DATA_DIR: dir }), { db, kv, rp: TEST_RP });
-  assert.ok('rewrapAll' in custodian);
-  assert.ok(CUSTODIAN_METHODS.every((m) => typeof custodian[m] === 'function'));
+  assert.deepEqual(Object.keys(custodian).sort(), [...CUSTODIAN_METHODS].sort());
+  assert.equal(statSync(path.join(dir, 'custodian-keys', 'kek-epochs')).mode & 0o777, 0o600);
+  assert.equal(statSync(path.join(dir, 'custodian-keys')).mode & 0o777, 0o700);
 });
 
 test('CUSTODIAN_URL selects the remote client, which holds only the narrow interface', () => {

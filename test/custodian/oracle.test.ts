@@ -14,13 +14,13 @@ import { findTemplate } from '../../src/template/templateStore.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
-import { newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
+import { seedTenant, seedUser, testStores, testKekRing } from '../template/fixtures.ts';
 import { randomUnit } from '../template/vectors.ts';
 
 const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 // Every request here carries a valid live attempt: what is tested is what a bound request can learn.
-const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [newKek('k1')], rp: TEST_RP, decryptLimit: 1000 });
+const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp: TEST_RP, decryptLimit: 1000 });
 const templates = createFaceTemplates({ db, custodian, model: 'test-128', blinders: { perTemplate: 0, templates: 0 } });
 
 test('a template multiplied by x^k + 256·x^(k+1) and masked yields accept or reject, never its coefficients', async () => {

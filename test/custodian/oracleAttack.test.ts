@@ -17,14 +17,14 @@ import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { MAX_THRESHOLD } from '../../src/template/params.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
-import { auditTypes, newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
+import { auditTypes, newKek, seedTenant, seedUser, testStores, testKekRing } from '../template/fixtures.ts';
 import { randomUnit } from '../template/vectors.ts';
 
 const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 const cdb = db.forRole(CUSTODIAN_ROLE);
 const k1 = newKek('k1');
-const custodian = createLocalCustodian({ db: cdb, kv, keks: [k1], rp: TEST_RP, decryptLimit: 1000 });
+const custodian = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP, decryptLimit: 1000 });
 
 /** A user with a template, and a crafted result over the probe 127·e_5 (it once read t_5 back). */
 async function victim() {
@@ -93,7 +93,7 @@ test('an attempt signed by another user’s passkey, or over other frames, or fo
 });
 
 test('the enrollment’s attempt budget is durable, cannot be overdrawn in parallel, and a new enrollment resets it', async () => {
-  const limited = createLocalCustodian({ db: cdb, kv, keks: [k1], rp: TEST_RP, decryptLimit: 1000, attemptLimit: 3 });
+  const limited = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP, decryptLimit: 1000, attemptLimit: 3 });
   const v = await victim();
   // Six passkeys of the user, one attempt each (one authenticator's parallel attempts would trip its counter).
   const devices = await Promise.all(Array.from({ length: 6 }, () => attemptsFor(custodian, 'acme', v.userId)));
@@ -112,7 +112,7 @@ test('the enrollment’s attempt budget is durable, cannot be overdrawn in paral
 });
 
 test('the budget counts failures since the last accept: an accept resets it, rejects alone exhaust it', async () => {
-  const limited = createLocalCustodian({ db: cdb, kv, keks: [k1], rp: TEST_RP, decryptLimit: 1000, attemptLimit: 2 });
+  const limited = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP, decryptLimit: 1000, attemptLimit: 2 });
   const userId = await seedUser(db, 'acme');
   const publicKey = await limited.createUserKey('acme', userId);
   const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);

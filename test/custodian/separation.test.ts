@@ -11,12 +11,12 @@ import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { custodianConnectionPowers } from '../../src/custodian/connectionCheck.ts';
 import { CUSTODIAN_ROLE, openDatabase } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
-import { newKek, seedTenant, seedUser, testStores } from '../template/fixtures.ts';
+import { seedTenant, seedUser, testStores, testKekRing } from '../template/fixtures.ts';
 
 const { db, kv } = await testStores();
 await seedTenant(db, 'acme');
 const cdb = db.forRole(CUSTODIAN_ROLE);
-const custodian = createLocalCustodian({ db: cdb, kv, keks: [newKek('k1')], rp: TEST_RP });
+const custodian = createLocalCustodian({ db: cdb, kv, keks: testKekRing(), rp: TEST_RP });
 const CUSTODIAN_TABLES = ['custodian_keys', 'custodian_passkeys', 'custodian_nonces'];
 const denied = { code: '42501' };
 

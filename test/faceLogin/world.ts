@@ -1,5 +1,4 @@
 /** A tenant with two users on real storage, the face-login deps (with an in-process custodian), and passkey registration through the real verifier. */
-import { randomBytes } from 'node:crypto';
 import { createTenant } from '../../src/account/tenants.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
@@ -9,6 +8,7 @@ import { beginPasskeyRegistration, finishPasskeyRegistration } from '../../src/f
 import { relyingPartyFrom } from '../../src/faceLogin/relyingParty.ts';
 import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support/services.ts';
 import { SoftAuthenticator } from '../support/softAuthenticator.ts';
+import { testKekRing } from '../template/fixtures.ts';
 
 export const TENANT = 'acme';
 
@@ -29,7 +29,7 @@ export async function openWorld(): Promise<World> {
   const alice = await createUser(db, TENANT, { username: 'alice' }, 'test');
   const bob = await createUser(db, TENANT, { username: 'bob' }, 'test');
   const rp = relyingPartyFrom('https://id.acme.example');
-  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: [{ id: 'k1', key: randomBytes(32) }], rp });
+  const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp });
   const deps: FaceLoginDeps = { db, kv, rp, custodian };
   return {
     db,

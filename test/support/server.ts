@@ -1,5 +1,8 @@
 /** Starts a real provider on a free loopback port against the test database and store. */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
@@ -31,7 +34,7 @@ export type TestServerOptions = {
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<RunningServer> {
   const port = await freePort();
   const host = options.host ?? '127.0.0.1';
-  const face = host === 'localhost' ? { FACEGATE_KEK: `test:${randomBytes(32).toString('base64')}` } : {};
+  const face = host === 'localhost' ? { FACEGATE_KEK: `test:${randomBytes(32).toString('base64')}`, CUSTODIAN_KEY_DIR: mkdtempSync(path.join(tmpdir(), 'facegate-keys-')) } : {};
   const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...face, ...env });
   const db = await freshDatabase();
   const kv = options.kv ?? freshKeyValueStore();

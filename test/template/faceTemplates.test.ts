@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rotateKek } from '../../src/custodian/kekRotation.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { createFaceTemplates, type FaceTemplates } from '../../src/template/faceTemplates.ts';
 import { attemptsFor, matchLive, TEST_RP } from '../support/liveAttempt.ts';
-import { auditTypes, newKek, seedTenant, seedUser, testStores } from './fixtures.ts';
+import { auditTypes, newKek, seedTenant, seedUser, testStores, testKekRing } from './fixtures.ts';
 import { cosine, normalise, randomUnit } from './vectors.ts';
 
 const { db, kv } = await testStores();
@@ -12,7 +13,7 @@ await seedTenant(db, 'acme');
 await seedTenant(db, 'globex');
 const k1 = newKek('k1');
 const cdb = db.forRole(CUSTODIAN_ROLE);
-const custodian = createLocalCustodian({ db: cdb, kv, keks: [k1], rp: TEST_RP });
+const custodian = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP });
 const templates = createFaceTemplates({ db, custodian, model: 'test-128' });
 const match = (t: FaceTemplates, tenantId: string, userId: string, probe: Float32Array, threshold: number) => matchLive(t, custodian, tenantId, userId, probe, threshold);
 
@@ -83,8 +84,23 @@ test('crypto-shredding: after remove, even a restored copy of the template canno
   );
   await assert.rejects(match(templates, 'acme', userId, face.slice(), 0.33), { code: 'template.not_enrolled' });
   assert.ok((await auditTypes(db, 'acme', userId)).includes('custodian.key_shredded'));
-  assert.equal(await templates.remove('acme', userId), true, 'the restored row is deleted');
+  assert.equal(await templateRow('acme', userId), undefined, 'the restored row, useless without its key, is dropped by the match');
   assert.equal(await templates.remove('acme', userId), false);
+});
+
+test('a database restored from before a KEK rotation: the face factor is not enrolled (template dropped), and enrolling again works', async () => {
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  await templates.enroll('acme', userId, face.slice());
+  const backup = await cdb.withTenant('acme', (sql) => sql.query<{ kek_id: string; sealed: Uint8Array }>('SELECT kek_id, sealed FROM custodian_keys WHERE user_id = $1', [userId]));
+  await rotateKek(cdb, testKekRing(k1), { epochDays: 30, force: true });
+  await cdb.withTenant('acme', (sql) => sql.query('UPDATE custodian_keys SET kek_id = $2, sealed = $3 WHERE user_id = $1', [userId, backup.rows[0].kek_id, Buffer.from(backup.rows[0].sealed)]));
+  await assert.rejects(match(templates, 'acme', userId, face.slice(), 0.33), { code: 'template.not_enrolled' });
+  assert.equal(await templateRow('acme', userId), undefined);
+  const { rows } = await db.withTenant('acme', (sql) => sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'face.data_deleted' AND subject = $1", [userId]));
+  assert.deepEqual(rows.map((r) => r.data), [{ removed: true, reason: 'key_gone' }]);
+  await templates.enroll('acme', userId, face.slice());
+  assert.deepEqual(await match(templates, 'acme', userId, face.slice(), 0.98), { accepted: true });
 });
 
 test('KEK rotation leaves stored templates byte-identical and matching keeps working', async () => {
@@ -92,11 +108,11 @@ test('KEK rotation leaves stored templates byte-identical and matching keeps wor
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
   const before = await templateRow('acme', userId);
-  const k2 = newKek('k2');
-  await createLocalCustodian({ db: cdb, kv, keks: [k2, k1], rp: TEST_RP }).rewrapAll();
+  const ring = testKekRing(k1);
+  const report = await rotateKek(cdb, ring, { epochDays: 30, force: true });
+  assert.ok(report.rewrapped >= 1 && report.destroyed.length === 1);
   assert.deepEqual(await templateRow('acme', userId), before);
-  const rotated = createFaceTemplates({ db, custodian: createLocalCustodian({ db: cdb, kv, keks: [k2], rp: TEST_RP }), model: 'test-128' });
-  assert.deepEqual(await match(rotated, 'acme', userId, face.slice(), 0.98), { accepted: true });
+  assert.deepEqual(await match(templates, 'acme', userId, face.slice(), 0.98), { accepted: true });
 });
 
 test('a template left from an earlier key pair yields an error, not a random decision', async () => {
