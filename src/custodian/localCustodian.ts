@@ -6,20 +6,22 @@
  * Every decision and every refusal is audited in its own transaction after the fact (a refusal is
  * never rolled back with the work it stopped), as is every key creation, passkey registration and
  * shred. It works on the database through facegate_custodian (db.forRole), which cannot read
- * templates. Runs in the provider process (embedded) or behind server.ts.
+ * templates. Secret keys are made and used only in the key thread (keyThread.ts, a worker with
+ * its own SEAL heap, replaced periodically); this thread seals and unseals their compact form
+ * (compactSecretKey.ts). Runs in the provider process (embedded) or behind server.ts.
  */
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { RelyingParty } from '../faceLogin/relyingParty.ts';
 import type { Database } from '../store/db.ts';
 import type { KeyValueStore } from '../store/kv.ts';
-import { serialize, withBfv } from '../template/bfv.ts';
 import { insertNonce } from './attemptNonces.ts';
 import type { Custodian, DecisionRequest } from './custodian.ts';
 import { createDecryptRate, type DecryptRateAlert } from './decryptRate.ts';
 import { checkIds } from './ids.ts';
 import { deleteSealedKey, findSealedKey, resetAttempts, rewrapSealedKey, saveSealedKey, staleKeyUsers, takeAttempt } from './keyStore.ts';
-import { decryptDecision, type Decryption } from './decryptDecision.ts';
+import type { Decryption } from './decryptDecision.ts';
+import { sharedKeyThread, type KeyThread } from './keyThread.ts';
 import { findPasskey, savePasskey } from './passkeyStore.ts';
 import { openKey, sealKey, type Kek } from './sealedKey.ts';
 import { verifyAttempt } from './verifyAttempt.ts';
@@ -41,6 +43,8 @@ export type LocalCustodianOptions = {
   globalDecryptLimit?: number;
   /** Hears a tenant's decryption-rate jump; default a JSON warning line on stderr. */
   alert?: (alert: DecryptRateAlert) => void;
+  /** Where key pairs are made and decisions decrypted; default the process's recycled worker (keyThread.ts). */
+  keyThread?: KeyThread;
 };
 
 export type LocalCustodian = Custodian & {
@@ -68,6 +72,7 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
   if (keks.length === 0) throw new FacegateError('custodian.no_kek', 'the custodian needs at least one KEK', 500);
   const current = keks[0];
   const rate = createDecryptRate({ kv, globalLimit: opts.globalDecryptLimit, alert: opts.alert });
+  const keyThread = opts.keyThread ?? sharedKeyThread();
   const kekById = (id: string): Kek => {
     const kek = keks.find((k) => k.id === id);
     if (!kek) throw new FacegateError('custodian.kek_unavailable', `KEK "${id}" is not configured`, 500);
@@ -89,16 +94,10 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
   return {
     async createUserKey(tenantId, userId) {
       checkIds(tenantId, userId);
-      const { sealed, publicBytes } = await withBfv((b) => {
-        using keygen = new b.seal.KeyGenerator(b.context);
-        using secretKey = keygen.secretKey();
-        using publicKey = keygen.createPublicKeySerializable();
-        const secret = serialize(b, secretKey, true);
-        const sealed = sealKey(current, tenantId, userId, secret);
-        secret.fill(0);
-        // The seeded public key is half the size; it loads as an ordinary PublicKey.
-        return { sealed, publicBytes: publicKey.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array };
-      });
+      // The secret in its compact form (compactSecretKey.ts), made in the key thread.
+      const { secret, publicKey: publicBytes } = await keyThread.createKey();
+      const sealed = sealKey(current, tenantId, userId, secret);
+      secret.fill(0);
       try {
         await db.withTenant(tenantId, async (sql) => {
           await saveSealedKey(sql, tenantId, userId, { kekId: current.id, sealed });
@@ -156,12 +155,13 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
         throw new RateLimitError('custodian.rate_limited', 'too many match decisions for this user', Math.ceil(ttl / 1000));
       }
       await rate.note(tenantId);
-      const refusal = await verifyAttempt(db, rp, tenantId, userId, attempt);
-      if (refusal) {
-        await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: refusal.reason });
-        throw refusal.error;
+      // One transaction: nonce spent, assertion verified, and only then the attempt counted.
+      const verified = await verifyAttempt(db, rp, tenantId, userId, attempt, (sql) => takeAttempt(sql, tenantId, userId, attemptLimit));
+      if ('refusal' in verified) {
+        await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: verified.refusal.reason });
+        throw verified.refusal.error;
       }
-      const taken = await db.withTenant(tenantId, (sql) => takeAttempt(sql, tenantId, userId, attemptLimit));
+      const taken = verified.live;
       if (taken === 'missing') throw new NotFoundError('custodian.no_key', 'no key for this user');
       if (taken === 'exhausted') {
         await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: 'attempts_exhausted' });
@@ -170,7 +170,7 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
       const secret = await unseal(tenantId, userId, taken.kekId, taken.sealed);
       let result: Decryption;
       try {
-        result = await decryptDecision(secret, ciphertext);
+        result = await keyThread.decide(secret, ciphertext);
       } catch (e) {
         if (e instanceof InputError) await audit(tenantId, userId, 'custodian.decrypt_refused', { kekId: taken.kekId, reason: e.code });
         throw e;
