@@ -137,6 +137,8 @@ export function createLocalCustodian(opts: LocalCustodianOptions): LocalCustodia
 
     async issueCaptureNonce(tenantId, userId) {
       checkIds(tenantId, userId);
+      // A decision follows within seconds: the key thread (~1 s to start) is made ready meanwhile.
+      keyThread.ready().catch(() => {});
       try {
         return await db.withTenant(tenantId, (sql) => insertNonce(sql, tenantId, userId));
       } catch (e) {
