@@ -117,7 +117,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         if (stored.dim !== probe.length) throw new InputError('template.dimension_mismatch', `probe has ${probe.length} dimensions, template ${stored.dim}`);
         quantized = quantize(probe);
         probe.fill(0);
-        let blinder = pool.take(poolKey(tenantId, userId, stored.version));
+        let blinder = await pool.take(poolKey(tenantId, userId, stored.version));
         if (!blinder) {
           const publicKey = await publicKeyOf(tenantId, userId, stored.version)();
           // Replaced or removed since the read above.
