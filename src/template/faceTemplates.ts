@@ -146,11 +146,17 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
 
     remove,
     async prepare(tenantId, userId) {
-      const template = await db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId));
-      if (!template) return false;
-      prefetch.put(userPrefix(tenantId, userId), template);
-      await refill(tenantId, userId, template.version);
-      return pool.count(poolKey(tenantId, userId, template.version)) > 0;
+      // Starts repeated without an upload read the template once (the match checks its version).
+      const version = prefetch.holds(userPrefix(tenantId, userId))
+        ? await db.withTenant(tenantId, (sql) => templateVersion(sql, tenantId, userId))
+        : await db.withTenant(tenantId, async (sql) => {
+            const template = await findTemplate(sql, tenantId, userId);
+            if (template) prefetch.put(userPrefix(tenantId, userId), template);
+            return template?.version;
+          });
+      if (!version) return false;
+      await refill(tenantId, userId, version);
+      return pool.count(poolKey(tenantId, userId, version)) > 0;
     },
     idle: () => pool.idle(),
   };

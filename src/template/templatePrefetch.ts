@@ -15,6 +15,8 @@ export const TTL_MS = CAPTURE_NONCE_TTL_MS;
 
 export type TemplatePrefetch = {
   put(key: string, template: MatchableTemplate): void;
+  /** Whether a template read for `key` waits (and is not yet too old to use). */
+  holds(key: string): boolean;
   /** The template read for `key`, removed; undefined when none waits. */
   take(key: string): MatchableTemplate | undefined;
   /** Drops every entry whose key starts with `prefix`. */
@@ -29,6 +31,10 @@ export function createTemplatePrefetch(limit: number, now: () => number = Date.n
       waiting.delete(key);
       waiting.set(key, { template, at: now() });
       while (waiting.size > limit) waiting.delete(waiting.keys().next().value!);
+    },
+    holds(key) {
+      const entry = waiting.get(key);
+      return entry !== undefined && now() - entry.at < TTL_MS;
     },
     take(key) {
       const entry = waiting.get(key);

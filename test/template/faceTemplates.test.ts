@@ -83,6 +83,13 @@ test('prepare reads the template ahead: the match reads only its version, and ne
   queries.length = 0;
   assert.deepEqual(await match(ahead, 'acme', userId, face.slice(), 0.98), { accepted: true });
   assert.ok(!queries.some((q) => /ciphertext/.test(q)), 'the ciphertext was read at prepare, not by the match');
+  // Starts repeated without an upload read the template once.
+  queries.length = 0;
+  await ahead.prepare('acme', userId);
+  await ahead.prepare('acme', userId);
+  assert.equal(queries.filter((q) => /ciphertext/.test(q)).length, 1);
+  await ahead.idle();
+  assert.deepEqual(await match(ahead, 'acme', userId, face.slice(), 0.98), { accepted: true });
   // Read at the start, then re-enrolled by another process before the upload: the old template
   // (made for the replaced key) would be refused by the custodian as custodian.wrong_key.
   await ahead.prepare('acme', userId);

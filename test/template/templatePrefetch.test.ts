@@ -7,9 +7,11 @@ const template = (version: string) => ({ model: 'm', dim: 128, ciphertext: new U
 test('a template read ahead is taken once, by its key only', () => {
   const prefetch = createTemplatePrefetch(4);
   prefetch.put('acme\nalice\n', template('v1'));
+  assert.ok(prefetch.holds('acme\nalice\n'));
   assert.equal(prefetch.take('acme\nbob\n'), undefined);
   assert.equal(prefetch.take('acme\nalice\n')?.version, 'v1');
   assert.equal(prefetch.take('acme\nalice\n'), undefined, 'a second match reads for itself');
+  assert.ok(!prefetch.holds('acme\nalice\n'));
 });
 
 test('at most `limit` wait, the oldest dropped first; forget drops a user’s; none is used past the TTL', () => {
@@ -22,5 +24,6 @@ test('at most `limit` wait, the oldest dropped first; forget drops a user’s; n
   prefetch.forget('b');
   assert.equal(prefetch.take('b'), undefined);
   now = TTL_MS;
+  assert.ok(!prefetch.holds('c'));
   assert.equal(prefetch.take('c'), undefined, 'expired');
 });
