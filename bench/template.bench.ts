@@ -9,17 +9,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { newCompactSecret, secretKeyOf } from '../src/custodian/compactSecretKey.ts';
 import { kekRing } from '../src/custodian/kek.ts';
 import { openKekStore } from '../src/custodian/kekStore.ts';
 import { decryptDecision } from '../src/custodian/decryptDecision.ts';
+import { sharedKeyThread } from '../src/custodian/keyThread.ts';
 import { createLocalCustodian } from '../src/custodian/localCustodian.ts';
 import { attemptsFor, TEST_RP } from '../test/support/liveAttempt.ts';
 import { openKey, sealKey } from '../src/custodian/sealedKey.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { CUSTODIAN_ROLE, openDatabase } from '../src/store/db.ts';
+import { CUSTODIAN_ROLE, openDatabase, type Database } from '../src/store/db.ts';
 import { ephemeralDataKey } from '../src/store/dataKey.ts';
-import { memoryStore } from '../src/store/kv.ts';
-import { bfv, loadCiphertext, serialize } from '../src/template/bfv.ts';
+import { memoryStore, type KeyValueStore } from '../src/store/kv.ts';
+import { freshDatabase, freshKeyValueStore } from '../test/support/services.ts';
+import { bfv, loadCiphertext } from '../src/template/bfv.ts';
 import { makeBlinder } from '../src/template/blinder.ts';
 import { createFaceTemplates } from '../src/template/faceTemplates.ts';
 import { decisionMatch, encryptTemplate } from '../src/template/matcher.ts';
@@ -50,6 +53,49 @@ async function time(runs: number, fn: () => unknown, warmup = Math.min(20, runs)
 }
 
 const rssMiB = () => process.memoryUsage.rss() / 2 ** 20;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Mean CPU ms of this process (every thread: PGlite, the custodian's key thread; not a Postgres
+ * server) per call of `fn`, less that of `baseline` (work the call needs but is not part of it).
+ */
+async function cpuPerCall(runs: number, fn: () => Promise<unknown>, baseline?: () => Promise<unknown>): Promise<number> {
+  const measure = async (f: () => Promise<unknown>) => {
+    for (let i = 0; i < 10; i++) await f();
+    const c0 = cpuMs();
+    for (let i = 0; i < runs; i++) await f();
+    return (cpuMs() - c0) / runs;
+  };
+  return (await measure(fn)) - (baseline ? await measure(baseline) : 0);
+}
+
+/**
+ * The custodian's decision alone on a fresh database (Postgres or PGlite) with its own user, key
+ * and masked result: wall median/p95 and CPU ms of this process per decision.
+ */
+async function decisionOn(db: Database, kv: KeyValueStore, kek: { id: string; key: Buffer }, user: string): Promise<{ median: number; p95: number; cpu: number }> {
+  try {
+    await db.asOwner((sql) => sql.query("INSERT INTO tenants (id, name) VALUES ('bench', 'bench')"));
+    await db.withTenant('bench', (sql) => sql.query("INSERT INTO users (tenant_id, id, username) VALUES ('bench', $1, 'bench')", [user]));
+    const keks = kekRing(openKekStore(mkdtempSync(path.join(tmpdir(), 'facegate-bench-keys-')), [kek]), [kek]);
+    const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks, rp: TEST_RP, decryptLimit: 1e9, attemptLimit: 1e9, globalDecryptLimit: 1e9, alert: () => {} });
+    const publicKey = await custodian.createUserKey('bench', user);
+    const template = await encryptTemplate(publicKey, [quantize(randomUnit(DIM))]);
+    const ciphertext = await decisionMatch({ template, probe: quantize(randomUnit(DIM)), threshold: 0, blinder: await makeBlinder(publicKey) });
+    const maker = await attemptsFor(custodian, 'bench', user);
+    const live: Awaited<ReturnType<typeof maker.next>>[] = [];
+    for (let i = 0; i < 240; i++) live.push(await maker.next());
+    const decide = () => custodian.decideMatch('bench', user, { ciphertext, attempt: live.shift()! });
+    const wall = await time(100, decide);
+    return { ...wall, cpu: await cpuPerCall(100, decide) };
+  } finally {
+    await db.close();
+    await kv.close();
+  }
+}
 
 export default async function (): Promise<BenchPart> {
   const b = await bfv();
@@ -60,10 +106,12 @@ export default async function (): Promise<BenchPart> {
   let publicKey: Uint8Array = new Uint8Array();
   let sealed: Uint8Array = new Uint8Array();
   const keygen = await time(20, () => {
-    using kg = new b.seal.KeyGenerator(b.context);
-    using sk = kg.secretKey();
+    const compact = newCompactSecret();
+    using sk = secretKeyOf(b, compact);
+    using kg = new b.seal.KeyGenerator(b.context, sk);
     using pk = kg.createPublicKeySerializable();
-    sealed = sealKey(kek, 'bench', user, serialize(b, sk, true));
+    sealed = sealKey(kek, 'bench', user, compact);
+    compact.fill(0);
     publicKey = pk.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array;
   }, 3);
   const secret = openKey(kek, 'bench', user, sealed);
@@ -86,10 +134,13 @@ export default async function (): Promise<BenchPart> {
     result = await decisionMatch({ template, probe: p, threshold: theta, blinder: ready.pop()! });
   }, 10);
   const decrypt = await time(100, () => decryptDecision(secret, result));
+  // The same in the custodian's key thread (keyThread.ts): what the hop to the worker adds.
+  const keyThread = sharedKeyThread();
+  await keyThread.ready();
+  const decryptThread = await time(100, () => keyThread.decide(Uint8Array.from(secret), result));
 
   // Noise budget left, with a decryptor held by the bench.
-  using skObj = new b.seal.SecretKey();
-  skObj.loadFromArray(b.context, new Uint8Array(secret));
+  using skObj = secretKeyOf(b, secret);
   using decryptor = new b.seal.Decryptor(b.context, skObj);
   const budget = (bytes: Uint8Array) => {
     using c = loadCiphertext(b, bytes);
@@ -157,8 +208,12 @@ export default async function (): Promise<BenchPart> {
   const forCustodian = await decisionMatch({ template: stored.ciphertext, probe: p, threshold: theta, blinder: await makeBlinder(storedKey) });
   live = await attempts(120);
   const decryptFull = await time(100, () => custodian.decideMatch('bench', user, { ciphertext: forCustodian, attempt: live.shift()! }));
+  // CPU per server-side match, its blinder's making (done ahead of it) subtracted.
+  const matchCpu = await cpuPerCall(50, async () => decisionMatch({ template: stored.ciphertext, probe: p, threshold: theta, blinder: await makeBlinder(storedKey) }), () => makeBlinder(storedKey));
   await db.close();
   await kv.close();
+  const decisionLite = await decisionOn(await freshDatabase(''), memoryStore(), kek, user);
+  const decisionPg = process.env.DATABASE_URL ? await decisionOn(await freshDatabase(), freshKeyValueStore(), kek, user) : undefined;
 
   // Quantization error of the cosine, random unit vectors.
   const errors: number[] = [];
@@ -201,6 +256,10 @@ export default async function (): Promise<BenchPart> {
     'template.match_1to1_server_ms': ms(matchPlain.median),
     'template.decrypt_ms': ms(decrypt.median),
     'template.custodian_decrypt_ms': ms(decryptFull.median),
+    'template.decrypt_key_thread_ms': ms(decryptThread.median),
+    'template.match_1to1_server_cpu_ms': ms(matchCpu),
+    'template.custodian_decision_cpu_ms': ms(decisionLite.cpu),
+    ...(decisionPg ? { 'template.custodian_decision_pg_ms': ms(decisionPg.median), 'template.custodian_decision_pg_cpu_ms': ms(decisionPg.cpu) } : {}),
     'template.e2e_1to1_ms': ms(e2e.median),
     'template.enroll_ms': ms(enroll.median),
     'template.plain_cosine_us': { value: round(plainCosineUs, 4), unit: 'µs' },
@@ -224,13 +283,16 @@ ${row('key pair (custodian: keygen, seal secret key, serialize public key)', key
 ${row('encrypt template', encryptTpl)}
 ${row('blinder: Enc_pk(mask) + 2^110 flooding (made ahead, blinderPool.ts)', blinderMs)}
 ${row('**match 1:1, server side** (load template and blinder, NTT(a·probe), multiply, inverse NTT, add blinder, drop 2 primes, serialize, decision offset)', matchPlain)}
-${row('custodian decision, SEAL part (decrypt, check, sign)', decrypt)}
+${row('custodian decision, SEAL part (compact key → SecretKey, decrypt, check, sign)', decrypt)}
+${row('… the same in the custodian’s key thread (keyThread.ts; the difference is the hop)', decryptThread)}
 ${row('**custodian decideMatch** (rate limits, nonce spent, passkey assertion verified, key unseal + decrypt + audit, PGlite)', decryptFull)}
-${row('end to end 1:1 FaceTemplates.match (PGlite, in-process custodian, pooled blinder, attempt prepared beforehand)', e2e)}
+${row('custodian decideMatch alone, fresh PGlite', decisionLite)}
+${decisionPg ? `${row('custodian decideMatch alone, Postgres + Redis (DATABASE_URL)', decisionPg)}\n` : ''}${row('end to end 1:1 FaceTemplates.match (PGlite, in-process custodian, pooled blinder, attempt prepared beforehand)', e2e)}
 ${row('enroll (key pair + encrypt + store)', enroll)}
 
+- CPU per call (this process, every thread: PGlite and the custodian's key thread count, a Postgres server does not): server-side match ${round(matchCpu, 2)} ms; custodian decision ${round(decisionLite.cpu, 2)} ms on PGlite${decisionPg ? `, ${round(decisionPg.cpu, 2)} ms on Postgres` : ''}.
 - Plaintext cosine ${results['template.plain_cosine_us'].value} µs, so the server side of an encrypted 1:1 match costs ≈ ${Math.round((matchPlain.median * 1000) / plainCosineUs).toLocaleString('en')}× a plaintext cosine.
-- Sizes: public key ${publicKey.length} B (seeded, zstd), sealed secret key ${sealed.length} B (zstd + AES-GCM), template ciphertext ${template.length} B, result ${result.length} B (2 of 4 data primes), uncompressed SEAL except the keys.
+- Sizes: public key ${publicKey.length} B (seeded, zstd), sealed secret key ${sealed.length} B (ternary coefficients at 2 bits, AES-GCM; compactSecretKey.ts), template ciphertext ${template.length} B, result ${result.length} B (2 of 4 data primes), uncompressed SEAL except the keys.
 - Noise budget: fresh ${noise.fresh} bits, result after match + blinding (2^110 flooding) + modulus switching ${noise.result} bits.
 - Quantization error of the cosine (10,000 random unit pairs, half of them similar): mean ${round(quantMean, 4)}, p99 ${round(percentile(errors, 99), 4)}, max ${round(Math.max(...errors), 4)}.
 - Soak: ${soakRuns.toLocaleString('en')} blinders + matches + decisions in ${round(soakSeconds, 1)} s; RSS ${rss.map((x) => round(x, 1)).join(' → ')} MiB (after 100, then every 300): ${round((100 * (rssEnd - rssStart)) / rssStart, 1)} % from start to end.

@@ -1,15 +1,16 @@
 /**
- * The SEAL half of the custodian's one decryption: secret key bytes + masked result → accept or
+ * The SEAL half of the custodian's one decryption: unsealed key bytes (compactSecretKey.ts) + masked result → accept or
  * reject, or a refusal: `wrong_key` when the check coefficients are not 0 (decrypting with
  * another key than the result was made for gives uniform noise, a random sign), `unmasked`
  * when the plaintext is not a masked result. Only the sign of the centred score coefficient leaves
  * this function; every SEAL object is deleted and the decrypted coefficients are wiped.
  */
 import { InputError } from '../errors.ts';
-import { loadCiphertext, loadSecretKey, withBfv } from '../template/bfv.ts';
+import { loadCiphertext, withBfv } from '../template/bfv.ts';
 import { centred } from '../template/modular.ts';
 import { CHECK_INDICES, SCORE_INDEX } from '../template/params.ts';
 import { readCoefficients } from '../template/plaintextCodec.ts';
+import { secretKeyOf } from './compactSecretKey.ts';
 import type { MatchDecision } from './custodian.ts';
 import { looksMasked } from './maskCheck.ts';
 
@@ -17,7 +18,7 @@ export type Decryption = { outcome: 'decision'; decision: MatchDecision } | { ou
 
 export function decryptDecision(secretKey: Uint8Array, ciphertext: Uint8Array): Promise<Decryption> {
   return withBfv((b) => {
-    using key = loadSecretKey(b, secretKey);
+    using key = secretKeyOf(b, secretKey);
     using decryptor = new b.seal.Decryptor(b.context, key);
     using cipher = loadCiphertext(b, ciphertext);
     // A match result is a ct×pt product in coefficient form (2 polynomials); a stored template is in NTT form.

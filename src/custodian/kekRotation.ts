@@ -38,9 +38,10 @@ export type RotationReport = { current: string; created?: string; rewrapped: num
 
 const ACTOR = 'custodian';
 const DAY_MS = 86_400_000;
-// A sealed secret key is ~270 KB at N = 8192 and one costs ~11 ms of CPU to read, open, reseal
-// and write back (measured: 2000 keys on Postgres, load ~15 on 2 cores). 50 a batch holds ~14 MB
-// and its rows' locks ~0.5 s — the longest a decision for one of those users waits.
+// Keys sealed in SEAL's own form (before compactSecretKey.ts) are ~270 KB at N = 8192 and cost
+// ~11 ms of CPU each to read, open, reseal and write back (measured: 2000 keys on Postgres, load
+// ~15 on 2 cores); the compact form is ~2 KB. 50 a batch bounds the worst case at ~14 MB and its
+// rows' locks at ~0.5 s — the longest a decision for one of those users waits.
 const BATCH = 50;
 
 export async function tenantIds(db: Database): Promise<string[]> {

@@ -31,7 +31,8 @@ export async function takeAttempt(sql: Sql, tenantId: string, userId: string, li
     [tenantId, userId, limit],
   );
   if (rows[0]) return { kekId: rows[0].kek_id, sealed: new Uint8Array(rows[0].sealed) };
-  return (await findSealedKey(sql, tenantId, userId)) ? 'exhausted' : 'missing';
+  const { rows: exists } = await sql.query('SELECT 1 FROM custodian_keys WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  return exists.length > 0 ? 'exhausted' : 'missing';
 }
 
 /**

@@ -6,20 +6,22 @@
  * Every decision and every refusal is audited in its own transaction after the fact (a refusal is
  * never rolled back with the work it stopped), as is every key creation, passkey registration and
  * shred. It works on the database through facegate_custodian (db.forRole), which cannot read
- * templates. Runs in the provider process (embedded) or behind server.ts.
+ * templates. Secret keys are made and used only in the key thread (keyThread.ts, a worker with
+ * its own SEAL heap, replaced periodically); this thread seals and unseals their compact form
+ * (compactSecretKey.ts). Runs in the provider process (embedded) or behind server.ts.
  */
 import { appendAudit } from '../audit/log.ts';
 import { ConflictError, FacegateError, InputError, NotFoundError, RateLimitError } from '../errors.ts';
 import type { RelyingParty } from '../faceLogin/relyingParty.ts';
 import type { Database } from '../store/db.ts';
 import type { KeyValueStore } from '../store/kv.ts';
-import { serialize, withBfv } from '../template/bfv.ts';
 import { insertNonce } from './attemptNonces.ts';
 import type { Custodian, DecisionRequest } from './custodian.ts';
 import { createDecryptRate, type DecryptRateAlert } from './decryptRate.ts';
 import { checkIds } from './ids.ts';
 import { deleteSealedKey, resetAttempts, saveSealedKey, takeAttempt } from './keyStore.ts';
-import { decryptDecision, type Decryption } from './decryptDecision.ts';
+import type { Decryption } from './decryptDecision.ts';
+import { sharedKeyThread, type KeyThread } from './keyThread.ts';
 import { findPasskey, savePasskey } from './passkeyStore.ts';
 import { lockEpochs } from './epochLock.ts';
 import type { KekRing } from './kek.ts';
@@ -43,6 +45,8 @@ export type LocalCustodianOptions = {
   globalDecryptLimit?: number;
   /** Hears a tenant's decryption-rate jump; default a JSON warning line on stderr. */
   alert?: (alert: DecryptRateAlert) => void;
+  /** Where key pairs are made and decisions decrypted; default the process's recycled worker (keyThread.ts). */
+  keyThread?: KeyThread;
 };
 
 /**
@@ -63,6 +67,7 @@ const isForeignKeyViolation = (e: unknown) => (e as { code?: string }).code === 
 export function createLocalCustodian(opts: LocalCustodianOptions): Custodian {
   const { db, kv, keks, rp, decryptLimit = 20, decryptWindowMs = 60_000, attemptLimit = ENROLLMENT_ATTEMPT_LIMIT } = opts;
   const rate = createDecryptRate({ kv, globalLimit: opts.globalDecryptLimit, alert: opts.alert });
+  const keyThread = opts.keyThread ?? sharedKeyThread();
   const kekById = (id: string): Kek => {
     const kek = keks.find(id);
     // A row restored from a backup older than the last rotation: its epoch is gone for good, and
@@ -87,13 +92,8 @@ export function createLocalCustodian(opts: LocalCustodianOptions): Custodian {
   return {
     async createUserKey(tenantId, userId) {
       checkIds(tenantId, userId);
-      const { secret, publicBytes } = await withBfv((b) => {
-        using keygen = new b.seal.KeyGenerator(b.context);
-        using secretKey = keygen.secretKey();
-        using publicKey = keygen.createPublicKeySerializable();
-        // The seeded public key is half the size; it loads as an ordinary PublicKey.
-        return { secret: serialize(b, secretKey, true), publicBytes: publicKey.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array };
-      });
+      // The secret in its compact form (compactSecretKey.ts), made in the key thread.
+      const { secret, publicKey: publicBytes } = await keyThread.createKey();
       try {
         await db.withTenant(tenantId, async (sql) => {
           // Sealed under the epoch current once no rotation can start in between (epochLock.ts).
@@ -139,6 +139,8 @@ export function createLocalCustodian(opts: LocalCustodianOptions): Custodian {
 
     async issueCaptureNonce(tenantId, userId) {
       checkIds(tenantId, userId);
+      // A decision follows within seconds: the key thread (~1 s to start) is made ready meanwhile.
+      keyThread.ready().catch(() => {});
       try {
         return await db.withTenant(tenantId, (sql) => insertNonce(sql, tenantId, userId));
       } catch (e) {
@@ -157,12 +159,13 @@ export function createLocalCustodian(opts: LocalCustodianOptions): Custodian {
         throw new RateLimitError('custodian.rate_limited', 'too many match decisions for this user', Math.ceil(ttl / 1000));
       }
       await rate.note(tenantId);
-      const refusal = await verifyAttempt(db, rp, tenantId, userId, attempt);
-      if (refusal) {
-        await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: refusal.reason });
-        throw refusal.error;
+      // One transaction: nonce spent, assertion verified, and only then the attempt counted.
+      const verified = await verifyAttempt(db, rp, tenantId, userId, attempt, (sql) => takeAttempt(sql, tenantId, userId, attemptLimit));
+      if ('refusal' in verified) {
+        await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: verified.refusal.reason });
+        throw verified.refusal.error;
       }
-      const taken = await db.withTenant(tenantId, (sql) => takeAttempt(sql, tenantId, userId, attemptLimit));
+      const taken = verified.live;
       if (taken === 'missing') throw new NotFoundError('custodian.no_key', 'no key for this user');
       if (taken === 'exhausted') {
         await audit(tenantId, userId, 'custodian.decrypt_refused', { reason: 'attempts_exhausted' });
@@ -171,7 +174,7 @@ export function createLocalCustodian(opts: LocalCustodianOptions): Custodian {
       const secret = await unseal(tenantId, userId, taken.kekId, taken.sealed);
       let result: Decryption;
       try {
-        result = await decryptDecision(secret, ciphertext);
+        result = await keyThread.decide(secret, ciphertext);
       } catch (e) {
         if (e instanceof InputError) await audit(tenantId, userId, 'custodian.decrypt_refused', { kekId: taken.kekId, reason: e.code });
         throw e;

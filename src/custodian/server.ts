@@ -14,11 +14,11 @@ import { ConfigError } from '../errors.ts';
 import { relyingPartyFrom } from '../faceLogin/relyingParty.ts';
 import { CUSTODIAN_ROLE, openConfiguredDatabase } from '../store/db.ts';
 import { openKeyValueStore } from '../store/kv.ts';
-import { bfv } from '../template/bfv.ts';
 import { custodianConnectionPowers } from './connectionCheck.ts';
 import { createCustodianHttpServer } from './httpServer.ts';
 import { scheduleCustodianMaintenance } from './custodianMaintenance.ts';
 import { openKekRing } from './kek.ts';
+import { sharedKeyThread } from './keyThread.ts';
 import { checkCustodianListen, listenCustodian } from './listen.ts';
 import { createLocalCustodian } from './localCustodian.ts';
 
@@ -40,9 +40,9 @@ export async function main(): Promise<void> {
   const ring = openKekRing(config);
   const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: ring, rp: relyingPartyFrom(config.publicUrl) });
   if (!config.custodianToken) throw new ConfigError('CUSTODIAN_TOKEN is required to run the custodian service');
-  // SEAL's context at N = 8192 takes ~0.5 s to build (seconds on a loaded machine): before the
-  // first request, not during it (the provider's calls time out after 5 s).
-  await bfv();
+  // SEAL's context at N = 8192 takes ~0.5 s to build (seconds on a loaded machine): the key
+  // thread has it before the first request, not during it (the provider's calls time out after 5 s).
+  await sharedKeyThread().ready();
   const server = createCustodianHttpServer(custodian, config.custodianToken, {
     tls: config.custodianTls,
     onUnexpected: (e) => console.error(`custodian: unexpected error: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown'}`),

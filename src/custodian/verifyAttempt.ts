@@ -1,10 +1,12 @@
 /**
  * The custodian's own check that a decryption request carries a live, user-verified attempt
- * (issue 11): the nonce it issued to this user is spent first (one conditional UPDATE, committed
- * on its own, so a replay or a concurrent twin finds it used), then the passkey assertion must
- * verify against the public key the custodian stored for this user, over
- * SHA-256(nonce ‖ frame hashes), with user verification, on the relying party's origin and RP
- * ID, and with a counter that moved forward. Nothing the provider stores is trusted here.
+ * (issue 11), in ONE transaction that also counts the attempt: the nonce it issued to this user is
+ * spent first (a conditional UPDATE: a concurrent twin waits on the row and then finds it used),
+ * then the passkey assertion must verify against the public key the custodian stored for this
+ * user, over SHA-256(nonce ‖ frame hashes), with user verification, on the relying party's origin
+ * and RP ID, and with a counter that moved forward; only then `whenLive` runs (the attempt budget).
+ * A refusal is returned, not thrown, so the transaction commits and the nonce stays spent whatever
+ * was wrong. Nothing the provider stores is trusted here.
  */
 import { InputError } from '../errors.ts';
 import { challengeFromFrameHashes } from '../faceLogin/captureChallenge.ts';
@@ -12,7 +14,7 @@ import { CAPTURE_NONCE } from '../faceLogin/captureNonce.ts';
 import { checkPasskeySignature } from '../faceLogin/passkeySignature.ts';
 import type { RelyingParty } from '../faceLogin/relyingParty.ts';
 import { parseAssertionJson } from '../faceLogin/webauthnJson.ts';
-import type { Database } from '../store/db.ts';
+import type { Database, Sql } from '../store/db.ts';
 import { spendNonce } from './attemptNonces.ts';
 import type { CaptureAttempt } from './custodian.ts';
 import { advancePasskeyCounter, findPasskey } from './passkeyStore.ts';
@@ -42,24 +44,31 @@ function wellFormed(attempt: unknown): CaptureAttempt | undefined {
   }
 }
 
-/** Undefined when the attempt is live and verified (its nonce is then spent); the refusal otherwise. */
-export async function verifyAttempt(db: Database, rp: Pick<RelyingParty, 'origin' | 'rpID'>, tenantId: string, userId: string, given: unknown): Promise<AttemptRefusal | undefined> {
+/**
+ * `{ live }` with what `whenLive` returned (in the same transaction) when the attempt is live and
+ * verified; its nonce is spent either way. `{ refusal }` otherwise.
+ */
+export async function verifyAttempt<T>(
+  db: Database,
+  rp: Pick<RelyingParty, 'origin' | 'rpID'>,
+  tenantId: string,
+  userId: string,
+  given: unknown,
+  whenLive: (sql: Sql) => Promise<T>,
+): Promise<{ refusal: AttemptRefusal } | { live: T }> {
   const attempt = wellFormed(given);
-  if (!attempt) return refusal('malformed');
+  if (!attempt) return { refusal: refusal('malformed') };
   const { assertion } = attempt;
-  // One transaction: the nonce is spent (and stays spent) whatever the passkey lookup finds.
-  const spent = await db.withTenant(tenantId, async (sql) =>
-    (await spendNonce(sql, tenantId, userId, attempt.nonce)) ? { passkey: await findPasskey(sql, tenantId, userId, assertion.id) } : undefined,
-  );
-  if (!spent) return refusal('replayed');
-  const { passkey } = spent;
-  if (!passkey) return refusal('unknown_passkey');
-  const challenge = challengeFromFrameHashes(attempt.nonce, attempt.frameHashes);
-  const checked = await checkPasskeySignature(rp, userId, assertion, passkey, (signed) => signed === challenge);
-  if (!checked.ok) return refusal(checked.reason === 'unknown_credential' ? 'unknown_passkey' : checked.reason);
-  const { newCounter } = checked;
-  if (!checked.counterForward || !(await db.withTenant(tenantId, (sql) => advancePasskeyCounter(sql, tenantId, passkey.credentialId, newCounter)))) {
-    return refusal('counter_regressed');
-  }
-  return undefined;
+  return db.withTenant(tenantId, async (sql) => {
+    if (!(await spendNonce(sql, tenantId, userId, attempt.nonce))) return { refusal: refusal('replayed') };
+    const passkey = await findPasskey(sql, tenantId, userId, assertion.id);
+    if (!passkey) return { refusal: refusal('unknown_passkey') };
+    const challenge = challengeFromFrameHashes(attempt.nonce, attempt.frameHashes);
+    const checked = await checkPasskeySignature(rp, userId, assertion, passkey, (signed) => signed === challenge);
+    if (!checked.ok) return { refusal: refusal(checked.reason === 'unknown_credential' ? 'unknown_passkey' : checked.reason) };
+    if (!checked.counterForward || !(await advancePasskeyCounter(sql, tenantId, passkey.credentialId, checked.newCounter))) {
+      return { refusal: refusal('counter_regressed') };
+    }
+    return { live: await whenLive(sql) };
+  });
 }

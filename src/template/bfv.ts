@@ -16,6 +16,8 @@ export type Bfv = {
   evaluator: Evaluator;
   /** Parameters of fresh ciphertexts (the data level), for NTT transforms of plaintexts. */
   dataParmsId: ParmsIdType;
+  /** Parameters of secret keys (every prime, the key level): a compact secret is lifted to NTT form here. */
+  keyParmsId: ParmsIdType;
   /** Parameters of a match result after modulus switching (RESULT_PRIMES_DROPPED fewer primes). */
   resultParmsId: ParmsIdType;
   /** RNS primes of fresh ciphertexts (for flooding noise) and of results (for the decision offset), ciphertextEdit.ts. */
@@ -88,6 +90,7 @@ async function create(): Promise<Bfv> {
     context,
     evaluator: new seal.Evaluator(context),
     dataParmsId: levels[0].parmsId,
+    keyParmsId: context.keyParmsId(),
     resultParmsId: levels[RESULT_PRIMES_DROPPED].parmsId,
     rns: { data: levels[0].rns, result: levels[RESULT_PRIMES_DROPPED].rns },
   };

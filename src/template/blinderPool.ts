@@ -5,14 +5,19 @@
  * never meets an old blinder), refilled in the background after each use and after enrollment.
  * Each holds ~525 KB of process memory, so the number of templates kept is bounded (least recently
  * used dropped first); a miss costs the caller one synchronous blinder, never a wrong result.
+ * A match that finds none ready while a refill for its template runs (a sign-in's start made it a
+ * moment ago) waits for that refill's next blinder instead of making a second one beside it.
  * Refills run on this thread between requests (SEAL's WASM is single-threaded here).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { makeBlinder } from './blinder.ts';
 
 export type BlinderPool = {
-  /** A blinder for the template `key`, removed from the pool; undefined when none is ready. */
-  take(key: string): Uint8Array | undefined;
+  /**
+   * A blinder for the template `key`, removed from the pool: a ready one, else the next one a
+   * running refill of `key` makes; undefined when none is ready and no refill runs.
+   */
+  take(key: string): Promise<Uint8Array | undefined>;
   /**
    * Tops up `key` in the background; `publicKey` resolves undefined once the template is gone or
    * replaced. The promise (never rejected) settles when that top-up is done; callers need not wait.
@@ -30,6 +35,21 @@ export function createBlinderPool(opts: { perTemplate: number; templates: number
   const { perTemplate, templates } = opts;
   const ready = new Map<string, Uint8Array[]>();
   const running = new Map<string, Promise<void>>();
+  /** Takers waiting for a running refill of the key: woken at each blinder it makes, and when it ends. */
+  const waiting = new Map<string, (() => void)[]>();
+
+  function wake(key: string): void {
+    const list = waiting.get(key) ?? [];
+    waiting.delete(key);
+    for (const w of list) w();
+  }
+
+  function takeReady(key: string): Uint8Array | undefined {
+    const list = ready.get(key);
+    const blinder = list?.pop();
+    if (list && list.length === 0) ready.delete(key);
+    return blinder;
+  }
 
   function drop(key: string): void {
     for (const blinder of ready.get(key) ?? []) blinder.fill(0);
@@ -53,16 +73,18 @@ export function createBlinderPool(opts: { perTemplate: number; templates: number
     while ((ready.get(key)?.length ?? 0) < perTemplate) {
       const blinder = await makeBlinder(pk);
       touch(key).push(blinder);
+      wake(key);
       await nextTurn();
     }
   }
 
   return {
-    take(key) {
-      const list = ready.get(key);
-      const blinder = list?.pop();
-      if (list && list.length === 0) ready.delete(key);
-      return blinder;
+    async take(key) {
+      for (;;) {
+        const blinder = takeReady(key);
+        if (blinder || !running.has(key)) return blinder;
+        await new Promise<void>((resolve) => waiting.set(key, [...(waiting.get(key) ?? []), resolve]));
+      }
     },
     refill(key, publicKey) {
       const current = running.get(key);
@@ -72,7 +94,10 @@ export function createBlinderPool(opts: { perTemplate: number; templates: number
       // the next match makes its blinder itself and reports any error there.
       const job = fill(key, publicKey)
         .catch(() => drop(key))
-        .finally(() => running.delete(key));
+        .finally(() => {
+          running.delete(key);
+          wake(key);
+        });
       running.set(key, job);
       return job;
     },

@@ -13,7 +13,8 @@ import { makeBlinder } from './blinder.ts';
 import { createBlinderPool } from './blinderPool.ts';
 import { decisionMatch, encryptTemplate } from './matcher.ts';
 import { quantize, scoreThreshold } from './quantize.ts';
-import { deleteTemplate, deleteTemplateVersion, findPublicKey, findTemplate, saveTemplate, templateVersion, touchTemplate, userExists } from './templateStore.ts';
+import { createTemplatePrefetch } from './templatePrefetch.ts';
+import { deleteTemplate, deleteTemplateVersion, findPublicKey, findTemplate, saveTemplate, templateVersion, touchTemplate, userExists, type MatchableTemplate } from './templateStore.ts';
 
 export type FaceTemplatesOptions = {
   db: Database;
@@ -39,9 +40,10 @@ export type FaceTemplates = {
   /** Shreds the user's secret key, then deletes the template row; false when nothing was enrolled. */
   remove(tenantId: string, userId: string): Promise<boolean>;
   /**
-   * Makes the blinders of the user's next match ahead of it: called when a face sign-in starts,
-   * seconds before its upload, so the match does not pay for an encryption even when the pool no
-   * longer held this template. Resolves with whether a blinder is ready (false: no template).
+   * Reads the user's template and makes the blinders of their next match ahead of it: called when
+   * a face sign-in starts, seconds before its upload, so the match neither reads 524 KB nor pays
+   * for an encryption (templatePrefetch.ts, blinderPool.ts). Resolves with whether a blinder is
+   * ready (false: no template).
    */
   prepare(tenantId: string, userId: string): Promise<boolean>;
   /** Resolves when no background blinder refill is running (tests, benchmarks, shutdown). */
@@ -53,6 +55,8 @@ const notEnrolled = () => new NotFoundError('template.not_enrolled', 'no face te
 export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
   const { db, custodian, model, blinders = { perTemplate: 2, templates: 16 } } = opts;
   const pool = createBlinderPool(blinders);
+  // As many templates wait as blinder sets are kept (at least one): sign-ins between start and upload.
+  const prefetch = createTemplatePrefetch(Math.max(1, blinders.templates));
   const userPrefix = (tenantId: string, userId: string) => `${tenantId}\n${userId}\n`;
   const poolKey = (tenantId: string, userId: string, version: string) => `${userPrefix(tenantId, userId)}${version}`;
   const publicKeyOf = (tenantId: string, userId: string, version: string) => () =>
@@ -61,8 +65,16 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
     if (blinders.perTemplate > 0) await pool.refill(poolKey(tenantId, userId, version), publicKeyOf(tenantId, userId, version));
   };
 
+  /** The user's current template: the one read at the sign-in's start if it still is, else read now. */
+  async function currentTemplate(tenantId: string, userId: string): Promise<MatchableTemplate | undefined> {
+    const ahead = prefetch.take(userPrefix(tenantId, userId));
+    if (ahead && (await db.withTenant(tenantId, (sql) => templateVersion(sql, tenantId, userId))) === ahead.version) return ahead;
+    return db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId));
+  }
+
   async function remove(tenantId: string, userId: string): Promise<boolean> {
     pool.forget(userPrefix(tenantId, userId));
+    prefetch.forget(userPrefix(tenantId, userId));
     const shredded = await custodian.shredUserKey(tenantId, userId);
     const deleted = await db.withTenant(tenantId, (sql) => deleteTemplate(sql, tenantId, userId));
     return shredded || deleted;
@@ -79,6 +91,7 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
         }
         const publicKey = await custodian.createUserKey(tenantId, userId);
         pool.forget(userPrefix(tenantId, userId));
+        prefetch.forget(userPrefix(tenantId, userId));
         try {
           const ciphertext = await encryptTemplate(publicKey, [quantized]);
           const version = await db.withTenant(tenantId, (sql) => saveTemplate(sql, tenantId, userId, { model, dim: quantized!.length, publicKey, ciphertext }));
@@ -99,13 +112,13 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
       let quantized: Int8Array | undefined;
       try {
         const theta = scoreThreshold(threshold);
-        const stored = await db.withTenant(tenantId, (sql) => findTemplate(sql, tenantId, userId));
+        const stored = await currentTemplate(tenantId, userId);
         if (!stored) throw notEnrolled();
         if (stored.model !== model) throw new InputError('template.model_mismatch', 'template was enrolled with another model; re-enroll', 409);
         if (stored.dim !== probe.length) throw new InputError('template.dimension_mismatch', `probe has ${probe.length} dimensions, template ${stored.dim}`);
         quantized = quantize(probe);
         probe.fill(0);
-        let blinder = pool.take(poolKey(tenantId, userId, stored.version));
+        let blinder = await pool.take(poolKey(tenantId, userId, stored.version));
         if (!blinder) {
           const publicKey = await publicKeyOf(tenantId, userId, stored.version)();
           // Replaced or removed since the read above.
@@ -143,7 +156,14 @@ export function createFaceTemplates(opts: FaceTemplatesOptions): FaceTemplates {
 
     remove,
     async prepare(tenantId, userId) {
-      const version = await db.withTenant(tenantId, (sql) => templateVersion(sql, tenantId, userId));
+      // Starts repeated without an upload read the template once (the match checks its version).
+      const version = prefetch.holds(userPrefix(tenantId, userId))
+        ? await db.withTenant(tenantId, (sql) => templateVersion(sql, tenantId, userId))
+        : await db.withTenant(tenantId, async (sql) => {
+            const template = await findTemplate(sql, tenantId, userId);
+            if (template) prefetch.put(userPrefix(tenantId, userId), template);
+            return template?.version;
+          });
       if (!version) return false;
       await refill(tenantId, userId, version);
       return pool.count(poolKey(tenantId, userId, version)) > 0;

@@ -10,9 +10,9 @@ import { loadConfig } from '../../src/config.ts';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import { createCustodianHttpServer } from '../../src/custodian/httpServer.ts';
 import { openKekStore } from '../../src/custodian/kekStore.ts';
+import { sharedKeyThread } from '../../src/custodian/keyThread.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
-import { bfv } from '../../src/template/bfv.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
@@ -28,8 +28,8 @@ const kv = freshKeyValueStore();
 await seedTenant(db, 'acme');
 const token = 'a-shared-secret-of-at-least-32-characters';
 const local = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks: testKekRing(), rp: TEST_RP, decryptLimit: 3 });
-// The in-process service warms SEAL up as `npm run custodian` does before listening.
-await bfv();
+// The in-process service has its key thread ready as `npm run custodian` does before listening.
+await sharedKeyThread().ready();
 const server = createCustodianHttpServer(local, token);
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');

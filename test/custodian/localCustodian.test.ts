@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CUSTODIAN_METHODS } from '../../src/custodian/custodian.ts';
 import * as custodianModule from '../../src/custodian/custodian.ts';
+import { COMPACT_SECRET_BYTES, FORMAT_COMPACT } from '../../src/custodian/compactSecretKey.ts';
+import { findSealedKey, saveSealedKey } from '../../src/custodian/keyStore.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
+import { openKey, sealKey } from '../../src/custodian/sealedKey.ts';
 import { bfv, loadCiphertext, serialize } from '../../src/template/bfv.ts';
 import { makeBlinder } from '../../src/template/blinder.ts';
 import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
@@ -125,3 +128,25 @@ test('crypto-shredding: after the key is deleted nothing decrypts the user’s r
   assert.equal(rowCount, 0);
 });
 
+test('enrollment seals the compact secret (2 KB, not SEAL’s 271 KB), and a key sealed in SEAL’s form before it still decides', async () => {
+  const custodian = open();
+  const userId = await seedUser(db, 'acme');
+  const publicKey = await custodian.createUserKey('acme', userId);
+  const row = (await cdb.withTenant('acme', (sql) => findSealedKey(sql, 'acme', userId)))!;
+  const secret = openKey(ring.current(), 'acme', userId, row.sealed);
+  assert.equal(secret.length, COMPACT_SECRET_BYTES);
+  assert.equal(secret[0], FORMAT_COMPACT);
+  assert.equal(await (await matchOnce(custodian, userId, publicKey, true)).decrypt(), 'accept');
+  // A row as createUserKey wrote it before the compact form: SEAL's zstd serialization, sealed.
+  const legacyUser = await seedUser(db, 'acme');
+  const b = await bfv();
+  using keygen = new b.seal.KeyGenerator(b.context);
+  using secretKey = keygen.secretKey();
+  using legacyPublic = keygen.createPublicKeySerializable();
+  const legacy = serialize(b, secretKey, true);
+  assert.equal(legacy[0], 0x5e, 'SEAL’s magic, never FORMAT_COMPACT');
+  await cdb.withTenant('acme', (sql) => saveSealedKey(sql, 'acme', legacyUser, { kekId: ring.current().id, sealed: sealKey(ring.current(), 'acme', legacyUser, legacy) }));
+  const legacyKey = legacyPublic.saveToArray(b.seal.ComprModeType.zstd) as Uint8Array;
+  assert.equal(await (await matchOnce(custodian, legacyUser, legacyKey, true)).decrypt(), 'accept');
+  assert.equal(await (await matchOnce(custodian, legacyUser, legacyKey, false)).decrypt(), 'reject');
+});

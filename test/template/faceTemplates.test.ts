@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rotateKek } from '../../src/custodian/kekRotation.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
-import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
+import { CUSTODIAN_ROLE, type Database } from '../../src/store/db.ts';
 import { createFaceTemplates, type FaceTemplates } from '../../src/template/faceTemplates.ts';
 import { attemptsFor, matchLive, TEST_RP } from '../support/liveAttempt.ts';
 import { auditTypes, newKek, seedTenant, seedUser, testStores, testKekRing } from './fixtures.ts';
@@ -66,6 +66,41 @@ test('prepare (called when a face sign-in starts) makes a blinder for a template
   assert.equal(await small.prepare('acme', alice), true);
   assert.equal(await small.prepare('acme', await seedUser(db, 'acme')), false, 'no template, nothing to prepare');
   await small.idle();
+});
+
+test('prepare reads the template ahead: the match reads only its version, and never uses a template replaced meanwhile', async () => {
+  const queries: string[] = [];
+  const watched: Database = {
+    ...db,
+    withTenant: (tenantId, fn) => db.withTenant(tenantId, (sql) => fn({ ...sql, query: (text, params) => (queries.push(text), sql.query(text, params)) })),
+  };
+  const ahead = createFaceTemplates({ db: watched, custodian, model: 'test-128' });
+  const elsewhere = createFaceTemplates({ db, custodian, model: 'test-128' });
+  const userId = await seedUser(db, 'acme');
+  const face = randomUnit(128);
+  await ahead.enroll('acme', userId, face.slice());
+  await ahead.prepare('acme', userId);
+  await ahead.idle();
+  queries.length = 0;
+  assert.deepEqual(await match(ahead, 'acme', userId, face.slice(), 0.98), { accepted: true });
+  assert.ok(!queries.some((q) => /ciphertext/.test(q)), 'the ciphertext was read at prepare, not by the match');
+  // Starts repeated without an upload read the template once.
+  queries.length = 0;
+  await ahead.prepare('acme', userId);
+  await ahead.prepare('acme', userId);
+  assert.equal(queries.filter((q) => /ciphertext/.test(q)).length, 1);
+  await ahead.idle();
+  assert.deepEqual(await match(ahead, 'acme', userId, face.slice(), 0.98), { accepted: true });
+  // Read at the start, then re-enrolled by another process before the upload: the old template
+  // (made for the replaced key) would be refused by the custodian as custodian.wrong_key.
+  await ahead.prepare('acme', userId);
+  const newFace = randomUnit(128);
+  await elsewhere.enroll('acme', userId, newFace.slice());
+  queries.length = 0;
+  assert.deepEqual(await match(ahead, 'acme', userId, newFace.slice(), 0.98), { accepted: true });
+  assert.ok(queries.some((q) => /ciphertext/.test(q)), 'the current template was read');
+  await ahead.idle();
+  await elsewhere.idle();
 });
 
 test('crypto-shredding: after remove, even a restored copy of the template cannot be matched or decrypted', async () => {
