@@ -291,7 +291,7 @@ ${
 }
 ${
   r.thresholds.liveness
-    ? `- liveness threshold on this run's pad/ frames: **${num(r.thresholds.liveness.value, 2)}** (aggregate P(live)): ${r.thresholds.liveness.rule}. Not the deployed \`livenessThreshold\`: that one is calibrated per 3-frame capture on the labelled camera photos and pad/live by \`npm run eval -- liveness\` (eval/LIVENESS.md).`
+    ? `- liveness threshold on this run's pad/ frames: **${num(r.thresholds.liveness.value, 2)}** (aggregate P(live)): ${r.thresholds.liveness.rule}. Not the deployed \`livenessThreshold\`: that one is calibrated per capture (a 3-frame burst, one frame drawn for liveness) on the labelled camera photos and pad/live by \`npm run eval -- liveness\` (eval/LIVENESS.md).`
     : `- liveness threshold: not chosen (${r.pad ? 'no bona fide samples' : 'no pad/ in the layout'}).`
 }
 
