@@ -4,7 +4,10 @@
  * on its own, so a replay or a concurrent twin finds it used), then the passkey assertion must
  * verify against the public key the custodian stored for this user, over
  * SHA-256(nonce ‖ frame hashes), with user verification, on the relying party's origin and RP
- * ID, and with a counter that moved forward. Nothing the provider stores is trusted here.
+ * ID, and with a counter that moved forward. The passkey must also be eligible for the user's
+ * current key (registered before the key was created, passkeyStore.ts findAttemptPasskey): a
+ * provider compromised after enrollment can register a passkey of its own, but not one that
+ * opens decryptions under the enrolled template's key. Nothing the provider stores is trusted here.
  */
 import { InputError } from '../errors.ts';
 import { challengeFromFrameHashes } from '../faceLogin/captureChallenge.ts';
@@ -15,17 +18,23 @@ import { parseAssertionJson } from '../faceLogin/webauthnJson.ts';
 import type { Database } from '../store/db.ts';
 import { spendNonce } from './attemptNonces.ts';
 import type { CaptureAttempt } from './custodian.ts';
-import { advancePasskeyCounter, findPasskey } from './passkeyStore.ts';
+import { advancePasskeyCounter, findAttemptPasskey } from './passkeyStore.ts';
 
 /** As many hashes as a capture may have frames (captureUpload.ts MAX_CAPTURE_FRAMES). */
 const MAX_FRAME_HASHES = 12;
 
 /** Why an attempt was refused: the audit's `reason`, and the error the caller gets. */
-export type AttemptRefusal = { reason: 'malformed' | 'replayed' | 'unknown_passkey' | 'challenge_mismatch' | 'assertion_invalid' | 'counter_regressed'; error: InputError };
+export type AttemptRefusal = {
+  reason: 'malformed' | 'replayed' | 'unknown_passkey' | 'passkey_not_eligible' | 'challenge_mismatch' | 'assertion_invalid' | 'counter_regressed';
+  error: InputError;
+};
 
 const refusal = (reason: AttemptRefusal['reason']): AttemptRefusal => {
   if (reason === 'malformed') return { reason, error: new InputError('custodian.attempt_malformed', 'the decryption request carries no well-formed attempt') };
   if (reason === 'replayed') return { reason, error: new InputError('custodian.attempt_replayed', 'this attempt’s nonce is used, expired or unknown; capture again', 409) };
+  if (reason === 'passkey_not_eligible') {
+    return { reason, error: new InputError('custodian.passkey_not_eligible', 'this passkey was registered after the face enrollment; enroll the face again with it', 403) };
+  }
   return { reason, error: new InputError('custodian.attempt_unverified', 'the attempt is not signed by a passkey of this user', 403) };
 };
 
@@ -49,11 +58,12 @@ export async function verifyAttempt(db: Database, rp: Pick<RelyingParty, 'origin
   const { assertion } = attempt;
   // One transaction: the nonce is spent (and stays spent) whatever the passkey lookup finds.
   const spent = await db.withTenant(tenantId, async (sql) =>
-    (await spendNonce(sql, tenantId, userId, attempt.nonce)) ? { passkey: await findPasskey(sql, tenantId, userId, assertion.id) } : undefined,
+    (await spendNonce(sql, tenantId, userId, attempt.nonce)) ? { found: await findAttemptPasskey(sql, tenantId, userId, assertion.id) } : undefined,
   );
   if (!spent) return refusal('replayed');
-  const { passkey } = spent;
-  if (!passkey) return refusal('unknown_passkey');
+  if (!spent.found) return refusal('unknown_passkey');
+  if (!spent.found.eligible) return refusal('passkey_not_eligible');
+  const { passkey } = spent.found;
   const challenge = challengeFromFrameHashes(attempt.nonce, attempt.frameHashes);
   const checked = await checkPasskeySignature(rp, userId, assertion, passkey, (signed) => signed === challenge);
   if (!checked.ok) return refusal(checked.reason === 'unknown_credential' ? 'unknown_passkey' : checked.reason);
