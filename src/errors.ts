@@ -103,6 +103,8 @@ export const FACE_LOGIN_ERRORS = {
   'consent.outdated_text': 409,
   /** Face sign-in is not set up for this account (no passkey, template or consent), or not in this deployment. */
   'face.unavailable': 403,
+  /** The passkey was registered after the face enrollment: the custodian answers no attempt it signs (faceLogin/facePasskeys.ts). */
+  'face.passkey_not_enrolled': 403,
   /** The verified capture did not match the enrolled face or was not live (which one is said, never a score). */
   'face.rejected': 401,
   /** An enrollment capture whose liveness check did not pass. */

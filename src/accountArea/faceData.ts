@@ -1,11 +1,14 @@
 /**
  * What the account area says about a user's face data: whether a template is enrolled, when, with
- * which model and encryption, when it was last used to sign in, and the biometric consent behind
- * it. Never the template itself: not even the export carries it (the description stands in).
+ * which model and encryption, when it was last used to sign in, the biometric consent behind
+ * it, and which devices cannot use it (passkeys added after it was enrolled, facePasskeys.ts: face
+ * sign-in on one of them needs the face set up again there). Never the template itself: not even the export carries it (the description stands in).
  */
 import { inTenant } from '../account/tenants.ts';
 import type { Database } from '../store/db.ts';
 import { listBiometricConsents, type BiometricConsent } from '../faceLogin/biometricConsent.ts';
+import { listUserCredentials } from '../faceLogin/credentialStore.ts';
+import { facePasskeys } from '../faceLogin/facePasskeys.ts';
 import { templateInfo } from '../template/templateStore.ts';
 
 export type FaceData = {
@@ -17,11 +20,13 @@ export type FaceData = {
   lastUsedAt: Date | null;
   consent: BiometricConsent | null;
   pastConsents: BiometricConsent[];
+  /** Names of the devices whose passkey was added after the enrollment. */
+  devicesAfterEnrollment: string[];
 };
 
 export async function faceData(db: Database, tenantId: string, userId: string): Promise<FaceData> {
-  const [info, lastUsed, consents] = await Promise.all([
-    inTenant(db, tenantId, (sql) => templateInfo(sql, tenantId, userId)),
+  const [{ info, credentials }, lastUsed, consents] = await Promise.all([
+    inTenant(db, tenantId, async (sql) => ({ info: await templateInfo(sql, tenantId, userId), credentials: await listUserCredentials(sql, tenantId, userId) })),
     inTenant(db, tenantId, (sql) =>
       sql.query<{ at: Date }>(
         `SELECT at FROM audit_events WHERE tenant_id = $1 AND actor = $2 AND type = 'signin.success' AND data->>'factor' = 'face'
@@ -40,5 +45,6 @@ export async function faceData(db: Database, tenantId: string, userId: string): 
     lastUsedAt: lastUsed.rows[0] ? new Date(lastUsed.rows[0].at) : null,
     consent: consents.find((c) => c.revokedAt === null) ?? null,
     pastConsents: consents.filter((c) => c.revokedAt !== null),
+    devicesAfterEnrollment: facePasskeys(credentials, info?.enrolledAt).afterEnrollment.map((c) => c.name),
   };
 }

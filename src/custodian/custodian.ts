@@ -32,7 +32,11 @@ export type CustodianPasskey = { credentialId: string; publicKey: Uint8Array; si
 export type Custodian = {
   /** Creates (or replaces) the user's key pair, with a fresh attempt budget; returns the serialized public key. */
   createUserKey(tenantId: string, userId: string): Promise<Uint8Array>;
-  /** Records a passkey the user registered; later attempts must be signed by one of the user's. */
+  /**
+   * Records a passkey the user registered. Attempts must be signed by one of the user's passkeys
+   * registered before their current key was created (`custodian.passkey_not_eligible` otherwise):
+   * one registered after an enrollment signs only once the user enrolls again.
+   */
   registerPasskey(tenantId: string, userId: string, passkey: CustodianPasskey): Promise<void>;
   /** A fresh single-use capture nonce for this user (43 base64url characters). */
   issueCaptureNonce(tenantId: string, userId: string): Promise<{ nonce: string; expiresAt: number }>;

@@ -3,6 +3,12 @@
  * (kek.ts) in `custodian_keys`, and decisions on masked match results only (accept/reject, never a number) —
  * for a live attempt the custodian verifies itself (verifyAttempt.ts), once per nonce, within the
  * enrollment's attempt budget (failures since the last accept), the per-user and global rates.
+ * Only a passkey registered before the user's current key was created may sign an attempt: a
+ * provider compromised after enrollment can register its own passkey here (registerPasskey takes
+ * the provider's word), but that passkey opens no decryption under the enrolled key, so it cannot
+ * sign crafted "accepts" that reset the budget. Re-enrolling (createUserKey) makes every passkey
+ * registered so far eligible: a provider that re-enrolls replaces, and so destroys, the old key —
+ * the old template becomes undecryptable — and learns only about the template it made itself.
  * Every decision and every refusal is audited in its own transaction after the fact (a refusal is
  * never rolled back with the work it stopped), as is every key creation, passkey registration and
  * shred. It works on the database through facegate_custodian (db.forRole), which cannot read
@@ -50,10 +56,13 @@ export type LocalCustodianOptions = {
 };
 
 /**
- * NIST SP 800-63B's ceiling for a biometric with presentation-attack detection: 100 attempts
- * before the biometric is disabled (the face step always runs liveness). The custodian cannot
- * tell accepts from rejects (it sees r·score), so it counts every decryption of the enrollment;
- * re-enrolling (a new key) starts a new budget.
+ * NIST SP 800-63B-4 §3.2.3's ceiling for a biometric with presentation-attack detection: 100
+ * consecutive failed attempts before the biometric is disabled (the face step always runs
+ * liveness). The custodian counts decryptions since the last accept (an accept resets the count:
+ * "consecutive failures"); re-enrolling (a new key) starts a new budget. An accept can only come
+ * from an attempt signed by a passkey eligible for the key (verifyAttempt.ts), i.e. by the user's
+ * own device with user verification, so a provider compromised after enrollment cannot make
+ * accepts to reset it: its queries are bounded by this number per enrollment.
  */
 export const ENROLLMENT_ATTEMPT_LIMIT = 100;
 

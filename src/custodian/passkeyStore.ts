@@ -21,6 +21,30 @@ export async function findPasskey(sql: Sql, tenantId: string, userId: string, cr
   return row && { credentialId, publicKey: new Uint8Array(row.public_key), signCount: Number(row.sign_count) };
 }
 
+/**
+ * The passkey only if it is this user's, and whether it may sign attempts against the user's
+ * current key: only a passkey the custodian knew when that key was created (created_at ≤ the
+ * key's created_at, which only a new key — an enrollment — moves; a KEK rewrap must not). A
+ * passkey added later (by a provider compromised after enrollment, with a key pair of its own)
+ * could otherwise sign "attempts" at will. A user with no key gets `eligible` (the decision then
+ * finds no key). Checked in the same statement that loads the passkey.
+ */
+export async function findAttemptPasskey(
+  sql: Sql,
+  tenantId: string,
+  userId: string,
+  credentialId: string,
+): Promise<{ passkey: CustodianPasskey; eligible: boolean } | undefined> {
+  const { rows } = await sql.query<{ public_key: Uint8Array; sign_count: string | number; eligible: boolean }>(
+    `SELECT p.public_key, p.sign_count, (k.created_at IS NULL OR p.created_at <= k.created_at) AS eligible
+     FROM custodian_passkeys p LEFT JOIN custodian_keys k ON k.tenant_id = p.tenant_id AND k.user_id = p.user_id
+     WHERE p.tenant_id = $1 AND p.user_id = $2 AND p.credential_id = $3`,
+    [tenantId, userId, credentialId],
+  );
+  const row = rows[0];
+  return row && { passkey: { credentialId, publicKey: new Uint8Array(row.public_key), signCount: Number(row.sign_count) }, eligible: row.eligible };
+}
+
 /** Moves the counter forward (both 0 stays 0); false when another use got there first or it went back. */
 export async function advancePasskeyCounter(sql: Sql, tenantId: string, credentialId: string, signCount: number): Promise<boolean> {
   const { rowCount } = await sql.query(

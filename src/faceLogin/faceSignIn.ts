@@ -6,7 +6,8 @@
  * it only releases its slot). A capture whose nonce asked for head turns (loa 3) runs as an
  * active burst: the turns are checked from each frame's yaw, the frontal frames matched at the
  * strict threshold (decideActiveFace); failed turns count as failed liveness for the attempt
- * limit. Every outcome is audited as a decision and what failed — never a score; frames and
+ * limit. A capture signed by a passkey added after the enrollment is refused by the custodian
+ * and answered `face.passkey_not_enrolled`, not counted (facePasskeys.ts). Every outcome is audited as a decision and what failed — never a score; frames and
  * the probe embedding are wiped once used.
  */
 import type { AccountDeps } from '../account/deps.ts';
@@ -18,6 +19,7 @@ import { frameHashes } from './captureChallenge.ts';
 import type { BoundCapture } from './captureUpload.ts';
 import { decideActiveFace, decideFace, isLive, matchThresholdFor, type ActiveFaceDecision, type FaceDecision } from './decide.ts';
 import { faceAssurance, type FaceAssurance } from './faceAssurance.ts';
+import { passkeyNotEnrolled } from './facePasskeys.ts';
 import type { FaceServices } from './faceServices.ts';
 import { checkHeadTurns } from './headTurn.ts';
 import { verifyCapture } from './verifyCapture.ts';
@@ -58,7 +60,14 @@ export async function signInWithFace(
           throw e;
         }
         const liveness = burst.liveness.aggregate;
-        const { accepted: matched } = await deps.face.templates().match(tenantId, userId, burst.embedding, { threshold: matchThresholdFor(Boolean(expectedTurns)), attempt });
+        let matched: boolean;
+        try {
+          ({ accepted: matched } = await deps.face.templates().match(tenantId, userId, burst.embedding, { threshold: matchThresholdFor(Boolean(expectedTurns)), attempt }));
+        } catch (e) {
+          // Signed by a passkey added after the enrollment: no face was judged, so no failure is counted.
+          if (isFacegateError(e) && e.code === 'custodian.passkey_not_eligible') throw passkeyNotEnrolled(e);
+          throw e;
+        }
         if (!expectedTurns) {
           const decision = decideFace({ matched, liveness });
           return { ok: decision.accepted, livenessPassed: isLive(liveness), decision, assurance: faceAssurance({ active: false, decision }, verified) };

@@ -78,7 +78,13 @@ export function satisfies(achieved: string | undefined, required: Acr | undefine
 }
 
 /** What a user has in place for face sign-in (read by faceLogin/faceReadiness.ts). */
-export type FaceReadiness = { passkey: boolean; template: boolean; consent: boolean; faceDisabled: boolean };
+export type FaceReadiness = {
+  /** A passkey that can sign face sign-ins (for an enrolled face: one registered before it). */
+  passkey: boolean;
+  template: boolean;
+  consent: boolean;
+  faceDisabled: boolean;
+};
 
 /**
  * The highest level this user can prove now: loa 3 with a passkey, an enrolled template, a

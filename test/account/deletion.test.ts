@@ -22,7 +22,7 @@ import { relyingPartyFrom } from '../../src/faceLogin/relyingParty.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import type { Custodian } from '../../src/custodian/custodian.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
-import { matchLive } from '../support/liveAttempt.ts';
+import { deviceBeforeEnrollment, matchLive } from '../support/liveAttempt.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { adapterFactory } from '../../src/oidc/adapter.ts';
 import { verifyAuditChain } from '../../src/audit/verify.ts';
@@ -40,7 +40,7 @@ let deps: DeletionDeps;
 const templates = () => deps.face!.templates();
 const rp = relyingPartyFrom('https://id.acme.example');
 let custodian: Custodian;
-const matchFace = (tenantId: string, userId: string, probe: Float32Array) => matchLive(templates(), custodian, tenantId, userId, probe, 0.9, rp);
+const matchFace = (tenantId: string, userId: string, probe: Float32Array) => matchLive(templates(), tenantId, userId, probe, 0.9);
 
 before(async () => {
   db = await freshDatabase();
@@ -65,6 +65,7 @@ async function fullUser(tenantId: string): Promise<User & { credentialId: string
   const { credentialId } = await finishPasskeyRegistration({ db, kv, rp, custodian }, { tenantId, userId: user.id, response: authenticator.register(options) });
   await recordBiometricConsent(db, tenantId, user.id, CONSENT_TEXT.version);
   const face = randomUnit(128);
+  await deviceBeforeEnrollment(custodian, tenantId, user.id, rp);
   await templates().enroll(tenantId, user.id, face.slice());
   const Adapter = adapterFactory(db, db.dataKey, tenantId);
   const grantId = `grant-${randomBytes(6).toString('hex')}`;
@@ -169,6 +170,8 @@ describe('deleteAccount', () => {
 
     // A copy of the template from before the deletion cannot be matched: its key is shredded.
     await restoreBackup(T, alice, backup);
+    // Her passkeys went with the account; a device registered now finds no key to open.
+    await deviceBeforeEnrollment(custodian, T, alice.id, rp);
     await assert.rejects(matchFace(T, alice.id, alice.face.slice()), { code: 'template.not_enrolled' });
   });
 

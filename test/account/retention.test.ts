@@ -17,7 +17,7 @@ import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import type { Custodian } from '../../src/custodian/custodian.ts';
 import { relyingPartyFrom } from '../../src/faceLogin/relyingParty.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
-import { matchLive } from '../support/liveAttempt.ts';
+import { deviceBeforeEnrollment, matchLive } from '../support/liveAttempt.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { adapterFactory } from '../../src/oidc/adapter.ts';
 import { freshDatabase, freshKeyValueStore, type TestDatabase } from '../support/services.ts';
@@ -32,7 +32,7 @@ let deps: DeletionDeps;
 const templates = () => deps.face!.templates();
 const rp = relyingPartyFrom('https://id.acme.example');
 let custodian: Custodian;
-const matchFace = (tenantId: string, userId: string, probe: Float32Array) => matchLive(templates(), custodian, tenantId, userId, probe, 0.9, rp);
+const matchFace = (tenantId: string, userId: string, probe: Float32Array) => matchLive(templates(), tenantId, userId, probe, 0.9);
 
 before(async () => {
   db = await freshDatabase();
@@ -59,6 +59,7 @@ async function at<T>(when: number, fn: () => Promise<T>): Promise<T> {
 async function enrolled(tenant: string, name: string, createdDaysAgo: number, usedDaysAgo: number | null): Promise<User & { face: Float32Array }> {
   const user = await createUser(db, tenant, { username: name }, 'test');
   const face = randomUnit(128);
+  await deviceBeforeEnrollment(custodian, tenant, user.id, rp);
   await templates().enroll(tenant, user.id, face.slice());
   await db.asOwner((sql) =>
     sql.query(`UPDATE face_templates SET created_at = now() - make_interval(days => $2), last_used_at = CASE WHEN $3::int IS NULL THEN NULL ELSE now() - make_interval(days => $3::int) END WHERE user_id = $1`, [user.id, createdDaysAgo, usedDaysAgo]),

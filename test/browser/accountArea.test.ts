@@ -82,13 +82,14 @@ async function faceReady(user: User): Promise<void> {
   // 128: the default recognizer's embedding length (models manifest), as a real enrollment stores.
   const v = Float32Array.from({ length: 128 }, () => Math.random() - 0.5);
   const norm = Math.hypot(...v);
-  await provider.face!.templates().enroll(TENANT, user.id, v.map((x) => x / norm));
+  // The passkey first, as a real enrollment has it: one added after the template cannot sign face sign-ins.
   await provider.db.withTenant(TENANT, (sql) =>
     insertCredential(sql, TENANT, {
       credentialId: randomBytes(16).toString('base64url'), userId: user.id, publicKey: new Uint8Array(77), signCount: 0, transports: ['internal'],
       aaguid: '00000000-0000-0000-0000-000000000000', backupEligible: false, backupState: false, attestationFormat: 'none', deviceType: 'singleDevice', name: 'Phone',
     }),
   );
+  await provider.face!.templates().enroll(TENANT, user.id, v.map((x) => x / norm));
   await recordBiometricConsent(provider.db, TENANT, user.id, CONSENT_TEXT.version);
 }
 

@@ -47,8 +47,8 @@ test('the provider enrolls, matches and removes through the remote custodian', a
   const templates = createFaceTemplates({ db, custodian: remote, model: 'test-128' });
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
-  await templates.enroll('acme', userId, face.slice());
   const attempts = await attemptsFor(remote, 'acme', userId);
+  await templates.enroll('acme', userId, face.slice());
   assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
   assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5, attempt: await attempts.next() }), { accepted: false });
   await templates.idle();
@@ -58,8 +58,8 @@ test('the provider enrolls, matches and removes through the remote custodian', a
 
 test('the answer to a decision request carries one bit: the HTTP body is one of two fixed strings', async () => {
   const userId = await seedUser(db, 'acme');
-  const publicKey = await local.createUserKey('acme', userId);
   const attempts = await attemptsFor(local, 'acme', userId);
+  const publicKey = await local.createUserKey('acme', userId);
   const t = quantize(randomUnit(128));
   const p = quantize(randomUnit(128));
   const template = await encryptTemplate(publicKey, [t]);
@@ -99,8 +99,8 @@ test('errors keep their codes across HTTP: not found, bad input, rate limit, unk
   await assert.rejects(remote.decideMatch('acme', keyless, { ciphertext: new Uint8Array(4), attempt: await keylessAttempts.next() }), { code: 'custodian.no_key', status: 404 });
   await assert.rejects(remote.createUserKey('acme', 'nope'), { code: 'custodian.bad_user', status: 400 });
   const userId = await seedUser(db, 'acme');
-  await remote.createUserKey('acme', userId);
   const attempts = await attemptsFor(remote, 'acme', userId);
+  await remote.createUserKey('acme', userId);
   const decide = async () => remote.decideMatch('acme', userId, { ciphertext: new Uint8Array(4), attempt: await attempts.next() });
   for (let i = 0; i < 3; i++) await assert.rejects(decide(), { code: 'template.bad_ciphertext' });
   await assert.rejects(decide(), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
@@ -139,8 +139,8 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     const templates = createFaceTemplates({ db, custodian: service, model: 'test-128' });
     const userId = await seedUser(db, 'acme');
     const face = randomUnit(128);
-    await templates.enroll('acme', userId, face.slice());
     const attempts = await attemptsFor(service, 'acme', userId);
+    await templates.enroll('acme', userId, face.slice());
     assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
     await templates.idle();
     const { rows } = await db.asOwner((sql) => sql.query<{ kek_id: string }>('SELECT kek_id FROM custodian_keys WHERE user_id = $1', [userId]));
@@ -178,8 +178,8 @@ test('separate credentials: an attempt token cannot create keys, register passke
     await assert.rejects(as('x'.repeat(40)).shredUserKey('acme', userId), { code: 'custodian.unauthorized' });
     // The provider holds all three and uses each for its calls.
     const provider = createRemoteCustodian({ endpoint: { url: scopedUrl }, token: tokens });
-    await provider.createUserKey('acme', userId);
     const attempts = await attemptsFor(provider, 'acme', userId);
+    await provider.createUserKey('acme', userId);
     await assert.rejects(provider.decideMatch('acme', userId, { ciphertext: new Uint8Array(4), attempt: await attempts.next() }), { code: 'template.bad_ciphertext' });
     assert.equal(await provider.shredUserKey('acme', userId), true);
     const c = loadConfig({ CUSTODIAN_URL: scopedUrl, CUSTODIAN_TOKEN: tokens.attempt, CUSTODIAN_ENROLL_TOKEN: tokens.enroll, CUSTODIAN_SHRED_TOKEN: tokens.shred });

@@ -22,6 +22,12 @@ const cdb = db.forRole(CUSTODIAN_ROLE);
 const ring = testKekRing(k1);
 const open = (keks = ring, extra: Partial<Parameters<typeof createLocalCustodian>[0]> = {}) => createLocalCustodian({ db: cdb, kv, keks, rp: TEST_RP, ...extra });
 const attempts = new Map<string, AttemptMaker>();
+/** A user whose device passkey the custodian knows before any key is made (as enrollment requires). */
+async function userWithDevice() {
+  const userId = await seedUser(db, 'acme');
+  attempts.set(userId, await attemptsFor(open(), 'acme', userId));
+  return userId;
+}
 /** A live attempt for the user (its passkey registered on first use). */
 async function live(custodian: ReturnType<typeof createLocalCustodian>, userId: string) {
   if (!attempts.has(userId)) attempts.set(userId, await attemptsFor(custodian, 'acme', userId));
@@ -45,11 +51,11 @@ test('the custodian surface is exactly the narrow set: no general decryption, no
 
 test('answers a masked result with accept or reject only, and audits the decision alone', async () => {
   const custodian = open();
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const publicKey = await custodian.createUserKey('acme', userId);
   assert.equal(await (await matchOnce(custodian, userId, publicKey, true)).decrypt(), 'accept', 'score = θ accepts');
   assert.equal(await (await matchOnce(custodian, userId, publicKey, false)).decrypt(), 'reject', 'score = θ − 1 rejects');
-  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.key_created', 'custodian.passkey_registered', 'custodian.decrypt', 'custodian.decrypt']);
+  assert.deepEqual(await auditTypes(db, 'acme', userId), ['custodian.passkey_registered', 'custodian.key_created', 'custodian.decrypt', 'custodian.decrypt']);
   const { rows } = await db.withTenant('acme', (sql) =>
     sql.query<{ data: object }>("SELECT data FROM audit_events WHERE type = 'custodian.decrypt' AND subject = $1 ORDER BY seq", [userId]),
   );
@@ -58,7 +64,7 @@ test('answers a masked result with accept or reject only, and audits the decisio
 
 test('the custodian cannot be made to decrypt a template: unmasked ciphertexts are refused', async () => {
   const custodian = open();
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const publicKey = await custodian.createUserKey('acme', userId);
   const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
   // As stored (NTT form) it is not even a match result…
@@ -70,8 +76,8 @@ test('the custodian cannot be made to decrypt a template: unmasked ciphertexts a
   await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: serialize(b, cipher), attempt: await live(custodian, userId) }), { code: 'custodian.unmasked', status: 422 });
   await assert.rejects(custodian.decideMatch('acme', userId, { ciphertext: new Uint8Array(10), attempt: await live(custodian, userId) }), { code: 'template.bad_ciphertext' });
   assert.deepEqual(await auditTypes(db, 'acme', userId), [
-    'custodian.key_created',
     'custodian.passkey_registered',
+    'custodian.key_created',
     'custodian.decrypt_refused',
     'custodian.decrypt_refused',
     'custodian.decrypt_refused',
@@ -80,25 +86,25 @@ test('the custodian cannot be made to decrypt a template: unmasked ciphertexts a
 
 test('a result decrypted under another user’s key is refused, never turned into a random decision', async () => {
   const custodian = open();
-  const alice = await seedUser(db, 'acme');
-  const bob = await seedUser(db, 'acme');
+  const alice = await userWithDevice();
+  const bob = await userWithDevice();
   const aliceKey = await custodian.createUserKey('acme', alice);
   await custodian.createUserKey('acme', bob);
   const m = await matchOnce(custodian, alice, aliceKey);
   await assert.rejects(custodian.decideMatch('acme', bob, { ciphertext: m.ciphertext, attempt: await live(custodian, bob) }), { code: 'custodian.wrong_key', status: 409 });
-  assert.deepEqual(await auditTypes(db, 'acme', bob), ['custodian.key_created', 'custodian.passkey_registered', 'custodian.decrypt_refused']);
+  assert.deepEqual(await auditTypes(db, 'acme', bob), ['custodian.passkey_registered', 'custodian.key_created', 'custodian.decrypt_refused']);
   assert.equal(await m.decrypt(), 'accept');
 });
 
 test('decryptions are rate-limited per user', async () => {
   const custodian = open(ring, { decryptLimit: 2, decryptWindowMs: 60_000 });
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const publicKey = await custodian.createUserKey('acme', userId);
   const m = await matchOnce(custodian, userId, publicKey);
   await m.decrypt();
   await m.decrypt();
   await assert.rejects(m.decrypt(), (e: { code: string; retryAfterSeconds: number }) => e.code === 'custodian.rate_limited' && e.retryAfterSeconds > 0);
-  const other = await seedUser(db, 'acme');
+  const other = await userWithDevice();
   const otherKey = await custodian.createUserKey('acme', other);
   await (await matchOnce(custodian, other, otherKey)).decrypt();
 });
@@ -110,13 +116,13 @@ test('bad ids and unknown users are typed errors', async () => {
   const unknown = '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41';
   await assert.rejects(custodian.createUserKey('acme', unknown), { code: 'custodian.unknown_user', status: 404 });
   await assert.rejects(custodian.issueCaptureNonce('acme', unknown), { code: 'custodian.unknown_user' });
-  const keyless = await seedUser(db, 'acme');
+  const keyless = await userWithDevice();
   await assert.rejects(custodian.decideMatch('acme', keyless, { ciphertext: new Uint8Array(1), attempt: await live(custodian, keyless) }), { code: 'custodian.no_key' });
 });
 
 test('crypto-shredding: after the key is deleted nothing decrypts the user’s results, and it is audited', async () => {
   const custodian = open();
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const publicKey = await custodian.createUserKey('acme', userId);
   const m = await matchOnce(custodian, userId, publicKey);
   assert.equal(await custodian.shredUserKey('acme', userId), true);
@@ -130,7 +136,7 @@ test('crypto-shredding: after the key is deleted nothing decrypts the user’s r
 
 test('enrollment seals the compact secret (2 KB, not SEAL’s 271 KB), and a key sealed in SEAL’s form before it still decides', async () => {
   const custodian = open();
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const publicKey = await custodian.createUserKey('acme', userId);
   const row = (await cdb.withTenant('acme', (sql) => findSealedKey(sql, 'acme', userId)))!;
   const secret = openKey(ring.current(), 'acme', userId, row.sealed);
@@ -138,7 +144,7 @@ test('enrollment seals the compact secret (2 KB, not SEAL’s 271 KB), and a key
   assert.equal(secret[0], FORMAT_COMPACT);
   assert.equal(await (await matchOnce(custodian, userId, publicKey, true)).decrypt(), 'accept');
   // A row as createUserKey wrote it before the compact form: SEAL's zstd serialization, sealed.
-  const legacyUser = await seedUser(db, 'acme');
+  const legacyUser = await userWithDevice();
   const b = await bfv();
   using keygen = new b.seal.KeyGenerator(b.context);
   using secretKey = keygen.secretKey();

@@ -27,11 +27,11 @@ test('a template multiplied by x^k + 256·x^(k+1) and masked yields accept or re
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
   const t = quantize(face);
+  const attempts = await attemptsFor(custodian, 'acme', userId);
   await templates.enroll('acme', userId, face);
   const stored = (await db.withTenant('acme', (sql) => findTemplate(sql, 'acme', userId)))!;
   const publicKey = (await db.withTenant('acme', (sql) => sql.query<{ public_key: Uint8Array }>('SELECT public_key FROM face_templates WHERE user_id = $1', [userId]))).rows[0].public_key;
   const b = await bfv();
-  const attempts = await attemptsFor(custodian, 'acme', userId);
   const answers: unknown[] = [];
   for (const k of [0, 1, 2, 3]) {
     const multiplier = new Uint32Array(k + 2);
@@ -55,8 +55,8 @@ test('a template multiplied by x^k + 256·x^(k+1) and masked yields accept or re
 
 test('match() with the probe 127·e_k gives one bit, not t_k', async () => {
   const userId = await seedUser(db, 'acme');
-  await templates.enroll('acme', userId, randomUnit(128));
   const attempts = await attemptsFor(custodian, 'acme', userId);
+  await templates.enroll('acme', userId, randomUnit(128));
   for (const k of [0, 5]) {
     const probe = new Float32Array(128);
     probe[k] = 1;

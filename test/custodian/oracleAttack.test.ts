@@ -26,16 +26,21 @@ const cdb = db.forRole(CUSTODIAN_ROLE);
 const k1 = newKek('k1');
 const custodian = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP, decryptLimit: 1000 });
 
-/** A user with a template, and a crafted result over the probe 127·e_5 (it once read t_5 back). */
-async function victim() {
+/**
+ * A user with a template, and a crafted result over the probe 127·e_5 (it once read t_5 back);
+ * the user's passkey (and `devices` more) registered before enrollment, as the custodian requires.
+ */
+async function victim(devices = 0) {
   const userId = await seedUser(db, 'acme');
+  const attempts = await attemptsFor(custodian, 'acme', userId);
+  const more = await Promise.all(Array.from({ length: devices }, () => attemptsFor(custodian, 'acme', userId)));
   const publicKey = await custodian.createUserKey('acme', userId);
   const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
   const probe = new Int8Array(128);
   probe[5] = 127;
   // At the highest θ every answer is reject, so no accept resets the attempt budget under test.
   const crafted = await decisionMatch({ template, probe, threshold: MAX_THRESHOLD, blinder: await makeBlinder(publicKey) });
-  return { userId, crafted, attempts: await attemptsFor(custodian, 'acme', userId) };
+  return { userId, crafted, attempts, devices: more };
 }
 
 const refusals = async (userId: string) => {
@@ -94,10 +99,9 @@ test('an attempt signed by another user’s passkey, or over other frames, or fo
 
 test('the enrollment’s attempt budget is durable, cannot be overdrawn in parallel, and a new enrollment resets it', async () => {
   const limited = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP, decryptLimit: 1000, attemptLimit: 3 });
-  const v = await victim();
   // Six passkeys of the user, one attempt each (one authenticator's parallel attempts would trip its counter).
-  const devices = await Promise.all(Array.from({ length: 6 }, () => attemptsFor(custodian, 'acme', v.userId)));
-  const batch = await Promise.all(devices.map((d) => d.next()));
+  const v = await victim(6);
+  const batch = await Promise.all(v.devices.map((d) => d.next()));
   const results = await Promise.allSettled(batch.map((attempt) => limited.decideMatch('acme', v.userId, { ciphertext: v.crafted, attempt })));
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
   const exhausted = results.filter((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'custodian.attempts_exhausted');
@@ -114,12 +118,12 @@ test('the enrollment’s attempt budget is durable, cannot be overdrawn in paral
 test('the budget counts failures since the last accept: an accept resets it, rejects alone exhaust it', async () => {
   const limited = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP, decryptLimit: 1000, attemptLimit: 2 });
   const userId = await seedUser(db, 'acme');
+  const attempts = await attemptsFor(limited, 'acme', userId);
   const publicKey = await limited.createUserKey('acme', userId);
   const template = await encryptTemplate(publicKey, [quantize(randomUnit(128))]);
   const probe = quantize(randomUnit(128));
   // The lowest θ accepts every probe, the highest rejects every one (|score| < MAX_THRESHOLD for unit vectors).
   const result = async (threshold: number) => decisionMatch({ template, probe, threshold, blinder: await makeBlinder(publicKey) });
-  const attempts = await attemptsFor(limited, 'acme', userId);
   const decide = async (threshold: number) => limited.decideMatch('acme', userId, { ciphertext: await result(threshold), attempt: await attempts.next() });
   const attemptsNow = async () =>
     (await cdb.withTenant('acme', (sql) => sql.query<{ attempts: number }>('SELECT attempts FROM custodian_keys WHERE user_id = $1', [userId]))).rows[0].attempts;

@@ -5,8 +5,9 @@
  * after "Not now" or more than 5 minutes after the PIN; acr escalation through enrollment, a
  * passive capture or the PIN; CSRF and content-type confusion on the JSON routes, deep nesting
  * and 2 MB of garbage; forged uploads that must not count as face failures nor reach the face
- * pipeline; whether face/start tells existing users from unknown names; and no score in any answer
- * or audit row. Each test states the property it holds; it must fail if the guard is removed.
+ * pipeline; whether face/start tells existing users from unknown names; a passkey added after
+ * the enrollment (which the custodian refuses) answered with a clear 4xx, never counted; and no
+ * score in any answer or audit row. Each test states the property it holds; it must fail if the guard is removed.
  */
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,9 @@ import { setPin } from '../../src/account/pin.ts';
 import { captureChallenge } from '../../src/faceLogin/captureChallenge.ts';
 import type { HeadTurn } from '../../src/faceLogin/captureNonce.ts';
 import { REDIRECT } from '../support/oidcFlow.ts';
+import { faceData } from '../../src/accountArea/faceData.ts';
+import { removeDevice } from '../../src/accountArea/devices.ts';
+import { beginPasskeyRegistration, finishPasskeyRegistration } from '../../src/faceLogin/passkeyRegistration.ts';
 
 const TENANT = 'default';
 const PIN = '482913';
@@ -128,7 +132,7 @@ before(async () => {
   };
   const client = await createClient(server, TENANT, { name: 'Bank App', redirectUris: [REDIRECT] }, 'test');
   rp = await oidc.discovery(new URL(`${server.url}/t/${TENANT}`), client.clientId, client.clientSecret!, undefined, { execute: [oidc.allowInsecureRequests] });
-  for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'hana']) {
+  for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'hana', 'ivy']) {
     users[name] = await createUser(server.db, TENANT, { username: name }, 'test');
     await setPin(server.db, TENANT, users[name].id, PIN, 'test');
   }
@@ -411,6 +415,41 @@ describe('attacks on the face step JSON routes: CSRF, content types, big and dee
     // Alice herself is not throttled by any of it.
     const own = await postJson(started.driver, upload, await signed(started.driver, start, csrf, frames.obama, devices.alice, { username: 'alice' }));
     assert.equal(own.status, 200, JSON.stringify(own.body));
+  });
+
+  test('a passkey added after the enrollment: its capture is a 403 face.passkey_not_enrolled, not counted; with only such passkeys face is not started and the face data page says why', async () => {
+    await enroll('ivy', frames.obamaEnroll);
+    const ivy = users.ivy.id;
+    // A second device registered after the enrollment, with the custodian too (as the enrollment pages would, were they open to an enrolled user).
+    const face = server.face!;
+    const deps = { db: server.db, kv: server.kv, rp: face.rp, custodian: face.custodian() };
+    const laptop = device();
+    const options = await beginPasskeyRegistration(deps, { tenantId: TENANT, userId: ivy, userName: 'ivy' });
+    await finishPasskeyRegistration(deps, { tenantId: TENANT, userId: ivy, response: laptop.register(options), name: 'Laptop' });
+    const { started, start, upload, csrf } = await facePage('ivy');
+    const [streakBefore, enrolledBefore] = [await faceStreak('ivy'), await enrolledCount('ivy')];
+    const refused = await postJson(started.driver, upload, await signed(started.driver, start, csrf, frames.obama, laptop, { username: 'ivy' }));
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, 'face.passkey_not_enrolled');
+    assert.match(refused.body.error_description as string, /set it up again/);
+    assert.deepEqual(await faceStreak('ivy'), streakBefore, 'no face was judged: not a face failure');
+    assert.equal((await auditRows('signin.failure')).filter((r) => r.subject === ivy).at(-1)!.data.reason, 'face.passkey_not_enrolled');
+    const custodianRefusals = await server.db.asOwner((sql) =>
+      sql.query<{ reason: string }>("SELECT data->>'reason' AS reason FROM audit_events WHERE subject = $1 AND type = 'custodian.decrypt_refused'", [ivy]),
+    );
+    assert.deepEqual(custodianRefusals.rows.map((r) => r.reason), ['passkey_not_eligible']);
+    // The enrolled device still signs in.
+    const own = await postJson(started.driver, upload, await signed(started.driver, start, csrf, frames.obama, devices.ivy, { username: 'ivy' }));
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.deepEqual((await faceData(server.db, TENANT, ivy)).devicesAfterEnrollment, ['Laptop']);
+    // Without the enrolled device no capture starts (answered as for any user without face sign-in,
+    // so face/start still tells no names apart); the account area says why and what to do.
+    await removeDevice(server.db, TENANT, ivy, devices.ivy.id);
+    const noStart = await postJson(started.driver, start, { csrf, username: 'ivy' });
+    const unknown = await postJson(started.driver, start, { csrf, username: 'nobody-at-all' });
+    assert.deepEqual([noStart.status, noStart.body], [unknown.status, unknown.body]);
+    assert.equal(noStart.status, 403);
+    assert.equal(enrolledBefore, await enrolledCount('ivy'));
   });
 
   test('face/start answers a user without face sign-in exactly as a name that does not exist', async () => {

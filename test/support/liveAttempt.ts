@@ -32,19 +32,31 @@ export async function attemptsFor(custodian: Custodian, tenantId: string, userId
   };
 }
 
+const devices = new Map<string, AttemptMaker>();
+
 /**
- * A match as a face sign-in makes it: with a fresh live attempt of the user, signed by a test
- * passkey registered with the custodian for it.
+ * The user's device passkey, registered with the custodian as a user does before enrolling: only
+ * a passkey registered before the user's key was created signs attempts the custodian answers.
+ * Call it before `enroll`; `matchLive` signs with it (whichever custodian over the same database).
+ */
+export async function deviceBeforeEnrollment(custodian: Custodian, tenantId: string, userId: string, rp = TEST_RP): Promise<AttemptMaker> {
+  const device = await attemptsFor(custodian, tenantId, userId, rp);
+  devices.set(`${tenantId}\n${userId}`, device);
+  return device;
+}
+
+/**
+ * A match as a face sign-in makes it: with a fresh live attempt of the user, signed by the
+ * passkey registered for it with `deviceBeforeEnrollment`.
  */
 export async function matchLive(
   templates: FaceTemplates,
-  custodian: Custodian,
   tenantId: string,
   userId: string,
   probe: Float32Array,
   threshold: number,
-  rp = TEST_RP,
 ): Promise<{ accepted: boolean }> {
-  const attempt = await (await attemptsFor(custodian, tenantId, userId, rp)).next();
-  return templates.match(tenantId, userId, probe, { threshold, attempt });
+  const device = devices.get(`${tenantId}\n${userId}`);
+  if (!device) throw new Error('no device registered for this user: call deviceBeforeEnrollment before enrolling');
+  return templates.match(tenantId, userId, probe, { threshold, attempt: await device.next() });
 }

@@ -4,7 +4,7 @@ import { rotateKek } from '../../src/custodian/kekRotation.ts';
 import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { CUSTODIAN_ROLE, type Database } from '../../src/store/db.ts';
 import { createFaceTemplates, type FaceTemplates } from '../../src/template/faceTemplates.ts';
-import { attemptsFor, matchLive, TEST_RP } from '../support/liveAttempt.ts';
+import { attemptsFor, deviceBeforeEnrollment, matchLive, TEST_RP } from '../support/liveAttempt.ts';
 import { auditTypes, newKek, seedTenant, seedUser, testStores, testKekRing } from './fixtures.ts';
 import { cosine, normalise, randomUnit } from './vectors.ts';
 
@@ -15,14 +15,20 @@ const k1 = newKek('k1');
 const cdb = db.forRole(CUSTODIAN_ROLE);
 const custodian = createLocalCustodian({ db: cdb, kv, keks: testKekRing(k1), rp: TEST_RP });
 const templates = createFaceTemplates({ db, custodian, model: 'test-128' });
-const match = (t: FaceTemplates, tenantId: string, userId: string, probe: Float32Array, threshold: number) => matchLive(t, custodian, tenantId, userId, probe, threshold);
+const match = (t: FaceTemplates, tenantId: string, userId: string, probe: Float32Array, threshold: number) => matchLive(t, tenantId, userId, probe, threshold);
+/** A user whose device passkey the custodian knows before anything is enrolled. */
+const userWithDevice = async () => {
+  const userId = await seedUser(db, 'acme');
+  await deviceBeforeEnrollment(custodian, 'acme', userId);
+  return userId;
+};
 
 type Row = { model: string; dim: number; public_key: Uint8Array; ciphertext: Uint8Array };
 const templateRow = async (tenantId: string, userId: string) =>
   (await db.withTenant(tenantId, (sql) => sql.query<Row>('SELECT model, dim, public_key, ciphertext FROM face_templates WHERE user_id = $1', [userId]))).rows[0];
 
 test('enroll then match decides at the threshold as the cosine does (outside the quantization error), only a decision comes back, embeddings are wiped', async () => {
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const face = randomUnit(128);
   const same = normalise(Float32Array.from(face, (x, i) => x + 0.2 * randomUnit(128)[i]));
   const expected = cosine(face, same);
@@ -45,7 +51,7 @@ test('enroll then match decides at the threshold as the cosine does (outside the
 });
 
 test('blinders are made ahead: after enrollment the pool serves matches, and a re-enrollment never meets an old blinder', async () => {
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
   await templates.idle();
@@ -104,7 +110,7 @@ test('prepare reads the template ahead: the match reads only its version, and ne
 });
 
 test('crypto-shredding: after remove, even a restored copy of the template cannot be matched or decrypted', async () => {
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
   const backup = await templateRow('acme', userId);
@@ -139,7 +145,7 @@ test('a database restored from before a KEK rotation: the face factor is not enr
 });
 
 test('KEK rotation leaves stored templates byte-identical and matching keeps working', async () => {
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
   const before = await templateRow('acme', userId);
@@ -151,7 +157,7 @@ test('KEK rotation leaves stored templates byte-identical and matching keeps wor
 });
 
 test('a template left from an earlier key pair yields an error, not a random decision', async () => {
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
   // The key is replaced but the template is not (an interrupted re-enrollment, a restored backup).
@@ -160,7 +166,7 @@ test('a template left from an earlier key pair yields an error, not a random dec
 });
 
 test('a re-enrollment that fails after the new key leaves the user cleanly not enrolled', async () => {
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   await templates.enroll('acme', userId, randomUnit(128));
   // The custodian replaces the key, then the encryption step fails (here: an unusable public key).
   const faulty = createFaceTemplates({
@@ -175,7 +181,7 @@ test('a re-enrollment that fails after the new key leaves the user cleanly not e
 
 test('typed errors: unknown user, not enrolled, other tenant, wrong dimension or model', async () => {
   await assert.rejects(templates.enroll('acme', '0b6f3c1e-8a52-4c47-9d0e-2f7a3b1c9d41', randomUnit(128)), { code: 'template.unknown_user' });
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   await assert.rejects(match(templates, 'acme', userId, randomUnit(128), 0.33), { code: 'template.not_enrolled' });
   await templates.enroll('acme', userId, randomUnit(128));
   // A live attempt of the user's own tenant, presented under another: the template read already finds nothing.
