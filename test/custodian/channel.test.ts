@@ -86,8 +86,9 @@ async function enrollAndMatch(custodian: ReturnType<typeof createRemoteCustodian
   const templates = createFaceTemplates({ db, custodian, model: 'test-128' });
   const userId = await seedUser(db, 'acme');
   const face = randomUnit(128);
-  await templates.enroll('acme', userId, face.slice());
+  // The user's device first, as the real flow registers it: the custodian answers only passkeys older than the key.
   const attempts = await attemptsFor(custodian, 'acme', userId);
+  await templates.enroll('acme', userId, face.slice());
   assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
   assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5, attempt: await attempts.next() }), { accepted: false });
   await templates.idle();

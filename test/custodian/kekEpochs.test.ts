@@ -37,10 +37,11 @@ const kekIds = async (tenantId: string) =>
 /** An enrolled user: key, template, and a live decision maker at θ = score (accept). */
 async function enrolled(custodian: ReturnType<typeof createLocalCustodian>, tenantId: string) {
   const userId = await seedUser(db, tenantId);
+  // The device before the key, as the real flow registers it (only older passkeys sign attempts).
+  const attempts = await attemptsFor(custodian, tenantId, userId);
   const publicKey = await custodian.createUserKey(tenantId, userId);
   const t = quantize(randomUnit(128));
   const template = await encryptTemplate(publicKey, [t]);
-  const attempts = await attemptsFor(custodian, tenantId, userId);
   return {
     userId,
     async decide() {

@@ -82,7 +82,7 @@ test('prepare reads the template ahead: the match reads only its version, and ne
   };
   const ahead = createFaceTemplates({ db: watched, custodian, model: 'test-128' });
   const elsewhere = createFaceTemplates({ db, custodian, model: 'test-128' });
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const face = randomUnit(128);
   await ahead.enroll('acme', userId, face.slice());
   await ahead.prepare('acme', userId);
@@ -130,7 +130,7 @@ test('crypto-shredding: after remove, even a restored copy of the template canno
 });
 
 test('a database restored from before a KEK rotation: the face factor is not enrolled (template dropped), and enrolling again works', async () => {
-  const userId = await seedUser(db, 'acme');
+  const userId = await userWithDevice();
   const face = randomUnit(128);
   await templates.enroll('acme', userId, face.slice());
   const backup = await cdb.withTenant('acme', (sql) => sql.query<{ kek_id: string; sealed: Uint8Array }>('SELECT kek_id, sealed FROM custodian_keys WHERE user_id = $1', [userId]));
