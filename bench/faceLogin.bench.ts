@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,9 @@ import { freshDatabase, freshKeyValueStore } from '../test/support/services.ts';
 import { FACES_DIR } from '../test/support/shared.ts';
 import { SoftAuthenticator } from '../test/support/softAuthenticator.ts';
 import { percentile, providerCpuSeconds, round, type BenchPart } from './harness.ts';
+
+/** One custodian key store for every provider of this run (in-process and spawned share the database, so they share its KEK epochs). */
+const keyDir = mkdtempSync(path.join(os.tmpdir(), 'facegate-bench-keys-'));
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXTERNAL = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
@@ -184,6 +187,7 @@ async function spawnProvider(databaseUrl: string, keys: Keys): Promise<Provider>
       LOG_LEVEL: 'error',
       FACEGATE_DATA_KEY: keys.dataKey,
       FACEGATE_KEK: keys.kek,
+      CUSTODIAN_KEY_DIR: keyDir,
       COOKIE_KEYS: keys.cookie,
       WORKERS: '1',
     },
@@ -206,7 +210,7 @@ async function spawnProvider(databaseUrl: string, keys: Keys): Promise<Provider>
 async function inProcessProvider(db: Database, kv: KeyValueStore, keys: Keys, timers: Timers): Promise<Provider> {
   const port = await freePort();
   const base = `http://localhost:${port}`;
-  const config = loadConfig({ PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: keys.cookie, FACEGATE_KEK: keys.kek, FACEGATE_DATA_KEY: keys.dataKey });
+  const config = loadConfig({ PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: keys.cookie, FACEGATE_KEK: keys.kek, FACEGATE_DATA_KEY: keys.dataKey, CUSTODIAN_KEY_DIR: keyDir });
   // The bench closes the database itself: it outlives this server.
   const timedDb = timers.wrap(db, 'db', { overrides: { close: async () => {} } });
   const timedKv = timers.wrap(kv, 'kv');

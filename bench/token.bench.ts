@@ -11,6 +11,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -142,7 +144,7 @@ async function scenario(workers: number): Promise<Scenario> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(root, 'src/main.ts')], {
-    env: { ...process.env, NODE_OPTIONS: process.env.PROVIDER_NODE_OPTIONS ?? '', PORT: String(port), PUBLIC_URL: base, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'warn', FACEGATE_DATA_KEY: `bench:${rootKey.toString('base64')}`, COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
+    env: { ...process.env, NODE_OPTIONS: process.env.PROVIDER_NODE_OPTIONS ?? '', PORT: String(port), PUBLIC_URL: base, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'warn', FACEGATE_DATA_KEY: `bench:${rootKey.toString('base64')}`, FACEGATE_KEK: `bench:${randomBytes(32).toString('base64')}`, CUSTODIAN_KEY_DIR: mkdtempSync(path.join(os.tmpdir(), 'facegate-bench-keys-')), COOKIE_KEYS: randomBytes(32).toString('hex'), WORKERS: String(workers) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {

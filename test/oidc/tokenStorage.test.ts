@@ -8,6 +8,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createUser, type User } from '../../src/account/users.ts';
 import { setPin } from '../../src/account/pin.ts';
 import { revokeConsent } from '../../src/account/consents.ts';
@@ -40,7 +43,7 @@ before(async () => {
   if (usingRealServices) {
     const db = server.db as TestDatabase;
     const port = await freePort();
-    const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: cookieKeys });
+    const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: cookieKeys, FACEGATE_KEK: `other:${randomBytes(32).toString('base64')}`, CUSTODIAN_KEY_DIR: mkdtempSync(path.join(tmpdir(), 'facegate-keys-')) });
     const otherDb = openDatabase({ url: db.url, dataKey: server.dataKey });
     other = await startServer(config, { db: otherDb, kv: openKeyValueStore(process.env.REDIS_URL, prefix), dataKey: server.dataKey });
     otherRp = { ...rp, issuer: `${other.url}/t/${TENANT}` };

@@ -34,8 +34,10 @@ export type TestServerOptions = {
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<RunningServer> {
   const port = await freePort();
   const host = options.host ?? '127.0.0.1';
-  const face = host === 'localhost' ? { FACEGATE_KEK: `test:${randomBytes(32).toString('base64')}`, CUSTODIAN_KEY_DIR: mkdtempSync(path.join(tmpdir(), 'facegate-keys-')) } : {};
-  const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...face, ...env });
+  // Every server's in-process custodian gets a KEK and a key store of its own: nothing is written
+  // under DATA_DIR, which does not exist, and no two servers share epochs.
+  const keys = { FACEGATE_KEK: `test:${randomBytes(32).toString('base64')}`, CUSTODIAN_KEY_DIR: mkdtempSync(path.join(tmpdir(), 'facegate-keys-')) };
+  const config = loadConfig({ PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', COOKIE_KEYS: randomBytes(32).toString('hex'), ...keys, ...env });
   const db = await freshDatabase();
   const kv = options.kv ?? freshKeyValueStore();
   const running = await startServer(config, { db, kv, dataKey: db.dataKey, logger: options.logger });
