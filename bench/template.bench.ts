@@ -82,10 +82,11 @@ async function decisionOn(db: Database, kv: KeyValueStore, kek: { id: string; ke
     await db.withTenant('bench', (sql) => sql.query("INSERT INTO users (tenant_id, id, username) VALUES ('bench', $1, 'bench')", [user]));
     const keks = kekRing(openKekStore(mkdtempSync(path.join(tmpdir(), 'facegate-bench-keys-')), [kek]), [kek]);
     const custodian = createLocalCustodian({ db: db.forRole(CUSTODIAN_ROLE), kv, keks, rp: TEST_RP, decryptLimit: 1e9, attemptLimit: 1e9, globalDecryptLimit: 1e9, alert: () => {} });
+    // The user's device before the key: the custodian answers only passkeys older than the key.
+    const maker = await attemptsFor(custodian, 'bench', user);
     const publicKey = await custodian.createUserKey('bench', user);
     const template = await encryptTemplate(publicKey, [quantize(randomUnit(DIM))]);
     const ciphertext = await decisionMatch({ template, probe: quantize(randomUnit(DIM)), threshold: 0, blinder: await makeBlinder(publicKey) });
-    const maker = await attemptsFor(custodian, 'bench', user);
     const live: Awaited<ReturnType<typeof maker.next>>[] = [];
     for (let i = 0; i < 240; i++) live.push(await maker.next());
     const decide = () => custodian.decideMatch('bench', user, { ciphertext, attempt: live.shift()! });
@@ -183,8 +184,9 @@ export default async function (): Promise<BenchPart> {
     await templates.idle();
   }
   const enroll = { median: percentile(enrollSamples, 50), p95: percentile(enrollSamples, 95) };
-  await templates.enroll('bench', user, face.slice());
+  // The device, then the enrollment its attempts are checked against (only older passkeys count).
   const maker = await attemptsFor(custodian, 'bench', user);
+  await templates.enroll('bench', user, face.slice());
   // Made one after another and used in that order: the passkey's signature counter must only grow.
   const attempts = async (n: number) => {
     const made = [];
