@@ -13,7 +13,7 @@ import { alignFace } from '../src/face/align.ts';
 import { decodeImage } from '../src/face/decode.ts';
 import { detectFaces, dominantFace } from '../src/face/detect.ts';
 import { createRecognizer } from '../src/face/embed.ts';
-import { firstLookSize, stages, type Stage } from '../src/face/frame.ts';
+import { firstLookSize, type Stage } from '../src/face/frame.ts';
 import { createLivenessEnsemble } from '../src/face/liveness/ensemble.ts';
 import { assessQuality, qualityPresets } from '../src/face/quality.ts';
 import { percentile, round } from './harness.ts';
