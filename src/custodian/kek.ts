@@ -43,7 +43,8 @@ export function keyDirOf(config: Pick<Config, 'custodianKeyDir' | 'dataDir'>): s
 }
 
 export function openKekRing(config: Pick<Config, 'kek' | 'dataDir' | 'custodianKeyDir'>): KekRing {
-  return kekRing(openKekStore(keyDirOf(config), wrappingKeks(config)), wrappingKeks(config));
+  const wrapping = wrappingKeks(config);
+  return kekRing(openKekStore(keyDirOf(config), wrapping), wrapping);
 }
 
 // A stat costs ~50 µs on a loaded 2-core machine (measured: 108 µs for current() + find() at load
