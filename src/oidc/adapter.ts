@@ -37,7 +37,7 @@ import { accountReadKey, readAccountRow } from './account.ts';
 import { forgetForRequest, inRequest, keepForRequest, takeFromRequest } from './requestReads.ts';
 import { isUuid } from '../ids.ts';
 
-type PayloadRow = { id: string; payload: AdapterPayload | string; consumed_at: Date | null };
+type PayloadRow = { id: string; payload: AdapterPayload | string; consumed_at: Date | null; grant_id: string | null; account_id: string | null };
 
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
@@ -107,7 +107,7 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string,
   async function readRow(model: string, column: 'id' | 'uid' | 'user_code', key: string): Promise<PayloadRow | null> {
     const { rows } = await db.statement<PayloadRow>(
       tenantId,
-      `SELECT id, payload, consumed_at FROM oidc_payloads o WHERE model = $1 AND ${column} = $2 AND ${live('o')}`,
+      `SELECT id, payload, consumed_at, grant_id, account_id FROM oidc_payloads o WHERE model = $1 AND ${column} = $2 AND ${live('o')}`,
       [model, key],
     );
     return rows[0] ?? null;
@@ -243,12 +243,7 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string,
     /** A refresh token by id; the reads of its grant and user start as soon as it is found. */
     private async findRefreshToken(key: string | null): Promise<AdapterPayload | undefined> {
       if (key === null) return undefined;
-      const { rows } = await db.statement<PayloadRow & { grant_id: string | null; account_id: string | null }>(
-        tenantId,
-        `SELECT id, payload, consumed_at, grant_id, account_id FROM oidc_payloads o WHERE model = $1 AND id = $2 AND ${live('o')}`,
-        [this.model, key],
-      );
-      const row = rows[0];
+      const row = await readRow(this.model, 'id', key);
       if (!row) return undefined;
       this.readAhead({ grantId: row.grant_id, accountId: row.account_id });
       return this.fromRow(row);
