@@ -25,10 +25,10 @@
  * SSD's remapping may still keep old blocks: use an encrypted volume).
  */
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError, FacegateError } from '../errors.ts';
-import type { Kek } from './sealedKey.ts';
+import { gcmOpen, gcmSeal, type Kek } from './sealedKey.ts';
 
 export const EPOCH_FILE = 'kek-epochs';
 
@@ -61,12 +61,11 @@ function seal(wrapping: Kek, set: EpochSet): string {
     epochs: set.epochs.map((e) => ({ id: e.id, key: e.key.toString('base64'), createdAt: e.createdAt })),
     destroyed: set.destroyed,
   }));
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', wrapKey(wrapping), iv, { authTagLength: 16 });
-  cipher.setAAD(aad(wrapping.id));
-  const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
+  const sealed = gcmSeal(wrapKey(wrapping), aad(wrapping.id), plain);
   plain.fill(0);
-  return `${JSON.stringify({ format: FORMAT, wrappedBy: wrapping.id, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') })}\n`;
+  // The file keeps gcmSeal's three parts apart: IV (12 bytes), tag (16), ciphertext.
+  const [iv, tag, ct] = [sealed.subarray(0, 12), sealed.subarray(12, 28), sealed.subarray(28)].map((b) => b.toString('base64'));
+  return `${JSON.stringify({ format: FORMAT, wrappedBy: wrapping.id, iv, tag, ct })}\n`;
 }
 
 function unseal(file: string, text: string, wrapping: Kek[]): EpochSet {
@@ -82,10 +81,9 @@ function unseal(file: string, text: string, wrapping: Kek[]): EpochSet {
   if (!kek) throw broken(`sealed under KEK "${String(outer.wrappedBy)}", which FACEGATE_KEK does not list`);
   let plain: Buffer;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', wrapKey(kek), Buffer.from(outer.iv, 'base64'), { authTagLength: 16 });
-    decipher.setAAD(aad(kek.id));
-    decipher.setAuthTag(Buffer.from(outer.tag, 'base64'));
-    plain = Buffer.concat([decipher.update(Buffer.from(outer.ct, 'base64')), decipher.final()]);
+    const [iv, tag, ct] = [outer.iv, outer.tag, outer.ct].map((b) => Buffer.from(b, 'base64'));
+    if (iv.length !== 12 || tag.length !== 16) throw new Error('malformed');
+    plain = gcmOpen(wrapKey(kek), aad(kek.id), Buffer.concat([iv, tag, ct]));
   } catch {
     throw broken(`does not open under KEK "${kek.id}"`);
   }
