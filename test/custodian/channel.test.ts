@@ -23,11 +23,9 @@ import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
 import { bfv } from '../../src/template/bfv.ts';
-import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
-import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
+import { enrollAndDecide, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
-import { seedTenant, seedUser, testKekRing } from '../template/fixtures.ts';
-import { randomUnit } from '../template/vectors.ts';
+import { seedTenant, testKekRing } from '../template/fixtures.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'facegate-channel-'));
 // Three independent CAs: the deployment's, another one, and one whose custodian certificate names
@@ -81,23 +79,10 @@ function rawPost(url: string, tls: https.RequestOptions): Promise<number | strin
   });
 }
 
-/** Enrolls a user through `custodian` and decides an accept and a reject. */
-async function enrollAndMatch(custodian: ReturnType<typeof createRemoteCustodian>) {
-  const templates = createFaceTemplates({ db, custodian, model: 'test-128' });
-  const userId = await seedUser(db, 'acme');
-  const face = randomUnit(128);
-  // The user's device first, as the real flow registers it: the custodian answers only passkeys older than the key.
-  const attempts = await attemptsFor(custodian, 'acme', userId);
-  await templates.enroll('acme', userId, face.slice());
-  assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
-  assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5, attempt: await attempts.next() }), { accepted: false });
-  await templates.idle();
-}
-
 test('a provider with the client certificate decides matches end to end over mutual TLS (configured from files)', async () => {
   const service = await serve(serverTls(ours));
   const config = loadConfig({ CUSTODIAN_URL: service.url, CUSTODIAN_CLIENT_CERT: ours.clientCert, CUSTODIAN_CLIENT_KEY: ours.clientKey, CUSTODIAN_TLS_CA: ours.ca, CUSTODIAN_TOKEN: token });
-  await enrollAndMatch(openCustodian(config, { db, kv, rp: TEST_RP }) as ReturnType<typeof createRemoteCustodian>);
+  await enrollAndDecide(db, openCustodian(config, { db, kv, rp: TEST_RP }));
   assert.ok(service.requests() >= 4);
   assert.deepEqual(service.refused, []);
 });
@@ -156,7 +141,7 @@ test('co-located: the custodian listens on a Unix socket of mode 0600 (or 0660),
   assert.equal(statSync(socket).mode & 0o777, 0o600);
   const config = loadConfig({ CUSTODIAN_SOCKET: socket, CUSTODIAN_TOKEN: token });
   assert.deepEqual(config.custodian.mode === 'remote' && config.custodian.endpoint, { socket });
-  await enrollAndMatch(openCustodian(config, { db, kv, rp: TEST_RP }) as ReturnType<typeof createRemoteCustodian>);
+  await enrollAndDecide(db, openCustodian(config, { db, kv, rp: TEST_RP }));
   const second = createCustodianHttpServer(local, token);
   await assert.rejects(listenCustodian(second, { ...listen, custodianSocket: { path: socket, mode: 0o600 } }), (e) => e instanceof ConfigError && /another process is listening/.test(e.message));
 
@@ -251,7 +236,7 @@ test('`npm run custodian` with CUSTODIAN_TLS_* serves mutual TLS; the provider m
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     const serviceUrl = /https:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
     // The service's first call loads SEAL's WASM and makes a key pair: seconds on a busy machine.
-    await enrollAndMatch(createRemoteCustodian({ endpoint: { url: serviceUrl, tls: clientTls(ours) }, token, timeoutMs: 30_000 }));
+    await enrollAndDecide(db, createRemoteCustodian({ endpoint: { url: serviceUrl, tls: clientTls(ours) }, token, timeoutMs: 30_000 }));
     assert.equal(await rawPost(serviceUrl, { ca: pem(ours.ca) }), 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
   } finally {
     child.kill('SIGTERM');

@@ -15,7 +15,7 @@ import { createLocalCustodian } from '../../src/custodian/localCustodian.ts';
 import { createRemoteCustodian } from '../../src/custodian/remoteCustodian.ts';
 import { createFaceTemplates } from '../../src/template/faceTemplates.ts';
 import { CUSTODIAN_ROLE } from '../../src/store/db.ts';
-import { attemptsFor, TEST_RP } from '../support/liveAttempt.ts';
+import { attemptsFor, enrollAndDecide, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
 import { newKek, seedTenant, seedUser, testKekRing } from '../template/fixtures.ts';
 import { makeBlinder } from '../../src/template/blinder.ts';
@@ -44,14 +44,7 @@ test('the provider enrolls, matches and removes through the remote custodian', a
   const remote = createRemoteCustodian({ endpoint: { url }, token });
   // The client is the narrow interface and nothing else: it holds a URL and a token, no keys.
   assert.deepEqual(Object.keys(remote).sort(), [...CUSTODIAN_METHODS].sort());
-  const templates = createFaceTemplates({ db, custodian: remote, model: 'test-128' });
-  const userId = await seedUser(db, 'acme');
-  const face = randomUnit(128);
-  const attempts = await attemptsFor(remote, 'acme', userId);
-  await templates.enroll('acme', userId, face.slice());
-  assert.deepEqual(await templates.match('acme', userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
-  assert.deepEqual(await templates.match('acme', userId, randomUnit(128), { threshold: 0.5, attempt: await attempts.next() }), { accepted: false });
-  await templates.idle();
+  const { templates, userId, face, attempts } = await enrollAndDecide(db, remote);
   assert.equal(await templates.remove('acme', userId), true);
   await assert.rejects(templates.match('acme', userId, face.slice(), { threshold: 0.5, attempt: await attempts.next() }), { code: 'template.not_enrolled' });
 });

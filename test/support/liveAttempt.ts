@@ -3,10 +3,14 @@
  * registered with the custodian, a nonce the custodian issued, random "frames" and the passkey's
  * assertion over SHA-256(nonce ‖ frame hashes).
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { CaptureAttempt, Custodian } from '../../src/custodian/custodian.ts';
 import { challengeFromFrameHashes, frameHashes } from '../../src/faceLogin/captureChallenge.ts';
-import type { FaceTemplates } from '../../src/template/faceTemplates.ts';
+import type { Database } from '../../src/store/db.ts';
+import { createFaceTemplates, type FaceTemplates } from '../../src/template/faceTemplates.ts';
+import { seedUser } from '../template/fixtures.ts';
+import { randomUnit } from '../template/vectors.ts';
 import { SoftAuthenticator } from './softAuthenticator.ts';
 
 /** The relying party test custodians check assertions for. */
@@ -59,4 +63,22 @@ export async function matchLive(
   const device = devices.get(`${tenantId}\n${userId}`);
   if (!device) throw new Error('no device registered for this user: call deviceBeforeEnrollment before enrolling');
   return templates.match(tenantId, userId, probe, { threshold, attempt: await device.next() });
+}
+
+/**
+ * A new user of `tenantId` whose device is registered and whose face is then enrolled through
+ * `custodian`, with one accepted and one rejected match checked; the rest of a test goes on with
+ * what it returns.
+ */
+export async function enrollAndDecide(db: Database, custodian: Custodian, tenantId = 'acme') {
+  const templates = createFaceTemplates({ db, custodian, model: 'test-128' });
+  const userId = await seedUser(db, tenantId);
+  const face = randomUnit(128);
+  // The device first, as the real flow registers it: the custodian answers only passkeys older than the key.
+  const attempts = await attemptsFor(custodian, tenantId, userId);
+  await templates.enroll(tenantId, userId, face.slice());
+  assert.deepEqual(await templates.match(tenantId, userId, face.slice(), { threshold: 0.98, attempt: await attempts.next() }), { accepted: true });
+  assert.deepEqual(await templates.match(tenantId, userId, randomUnit(128), { threshold: 0.5, attempt: await attempts.next() }), { accepted: false });
+  await templates.idle();
+  return { templates, userId, face, attempts };
 }
