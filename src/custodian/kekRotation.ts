@@ -3,8 +3,9 @@
  * backup holds every sealed key of its day, shredded users' included; once the epoch KEK they are
  * sealed under is erased from the custodian's key store (kekStore.ts), no one can open them —
  * not even with the database, its backups, FACEGATE_KEK and the current key store. One rotation:
- *   1. a new epoch becomes current (unless a rotation is unfinished: then that one is finished,
- *      so parallel or repeated runs never make two epochs);
+ *   1. a new epoch becomes current — unless a rotation is unfinished, or another run made a new
+ *      epoch after this one started: then this run finishes (or just reports) that one, so runs
+ *      that overlap in time never make two epochs, however their transactions interleave;
  *   2. every key under an older epoch (or a pre-epoch FACEGATE_KEK) is rewrapped under it, a
  *      batch per transaction — a crash leaves each row under its old or its new epoch, both still
  *      in the store, and a rerun goes on where it stopped;
@@ -58,12 +59,14 @@ export async function enterTenant(sql: Sql, tenantId: string): Promise<void> {
 export async function rotateKek(db: Database, ring: KekRing, opts: RotationOptions): Promise<RotationReport> {
   const now = opts.now ?? Date.now();
   const batchSize = opts.batchSize ?? BATCH;
+  // The epoch current when this run was asked for, read before its first await.
+  const seen = ring.reload().epochs[0].id;
   const tenants = await tenantIds(db);
 
   const created = await db.transaction(async (sql) => {
     await lockEpochs(sql, 'exclusive');
     const set = ring.reload();
-    if (set.epochs.length > 1) return undefined;
+    if (set.epochs.length > 1 || set.epochs[0].id !== seen) return undefined;
     if (!opts.force && now - set.epochs[0].createdAt < opts.epochDays * DAY_MS) return undefined;
     const epoch = newEpoch(now);
     for (const tenantId of tenants) {

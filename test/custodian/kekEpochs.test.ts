@@ -162,6 +162,34 @@ test('parallel rotations and enrollments make one epoch and lose no key', async 
   for (const u of users) assert.equal(await u.decide(), 'accept', 'every key, old or enrolled during the race, opens');
 });
 
+test('a run asked for before another run rotated joins that rotation, even if it reaches the lock after it finished', async () => {
+  const wrapping = newKek('w4b');
+  const ring = testKekRing(wrapping);
+  const custodian = createLocalCustodian({ db: cdb, kv, keks: ring, rp: TEST_RP });
+  await seedTenant(db, 'lateco');
+  const users = [await enrolled(custodian, 'lateco'), await enrolled(custodian, 'lateco')];
+  const oldEpoch = ring.current().id;
+  // The late run's database calls wait until the first run is over (a CLI run that stalled).
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const stalled: typeof cdb = Object.assign(Object.create(cdb) as typeof cdb, {
+    transaction: async <T>(fn: Parameters<typeof cdb.transaction<T>>[0]) => {
+      await gate;
+      return cdb.transaction(fn);
+    },
+  });
+  const late = rotateKek(stalled, kekRing(openKekStore(ring.dir, [wrapping]), [wrapping]), { epochDays: 30, force: true });
+  const first = await rotateKek(cdb, ring, { epochDays: 30, force: true });
+  open();
+  const report = await late;
+  assert.ok(first.created);
+  assert.deepEqual(first.destroyed, [oldEpoch]);
+  assert.equal(report.created, undefined, 'no second epoch');
+  assert.equal(report.current, first.created);
+  assert.deepEqual(openKekStore(ring.dir, [wrapping]).read().epochs.map((e) => e.id), [first.created]);
+  for (const u of users) assert.equal(await u.decide(), 'accept');
+});
+
 test('the schedule rotates only an epoch older than KEK_EPOCH_DAYS', async () => {
   const ring = testKekRing(newKek('w5'));
   const epoch = ring.reload().epochs[0];
