@@ -102,6 +102,10 @@
       // loa 3: the head turn (or look straight) the server asked for, shown before the frame is taken.
       if (prompts && prompts[i]) say('capturing', prompts[i]);
       await new Promise((r) => setTimeout(r, intervalMs));
+      // A frame the camera has delivered since the last draw (a busy machine may fire the timer
+      // before a new frame arrives, and the burst would hold the same picture twice); bounded so
+      // a browser that never calls back still captures.
+      if (video.requestVideoFrameCallback) await Promise.race([new Promise((r) => video.requestVideoFrameCallback(r)), new Promise((r) => setTimeout(r, 500))]);
       // The stream as the camera records it: the preview's CSS mirror does not reach the canvas,
       // and the server reads the turns from unmirrored frames (src/faceLogin/headTurn.ts).
       ctx.drawImage(video, 0, 0, FRAME_W, FRAME_H);
