@@ -72,7 +72,7 @@ export default async function faceBench(): Promise<BenchPart> {
   // does not count, so this compares across runs better than the wall-clock figures.
   results['face.cpu_ms_per_step'] = { value: round(cpuPerStep, 1), unit: 'ms' };
   // Compute per frame of the burst: each stage summed over the burst's frames, / 3 (liveness runs on
-  // one of them, so its figure is a third of one scoring; detect mixes one full look and two first looks).
+  // one of them, so its figure is a third of one scoring).
   for (const s of stages) results[`face.frame.${s}_ms`] = { value: round(percentile(byStage[s], 50) / FRAMES, 2), unit: 'ms' };
 
   const stageSum = stages.reduce((acc, s) => acc + percentile(byStage[s], 50), 0);
@@ -94,6 +94,6 @@ Per stage, milliseconds of compute summed over the 3 frames (two workers share t
 |---|---|---|---|
 ${rows}
 
-Where the time goes: ${ranked.slice(0, 2).join(' and ')} dominate. Liveness runs three PAD models on one frame of the burst, drawn at random (MobileFaceNetPv4 80×80, facenox 128×128, HyperFAS 224×224, each with its own crop and resize); detection is one YuNet pass at 640×480 on that frame and a first look at 320×240 on the others (a full-size pass when the first look finds no face, a small one or several; a second, smaller pass only when a face fills the frame); embed is MobileFaceNet twice (the face and its mirror image: flip-averaging, chosen at FMR 1e-3 in eval/REPORT.md); align is the 112×112 warp, anti-aliased when the face is large.`;
+Where the time goes: ${ranked.slice(0, 2).join(' and ')} dominate. Liveness runs three PAD models on one frame of the burst, drawn at random (MobileFaceNetPv4 80×80, facenox 128×128, HyperFAS 224×224, each with its own crop and resize); detection is YuNet's first look at 320×240 on every frame, whose box both the alignment and the PAD crops use (a full-size pass when the first look finds no face, a small one or several; a second, smaller pass only when a face fills the frame); embed is MobileFaceNet twice (the face and its mirror image: flip-averaging, chosen at FMR 1e-3 in eval/REPORT.md); align is the 112×112 warp, anti-aliased when the face is large.`;
   return { title: 'Face step (3 frames, 640×480)', results, markdown };
 }

@@ -1,8 +1,8 @@
 /**
  * Per-stage cost of the face step on one thread, without the worker pool: the bench's 640×480
- * bursts of 3 frames run stage by stage in this process as the pipeline runs them — one frame
- * (drawn for liveness) with the full-size detection and the PAD ensemble, the other two with the
- * detector's first look (frame.ts firstLookSize) and no liveness. Each stage is measured twice: wall time, and the
+ * bursts of 3 frames run stage by stage in this process as the pipeline runs them — every frame
+ * with the detector's first look (frame.ts firstLookSize), one of them (drawn for liveness) also
+ * through the PAD ensemble. Each stage is measured twice: wall time, and the
  * process's CPU time (user + system) while it alone runs — on a shared, overloaded machine the
  * CPU time is the figure to compare across changes, the wall time is inflated by waiting.
  * Usage: node bench/faceStages.ts [iterations]   (add --cpu-prof to see where the time goes)
@@ -32,8 +32,8 @@ const bursts = (
 );
 const recognizer = await createRecognizer();
 const ensemble = await createLivenessEnsemble();
-type Row = Stage | 'first look';
-const rows: Row[] = ['decode', 'detect', 'first look', 'align', 'quality', 'liveness', 'embed'];
+type Row = Stage;
+const rows: Row[] = ['decode', 'detect', 'align', 'quality', 'liveness', 'embed'];
 const wall: Record<string, number[]> = Object.fromEntries(rows.map((s) => [s, []]));
 const cpu: Record<string, number> = Object.fromEntries(rows.map((s) => [s, 0]));
 async function timed<T>(stage: Row, f: () => T | Promise<T>): Promise<T> {
@@ -51,7 +51,7 @@ for (let i = 0; i < iterations + 1; i++) {
     for (const [k, f] of burst.entries()) {
       const scored = k === 0;
       const image = await timed('decode', () => decodeImage(f));
-      const detection = await timed(scored ? 'detect' : 'first look', async () => dominantFace(await detectFaces(image, scored ? {} : { fastInputSize: firstLookSize })));
+      const detection = await timed('detect', async () => dominantFace(await detectFaces(image, { fastInputSize: firstLookSize })));
       const aligned = await timed('align', () => alignFace(image, detection.landmarks));
       await timed('quality', () => assessQuality(detection, aligned, qualityPresets.verify));
       if (scored) await timed('liveness', () => ensemble.scoreFrame(image, detection));

@@ -4,10 +4,11 @@
  * its detection). Sessions are opened once per processor (one per worker). The embedding is
  * returned to the caller only; it is never logged or put in an error.
  *
- * Two looks for a face: a frame whose liveness will be scored is detected at full size, the box
- * the PAD models were calibrated on (their inputs are crops of it, and they move with it); the
- * others take the cheap first look (detect.ts's fastInputSize), enough for the alignment — `npm
- * run eval` with it: detection failures, FNMR at FMR 1e-3 and AUC no worse.
+ * Every frame takes the detector's cheap first look (detect.ts's fastInputSize: the frame shrunk
+ * 2×, looked at again at full size only when that finds no face, a small one or several). The
+ * alignment and the PAD crops both use its box: `npm run eval` with it — detection failures, FNMR
+ * at FMR 1e-3 and AUC no worse; `npm run eval -- liveness` with the PAD crops on it — the same
+ * threshold, BPCER and APCER per species as with a full-size look (eval/LIVENESS.md).
  */
 import { alignFace } from './align.ts';
 import { decodeImage, defaultDecodeLimits, type DecodeLimits } from './decode.ts';
@@ -35,8 +36,8 @@ export type FrameProcessorOptions = ModelLocation & {
   detect?: Omit<DetectOptions, keyof ModelLocation | 'model'>;
 };
 
-/** Longer side of the first look for frames not scored for liveness: a 640×480 frame shrunk 2×
- *  (YuNet ≈ 1.4 ms instead of 7.8 ms on one thread). */
+/** Longer side of the first look: a 640×480 frame shrunk 2× (YuNet ≈ 1.4 ms instead of 7.8 ms on
+ *  one thread). */
 export const firstLookSize = 320;
 
 export type FrameAnalysis = {
@@ -44,8 +45,6 @@ export type FrameAnalysis = {
    *  result and the liveness task cross threads without copying them. */
   image: RgbImage;
   detection: Detection;
-  /** The detection is the full-size look, fit for the liveness crops. */
-  fullLook: boolean;
   quality: QualityReport;
   embedding: Float32Array;
   timingsMs: Record<Exclude<Stage, 'liveness'>, number>;
@@ -54,10 +53,9 @@ export type FrameAnalysis = {
 export type FrameLivenessResult = { score: number; perModel: Record<string, number>; ms: number };
 
 export type FrameProcessor = {
-  /** `fullLook`: detect at full size (the frame's liveness will be scored). */
-  analyse(bytes: Uint8Array, purpose: Purpose, fullLook: boolean): Promise<FrameAnalysis>;
-  /** `detection`: the full-size look of analyse, or null to look again at full size first. */
-  liveness(image: RgbImage, detection: Detection | null): Promise<FrameLivenessResult>;
+  analyse(bytes: Uint8Array, purpose: Purpose): Promise<FrameAnalysis>;
+  /** `detection`: analyse's, the box the PAD crops are cut around. */
+  liveness(image: RgbImage, detection: Detection): Promise<FrameLivenessResult>;
 };
 
 /** Every model file a processor with these options needs (checked before anything is loaded). */
@@ -82,12 +80,11 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
   for (const name of requiredModels(options)) resolveModelPath(name, location);
   const recognizer = await createRecognizer({ ...location, model: options.recognizer });
   const liveness = await createLivenessEnsemble(options.liveness, location);
-  const detectOptions: DetectOptions = { ...options.detect, ...location, model: options.detector };
-  const firstLook: DetectOptions = { fastInputSize: firstLookSize, ...detectOptions };
+  const firstLook: DetectOptions = { fastInputSize: firstLookSize, ...options.detect, ...location, model: options.detector };
   const limits = options.decodeLimits ?? defaultDecodeLimits;
 
   return {
-    async analyse(bytes, purpose, fullLook) {
+    async analyse(bytes, purpose) {
       const timingsMs = {} as FrameAnalysis['timingsMs'];
       const timed = async <T>(stage: keyof FrameAnalysis['timingsMs'], f: () => T | Promise<T>): Promise<T> => {
         const t0 = performance.now();
@@ -96,7 +93,7 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
         return result;
       };
       const image = await timed('decode', async () => inSharedMemory(await decodeImage(bytes, limits)));
-      const detection = await timed('detect', async () => dominantFace(await detectFaces(image, fullLook ? detectOptions : firstLook)));
+      const detection = await timed('detect', async () => dominantFace(await detectFaces(image, firstLook)));
       const aligned = await timed('align', () => alignFace(image, detection.landmarks));
       const quality = await timed('quality', () => {
         const report = assessQuality(detection, aligned, qualityPresets[purpose]);
@@ -104,12 +101,11 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
         return report;
       });
       const embedding = await timed('embed', () => recognizer.embed(aligned));
-      return { image, detection, fullLook, quality, embedding, timingsMs };
+      return { image, detection, quality, embedding, timingsMs };
     },
     async liveness(image, detection) {
       const t0 = performance.now();
-      const box = detection ?? dominantFace(await detectFaces(image, detectOptions));
-      const { score, perModel } = await liveness.scoreFrame(image, box);
+      const { score, perModel } = await liveness.scoreFrame(image, detection);
       return { score, perModel, ms: performance.now() - t0 };
     },
   };

@@ -51,7 +51,7 @@ export const minFrontalFrames = 3;
  * Frames of a burst scored for liveness: one, drawn at random among the used frames. PAD is the
  * step's largest cost (three models and their crops, ≈ 18 ms CPU a frame), and on the calibration
  * data one frame is no worse than three (eval/LIVENESS.md, `npm run eval -- liveness`: pad-trio ×
- * 1 frame at the same threshold 0.42, BPCER 0/146, APCER print 0/2, replay 1/5; × 3 frames: 0/146,
+ * 1 frame at the same threshold 0.43, BPCER 0/146, APCER print 0/2, replay 1/5; × 3 frames: 0/146,
  * 0/2, 2/5). Random, not the first: the frames are committed (hashed into the signed challenge)
  * before the server draws, so a burst that splices a live face into photos is scored on a photo
  * with the photos' share of probability.
@@ -172,11 +172,7 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
       const preset: Purpose = purpose === 'verify-active' ? 'verify' : purpose;
       const order = randomOrder(frames.length);
       const analysed: Promise<AnalyseOutcome>[] = new Array(frames.length);
-      // The frames drawn first are detected at full size for their liveness crops, the rest at
-      // the cheaper first look (frame.ts); a frame drawn later is looked at again when scored.
-      order.forEach((i, k) => {
-        analysed[i] = pool.run({ step: 'analyse', bytes: frames[i], purpose: preset, fullLook: k < scoredFrames }) as Promise<AnalyseOutcome>;
-      });
+      for (const i of order) analysed[i] = pool.run({ step: 'analyse', bytes: frames[i], purpose: preset }) as Promise<AnalyseOutcome>;
       const runs: Promise<FrameRun>[] = new Array(frames.length);
       let scoredBefore: Promise<number> = Promise.resolve(0);
       for (const i of order) {
@@ -187,7 +183,7 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
           const yawDeg = a.result.quality.pose.yawDeg;
           const frontal = purpose !== 'verify-active' || Math.abs(yawDeg) <= frontalMaxYawDeg;
           if (!frontal || (await earlier) >= scoredFrames) return { run: { ok: true, analysis: a.result, frontal, liveness: null }, scored: 0 };
-          const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.fullLook ? a.result.detection : null })) as LivenessOutcome;
+          const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.detection })) as LivenessOutcome;
           return l.ok ? { run: { ok: true, analysis: a.result, frontal, liveness: l.result }, scored: 1 } : { run: { ...l, yawDeg }, scored: 0 };
         })();
         runs[i] = run.then((r) => r.run);

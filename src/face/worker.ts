@@ -10,7 +10,7 @@ import { createFrameProcessor, type FrameAnalysis, type FrameLivenessResult, typ
 import { QualityError } from './quality.ts';
 import type { Detection, RgbImage } from './types.ts';
 
-export type FrameTask = { step: 'analyse'; bytes: Uint8Array; purpose: Purpose; fullLook: boolean } | { step: 'liveness'; image: RgbImage; detection: Detection | null };
+export type FrameTask = { step: 'analyse'; bytes: Uint8Array; purpose: Purpose } | { step: 'liveness'; image: RgbImage; detection: Detection };
 /** `yawDeg`: the head pose of a face that failed a quality gate; null when no face was measured. */
 export type FrameFailure = { ok: false; code: string; message: string; status: number; yawDeg: number | null };
 export type AnalyseOutcome = { ok: true; result: FrameAnalysis } | FrameFailure;
@@ -23,7 +23,7 @@ const processor = await createFrameProcessor((workerData ?? {}) as FrameProcesso
 
 export default async function processFrameTask(task: FrameTask): Promise<FrameOutcome> {
   try {
-    if (task.step === 'analyse') return { ok: true, result: await processor.analyse(task.bytes, task.purpose, task.fullLook) };
+    if (task.step === 'analyse') return { ok: true, result: await processor.analyse(task.bytes, task.purpose) };
     return { ok: true, result: await processor.liveness(task.image, task.detection) };
   } catch (e) {
     if (isFacegateError(e)) return { ok: false, code: e.code, message: e.message, status: e.status, yawDeg: e instanceof QualityError ? e.yawDeg : null };

@@ -1,7 +1,7 @@
 /**
  * The detector's cheap first look (detect.ts fastInputSize, a 2× box-shrunk 640×480 frame) and
  * how the frame processor uses it: close to the full look on a webcam-sized face, the full look
- * itself for a small face or several faces, and never the box the liveness crops are cut from.
+ * itself for a small face or several faces, and the box the alignment and the liveness crops use.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { decodeImage } from '../../src/face/decode.ts';
 import { detectFaces } from '../../src/face/detect.ts';
 import { createFrameProcessor, firstLookSize } from '../../src/face/frame.ts';
+import { createLivenessEnsemble } from '../../src/face/liveness/ensemble.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const bytes = (file: string) => readFileSync(`${FACES_DIR}/${file}`);
@@ -44,17 +45,14 @@ test('a small face, two faces or none: the full look decides', async () => {
   assert.equal((await detectFaces(await decodeImage(new Uint8Array(couple)), firstLook)).length, 2);
 });
 
-test('the frame processor: the first look unless liveness will be scored; liveness always on the full look', async () => {
+test('the frame processor: every frame takes the first look, and its liveness is scored on that box', async () => {
   const processor = await createFrameProcessor();
   const frame = await frameBytes('pad/silentface/image_T1.jpg');
-  const full = await processor.analyse(frame, 'verify', true);
-  const fast = await processor.analyse(frame, 'verify', false);
-  assert.equal(full.fullLook, true);
-  assert.equal(fast.fullLook, false);
-  assert.deepEqual(full.detection, (await detectFaces(full.image))[0]);
-  assert.notDeepEqual(fast.detection, full.detection);
-  // A frame analysed at the first look is looked at again for its liveness: the same scores.
-  const again = await processor.liveness(fast.image, null);
-  const direct = await processor.liveness(full.image, full.detection);
-  assert.deepEqual(again.perModel, direct.perModel);
+  const analysis = await processor.analyse(frame, 'verify');
+  const [fast] = await detectFaces(analysis.image, firstLook);
+  assert.deepEqual(analysis.detection, fast);
+  assert.notDeepEqual(analysis.detection, (await detectFaces(analysis.image))[0]);
+  const ensemble = await createLivenessEnsemble();
+  const scored = await processor.liveness(analysis.image, analysis.detection);
+  assert.deepEqual(scored.perModel, (await ensemble.scoreFrame(analysis.image, fast)).perModel);
 });

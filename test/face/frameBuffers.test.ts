@@ -16,7 +16,7 @@ const bytes = (file: string) => new Uint8Array(readFileSync(`${FACES_DIR}/${file
 
 test('the analysed frame is in shared memory: passing it to another thread does not copy it', async () => {
   const processor = await createFrameProcessor();
-  const { image } = await processor.analyse(bytes('pad/silentface/image_T1.jpg'), 'verify', true);
+  const { image } = await processor.analyse(bytes('pad/silentface/image_T1.jpg'), 'verify');
   assert.ok(image.data.buffer instanceof SharedArrayBuffer);
   // structuredClone is what postMessage does to a task or a result: the clone sees the same pixels.
   const crossed = structuredClone(image);
