@@ -41,8 +41,8 @@ export type FrameProcessorOptions = ModelLocation & {
 export const firstLookSize = 320;
 
 export type FrameAnalysis = {
-  /** The decoded frame, kept for the liveness step; its pixels are in shared memory, so the
-   *  result and the liveness task cross threads without copying them. */
+  /** The decoded frame, for the liveness step on the same thread (worker.ts): it never crosses
+   *  threads. */
   image: RgbImage;
   detection: Detection;
   quality: QualityReport;
@@ -53,6 +53,8 @@ export type FrameAnalysis = {
 export type FrameLivenessResult = { score: number; perModel: Record<string, number>; ms: number };
 
 export type FrameProcessor = {
+  /** The frame's pixels alone, under the same limits as analyse's decode. */
+  decode(bytes: Uint8Array): Promise<RgbImage>;
   analyse(bytes: Uint8Array, purpose: Purpose): Promise<FrameAnalysis>;
   /** `detection`: analyse's, the box the PAD crops are cut around. */
   liveness(image: RgbImage, detection: Detection): Promise<FrameLivenessResult>;
@@ -65,16 +67,6 @@ export function requiredModels(options: FrameProcessorOptions = {}): string[] {
   return [options.detector ?? m.defaults.detector, options.recognizer ?? m.defaults.recognizer, ...liveness];
 }
 
-/**
- * The frame's pixels moved to a SharedArrayBuffer: one 0.9 MB copy here instead of two
- * structured-clone copies (worker → pool → the worker that scores liveness).
- */
-function inSharedMemory(image: RgbImage): RgbImage {
-  const data = new Uint8Array(new SharedArrayBuffer(image.data.length));
-  data.set(image.data);
-  return { data, width: image.width, height: image.height };
-}
-
 export async function createFrameProcessor(options: FrameProcessorOptions = {}): Promise<FrameProcessor> {
   const location: ModelLocation = 'faceModelsDir' in options ? { faceModelsDir: options.faceModelsDir } : {};
   for (const name of requiredModels(options)) resolveModelPath(name, location);
@@ -84,6 +76,7 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
   const limits = options.decodeLimits ?? defaultDecodeLimits;
 
   return {
+    decode: (bytes) => decodeImage(bytes, limits),
     async analyse(bytes, purpose) {
       const timingsMs = {} as FrameAnalysis['timingsMs'];
       const timed = async <T>(stage: keyof FrameAnalysis['timingsMs'], f: () => T | Promise<T>): Promise<T> => {
@@ -92,7 +85,7 @@ export async function createFrameProcessor(options: FrameProcessorOptions = {}):
         timingsMs[stage] = performance.now() - t0;
         return result;
       };
-      const image = await timed('decode', async () => inSharedMemory(await decodeImage(bytes, limits)));
+      const image = await timed('decode', () => decodeImage(bytes, limits));
       const detection = await timed('detect', async () => dominantFace(await detectFaces(image, firstLook)));
       const aligned = await timed('align', () => alignFace(image, detection.landmarks));
       const quality = await timed('quality', () => {

@@ -83,7 +83,7 @@ export type FacePipeline = {
 
 /** `frontal`: false for a turned frame of a `verify-active` burst, which is matched but not used.
  *  `liveness` is null for a frame that was not scored (turned, or not drawn). */
-type FrameRun = { ok: true; analysis: FrameAnalysis; frontal: boolean; liveness: FrameLivenessResult | null } | FrameFailure;
+type FrameRun = { ok: true; analysis: Omit<FrameAnalysis, 'image'>; frontal: boolean; liveness: FrameLivenessResult | null } | FrameFailure;
 type Embedded = Extract<FrameRun, { ok: true }>;
 
 /**
@@ -164,15 +164,19 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
         throw new BusyError('face.busy', 'face verification is busy; retry in a second', 1);
       }
       const t0 = performance.now();
-      // Two kinds of task (analyse a frame, score a frame's liveness) keep both workers busy. The
-      // frames are analysed in a random order and the first usable ones in it are scored, each as
-      // soon as it is analysed: the drawn frame is analysed first, its liveness alongside the
-      // other frames' analyses. A frame whose scoring fails is left out and the next one drawn.
-      // The quality gates of an active burst are verify's: its turned frames pass them.
+      // The frames are analysed in a random order and the first usable ones in it are scored.
+      // The frames drawn first are scored in the task that analyses them (on that worker's
+      // decoded pixels, worker.ts) while the other worker analyses the rest; a drawn frame that
+      // turns out unusable, or whose scoring fails, passes the draw on to the next frame in the
+      // order, scored in a task of its own. The quality gates of an active burst are verify's:
+      // its turned frames pass them; only frontal frames are scored.
       const preset: Purpose = purpose === 'verify-active' ? 'verify' : purpose;
+      const maxYaw = purpose === 'verify-active' ? frontalMaxYawDeg : Number.POSITIVE_INFINITY;
       const order = randomOrder(frames.length);
       const analysed: Promise<AnalyseOutcome>[] = new Array(frames.length);
-      for (const i of order) analysed[i] = pool.run({ step: 'analyse', bytes: frames[i], purpose: preset }) as Promise<AnalyseOutcome>;
+      order.forEach((i, k) => {
+        analysed[i] = pool.run({ step: 'analyse', bytes: frames[i], purpose: preset, livenessWithinYawDeg: k < scoredFrames ? maxYaw : null }) as Promise<AnalyseOutcome>;
+      });
       const runs: Promise<FrameRun>[] = new Array(frames.length);
       let scoredBefore: Promise<number> = Promise.resolve(0);
       for (const i of order) {
@@ -183,7 +187,7 @@ export function createFacePipeline(options: PipelineOptions = {}): FacePipeline 
           const yawDeg = a.result.quality.pose.yawDeg;
           const frontal = purpose !== 'verify-active' || Math.abs(yawDeg) <= frontalMaxYawDeg;
           if (!frontal || (await earlier) >= scoredFrames) return { run: { ok: true, analysis: a.result, frontal, liveness: null }, scored: 0 };
-          const l = (await pool.run({ step: 'liveness', image: a.result.image, detection: a.result.detection })) as LivenessOutcome;
+          const l = a.liveness ?? ((await pool.run({ step: 'liveness', bytes: frames[i], detection: a.result.detection })) as LivenessOutcome);
           return l.ok ? { run: { ok: true, analysis: a.result, frontal, liveness: l.result }, scored: 1 } : { run: { ...l, yawDeg }, scored: 0 };
         })();
         runs[i] = run.then((r) => r.run);
