@@ -4,7 +4,8 @@ import { crc32, deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { InputError } from '../../src/errors.ts';
-import { decodeImage, sniffImageFormat } from '../../src/face/decode.ts';
+import { readdirSync } from 'node:fs';
+import { decodeImage, jpegHeaderSize, sniffImageFormat } from '../../src/face/decode.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const faces = FACES_DIR;
@@ -67,6 +68,28 @@ describe('decodeImage', () => {
     const jpeg = await sharp({ create: { width: 600, height: 500, channels: 3, background: 'red' } }).jpeg().toBuffer();
     await rejects(decodeImage(jpeg, { maxBytes: 8e6, maxPixels: 600 * 500 - 1 }), 'image.too_large');
     assert.equal((await decodeImage(jpeg, { maxBytes: 8e6, maxPixels: 600 * 500 })).width, 600);
+  });
+
+  it('reads a JPEG\'s size from its frame header as sharp does, on every JPEG of the labelled set (baseline, progressive, EXIF)', async () => {
+    // By content: some files named .jpg are WebP.
+    const files = readdirSync(faces, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) && sniffImageFormat(readFileSync(`${faces}/${f}`)) === 'jpeg');
+    assert.ok(files.length > 100);
+    for (const f of files) {
+      const bytes = readFileSync(`${faces}/${f}`);
+      const meta = await sharp(bytes).metadata();
+      assert.deepEqual(jpegHeaderSize(bytes), { width: meta.width, height: meta.height }, f);
+    }
+    // Progressive (SOF2) and with restart markers, made here.
+    const progressive = await sharp({ create: { width: 321, height: 123, channels: 3, background: 'blue' } }).jpeg({ progressive: true }).toBuffer();
+    assert.deepEqual(jpegHeaderSize(progressive), { width: 321, height: 123 });
+    assert.equal(jpegHeaderSize(Buffer.from([0xff, 0xd8, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9])), undefined);
+  });
+
+  it('rejects a JPEG header claiming 30000×30000 before decoding', async () => {
+    // SOI, then a SOF0 segment (length 17: precision 8, height, width, 3 components) and nothing else.
+    const sof = Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x75, 0x30, 0x75, 0x30, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    assert.deepEqual(jpegHeaderSize(sof), { width: 30000, height: 30000 });
+    await rejects(decodeImage(sof), 'image.too_large');
   });
 
   it('rejects a body over the byte limit', () => rejects(decodeImage(readFileSync(`${faces}/deepface/couple.jpg`), { maxBytes: 1000, maxPixels: 25e6 }), 'image.too_large'));
