@@ -143,6 +143,12 @@ function warpRowInside(img: RgbImage, inv: Similarity, k: number, au: Float64Arr
   }
 }
 
+/**
+ * A row that reaches the border: per sample, the inside case as above (floor(x) ≥ 0 and
+ * floor(x) + 1 < w are x ≥ 0 and x < w − 1); a finite sample with all four neighbours outside
+ * adds exactly +0 (0 · weights in [0, 1]), so it is skipped; the rest (one to three neighbours
+ * inside, or a non-finite coordinate) goes through sampleAtBorder as before.
+ */
 function warpRowAtBorder(img: RgbImage, inv: Similarity, k: number, au: Float64Array, bu: Float64Array, bv: Float64Array, av: Float64Array, width: number, out: Uint8Array, o: number): void {
   const { width: w, height: h, data } = img;
   const { tx, ty } = inv;
@@ -150,17 +156,20 @@ function warpRowAtBorder(img: RgbImage, inv: Similarity, k: number, au: Float64A
   for (let u = 0; u < width; u++, o += 3) {
     let r = 0, g = 0, bl = 0;
     for (let j = 0; j < k; j++) {
+      const bvj = bv[j], avj = av[j];
       for (let i = u * k, end = i + k; i < end; i++) {
-        const x = au[i] - bv[j] + tx;
-        const y = bu[i] + av[j] + ty;
-        const x0 = Math.floor(x), y0 = Math.floor(y);
-        if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+        const x = au[i] - bvj + tx;
+        const y = bu[i] + avj + ty;
+        if (x >= 0 && y >= 0 && x < w - 1 && y < h - 1) {
+          const x0 = x | 0, y0 = y | 0;
           const fx = x - x0, fy = y - y0;
           const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
           const p = 3 * (y0 * w + x0), q = p + 3 * w;
           r += data[p] * w00 + data[p + 3] * w10 + data[q] * w01 + data[q + 3] * w11;
           g += data[p + 1] * w00 + data[p + 4] * w10 + data[q + 1] * w01 + data[q + 4] * w11;
           bl += data[p + 2] * w00 + data[p + 5] * w10 + data[q + 2] * w01 + data[q + 5] * w11;
+        } else if ((x < -1 || y < -1 || x >= w || y >= h) && x - x === 0 && y - y === 0) {
+          continue;
         } else {
           r += sampleAtBorder(img, x, y, 0);
           g += sampleAtBorder(img, x, y, 1);
