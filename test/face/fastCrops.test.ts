@@ -1,5 +1,5 @@
 /**
- * The faster crop, resize and alignment code must give exactly the bytes of the code it replaced
+ * The faster crop, resize, alignment and recognizer-input code must give exactly the bytes of the code it replaced
  * (test/support/frozen: a copy of it at 4973316), because the liveness and match thresholds were
  * chosen on those outputs. Real photos from ../shared/faces, boxes and landmarks drawn from a
  * seeded generator: small faces (Lanczos enlarge), large ones (area shrink, exact 2× shrink,
@@ -11,12 +11,14 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { alignFace, arcfaceReference } from '../../src/face/align.ts';
 import { decodeImage } from '../../src/face/decode.ts';
+import { faceTensorData, normalisationTable, type RecognizerInput } from '../../src/face/embed.ts';
 import { facenoxCropImage, facenoxInput } from '../../src/face/liveness/facenoxCrop.ts';
 import { hyperfasCropImage, hyperfasInput } from '../../src/face/liveness/hyperfasCrop.ts';
 import { scaleCropImage, scaleCropInput } from '../../src/face/liveness/scaleCrop.ts';
 import { resizeArea, resizeLanczos4, resizeLinear, rectWindow } from '../../src/face/liveness/resize.ts';
 import type { Point, RgbImage } from '../../src/face/types.ts';
 import * as frozenAlign from '../support/frozen/align.ts';
+import { toTensor as frozenToTensor } from '../support/frozen/embedTensor.ts';
 import * as frozenFacenox from '../support/frozen/facenoxCrop.ts';
 import * as frozenHyperfas from '../support/frozen/hyperfasCrop.ts';
 import * as frozenResize from '../support/frozen/resize.ts';
@@ -120,3 +122,24 @@ for (const [p, file] of photos.entries()) {
     }
   });
 }
+
+test('recognizer input tensors (face and mirror, RGB and BGR order) are byte-identical to the replaced code', async () => {
+  const inputs: RecognizerInput[] = [
+    { size: 112, color: 'RGB', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], flip: true },
+    { size: 112, color: 'BGR', mean: [127.5, 127.5, 127.5], std: [128, 128, 128], flip: false },
+  ];
+  for (const [p, file] of photos.entries()) {
+    const image = await load(file);
+    for (const landmarks of landmarkSets(image, 3, 3000 + p)) {
+      const face = alignFace(image, landmarks);
+      for (const input of inputs) {
+        const table = normalisationTable(input);
+        for (const mirrored of [false, true]) {
+          const before = frozenToTensor(face, input, table, mirrored);
+          assert.ok(same(faceTensorData(face, input, table, mirrored), before.data as Float32Array), `${file} ${input.color} mirrored ${mirrored}`);
+          before.dispose();
+        }
+      }
+    }
+  }
+});
