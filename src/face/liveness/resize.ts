@@ -285,12 +285,9 @@ function separableArea(win: ImageWindow, width: number, height: number, xs: Area
         areaRow(src, win.rows[r] * stride, col, xs, width, mid, row);
         held[r & (slots - 1)] = r;
       }
-      for (let c = 0; c < rowLen; c++) acc[c] += mid[row + c] * w;
+      addAreaRow(acc, mid, row, w, rowLen);
     }
-    for (let c = 0; c < rowLen; c++) {
-      const v = Math.round(acc[c]);
-      out[c] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
+    roundAreaRow(acc, out, rowLen);
     sink(out, y);
   }
 }
@@ -357,13 +354,39 @@ function separableFixed(win: ImageWindow, width: number, height: number, xs: Fix
         fixedRow(src, win.rows[r] * stride, col, xs.weight, xs.taps, width, mid, row);
         held[r & (slots - 1)] = r;
       }
-      for (let i = 0; i < rowLen; i++) sum[i] += mid[row + i] * w;
+      addFixedRow(sum, mid, row, w, rowLen);
     }
-    for (let i = 0; i < rowLen; i++) {
-      const v = Math.floor((sum[i] + 2 ** 21) / 2 ** 22);
-      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
+    shiftFixedRow(sum, out, rowLen);
     sink(out, y);
+  }
+}
+
+/*
+ * The per-row loops of the vertical passes are functions of their own: a resize runs once per
+ * frame, so V8 would otherwise optimise them by on-stack replacement inside the row loop, and
+ * leaving such an inner loop deoptimised the whole function each time (361 deoptimisations of
+ * the area resize in 3 iterations of bench/faceStages.ts, --trace-deopt).
+ */
+
+function addAreaRow(acc: Float64Array, mid: Float64Array, row: number, w: number, n: number): void {
+  for (let c = 0; c < n; c++) acc[c] += mid[row + c] * w;
+}
+
+function roundAreaRow(acc: Float64Array, out: Uint8Array, n: number): void {
+  for (let c = 0; c < n; c++) {
+    const v = Math.round(acc[c]);
+    out[c] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+}
+
+function addFixedRow(sum: Float64Array, mid: Int32Array, row: number, w: number, n: number): void {
+  for (let i = 0; i < n; i++) sum[i] += mid[row + i] * w;
+}
+
+function shiftFixedRow(sum: Float64Array, out: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = Math.floor((sum[i] + 2 ** 21) / 2 ** 22);
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
 }
 
