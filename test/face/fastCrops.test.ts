@@ -1,5 +1,5 @@
 /**
- * The faster crop, resize, alignment and recognizer-input code must give exactly the bytes of the code it replaced
+ * The faster crop, resize, alignment, recognizer-input and detector-input code must give exactly the bytes of the code it replaced
  * (test/support/frozen: a copy of it at 4973316), because the liveness and match thresholds were
  * chosen on those outputs. Real photos from ../shared/faces, boxes and landmarks drawn from a
  * seeded generator: small faces (Lanczos enlarge), large ones (area shrink, exact 2× shrink,
@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { alignFace, arcfaceReference } from '../../src/face/align.ts';
 import { decodeImage } from '../../src/face/decode.ts';
+import { writeDetectorInput } from '../../src/face/detect.ts';
 import { faceTensorData, normalisationTable, type RecognizerInput } from '../../src/face/embed.ts';
 import { facenoxCropImage, facenoxInput } from '../../src/face/liveness/facenoxCrop.ts';
 import { hyperfasCropImage, hyperfasInput } from '../../src/face/liveness/hyperfasCrop.ts';
@@ -18,6 +19,7 @@ import { scaleCropImage, scaleCropInput } from '../../src/face/liveness/scaleCro
 import { resizeArea, resizeLanczos4, resizeLinear, rectWindow } from '../../src/face/liveness/resize.ts';
 import type { Point, RgbImage } from '../../src/face/types.ts';
 import * as frozenAlign from '../support/frozen/align.ts';
+import { writeDetectorInput as frozenDetectorInput } from '../support/frozen/detectorInput.ts';
 import { toTensor as frozenToTensor } from '../support/frozen/embedTensor.ts';
 import * as frozenFacenox from '../support/frozen/facenoxCrop.ts';
 import * as frozenHyperfas from '../support/frozen/hyperfasCrop.ts';
@@ -140,6 +142,26 @@ test('recognizer input tensors (face and mirror, RGB and BGR order) are byte-ide
           before.dispose();
         }
       }
+    }
+  }
+});
+
+test('detector input planes (with padding to ×32 right and bottom, over a reused buffer) are identical to the replaced code', async () => {
+  for (const file of photos.slice(0, 3)) {
+    const image = await load(file);
+    const next = random(4000);
+    // A camera frame (no padding), the first look's 320×240 (bottom padding), and odd sizes (both).
+    for (const [w, h] of [[640, 480], [320, 240], [301, 199], [96, 70]]) {
+      const x = Math.floor(next() * (image.width - w)), y = Math.floor(next() * (image.height - h));
+      const raw = new Uint8Array(w * h * 3);
+      for (let r = 0; r < h; r++) raw.set(image.data.subarray(3 * ((y + r) * image.width + x), 3 * ((y + r) * image.width + x + w)), 3 * r * w);
+      const [padW, padH] = [Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32];
+      // Spare buffers come back with the previous frame's values in them.
+      const now = Float32Array.from({ length: 3 * padW * padH }, () => next() * 255);
+      const before = Float32Array.from(now);
+      writeDetectorInput(raw, w, h, padW, padH, now);
+      frozenDetectorInput(raw, w, h, padW, padH, before);
+      assert.ok(same(now, before), `${file} ${w}×${h} → ${padW}×${padH}`);
     }
   }
 });
