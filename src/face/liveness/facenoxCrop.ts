@@ -53,19 +53,25 @@ export function facenoxCropImage(image: RgbImage, box: { x: number; y: number; w
 /** v / 255 for every byte value, computed once: the same numbers without a division per value. */
 const unit = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
+/** Crop rows into the model input: RGB planes scaled to 0..1. */
+class FacenoxRows implements RowSink {
+  data = new Float32Array(3 * FACENOX_SIZE * FACENOX_SIZE);
+  row(values: Uint8Array, y: number): void {
+    const data = this.data;
+    const n = FACENOX_SIZE * FACENOX_SIZE;
+    for (let x = 0, o = y * FACENOX_SIZE; x < FACENOX_SIZE; x++, o++) {
+      data[o] = unit[values[3 * x]];
+      data[n + o] = unit[values[3 * x + 1]];
+      data[2 * n + o] = unit[values[3 * x + 2]];
+    }
+  }
+}
+
 /** Model input [1,3,128,128]: RGB planes scaled to 0..1, written row by row as the resize makes the rows of the crop. */
 export function facenoxInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ModelInput {
   const square = facenoxWindow(image, box);
-  const n = FACENOX_SIZE * FACENOX_SIZE;
-  const data = new Float32Array(3 * n);
-  const sink: RowSink = (row, y) => {
-    for (let x = 0, o = y * FACENOX_SIZE; x < FACENOX_SIZE; x++, o++) {
-      data[o] = unit[row[3 * x]];
-      data[n + o] = unit[row[3 * x + 1]];
-      data[2 * n + o] = unit[row[3 * x + 2]];
-    }
-  };
-  if (square.columns.length > FACENOX_SIZE) resizeAreaRows(square, FACENOX_SIZE, FACENOX_SIZE, sink);
-  else resizeLanczos4Rows(square, FACENOX_SIZE, FACENOX_SIZE, sink);
-  return { data, dims: [1, 3, FACENOX_SIZE, FACENOX_SIZE] };
+  const rows = new FacenoxRows();
+  if (square.columns.length > FACENOX_SIZE) resizeAreaRows(square, FACENOX_SIZE, FACENOX_SIZE, rows);
+  else resizeLanczos4Rows(square, FACENOX_SIZE, FACENOX_SIZE, rows);
+  return { data: rows.data, dims: [1, 3, FACENOX_SIZE, FACENOX_SIZE] };
 }

@@ -4,7 +4,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { rectWindow, resizeLinear, resizeLinearRows, type ImageWindow } from './resize.ts';
+import { rectWindow, resizeLinear, resizeLinearRows, type ImageWindow, type RowSink } from './resize.ts';
 
 export const HYPERFAS_SIZE = 224;
 
@@ -44,15 +44,22 @@ export function hyperfasCropImage(image: RgbImage, box: { x: number; y: number; 
 /** (v − 127.5) / 127.5 for every byte value, computed once: the same numbers without a division per value. */
 const scaled = Float32Array.from({ length: 256 }, (_, v) => (v - 127.5) / 127.5);
 
+/** Crop rows into the model input: BGR, scaled to −1..1, NHWC. */
+class HyperfasRows implements RowSink {
+  data = new Float32Array(3 * HYPERFAS_SIZE * HYPERFAS_SIZE);
+  row(values: Uint8Array, y: number): void {
+    const data = this.data;
+    for (let i = 0, o = y * HYPERFAS_SIZE * 3; i < HYPERFAS_SIZE * 3; i += 3, o += 3) {
+      data[o] = scaled[values[i + 2]];
+      data[o + 1] = scaled[values[i + 1]];
+      data[o + 2] = scaled[values[i]];
+    }
+  }
+}
+
 /** Model input [1,224,224,3]: BGR, scaled to −1..1, written row by row as the resize makes the rows of the crop. */
 export function hyperfasInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ModelInput {
-  const data = new Float32Array(3 * HYPERFAS_SIZE * HYPERFAS_SIZE);
-  resizeLinearRows(hyperfasWindow(image, box), HYPERFAS_SIZE, HYPERFAS_SIZE, (row, y) => {
-    for (let i = 0, o = y * HYPERFAS_SIZE * 3; i < HYPERFAS_SIZE * 3; i += 3, o += 3) {
-      data[o] = scaled[row[i + 2]];
-      data[o + 1] = scaled[row[i + 1]];
-      data[o + 2] = scaled[row[i]];
-    }
-  });
-  return { data, dims: [1, HYPERFAS_SIZE, HYPERFAS_SIZE, 3] };
+  const rows = new HyperfasRows();
+  resizeLinearRows(hyperfasWindow(image, box), HYPERFAS_SIZE, HYPERFAS_SIZE, rows);
+  return { data: rows.data, dims: [1, HYPERFAS_SIZE, HYPERFAS_SIZE, 3] };
 }

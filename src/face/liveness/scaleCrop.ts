@@ -5,7 +5,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { rectWindow, resizeLinear, resizeLinearRows, type ImageWindow } from './resize.ts';
+import { rectWindow, resizeLinear, resizeLinearRows, type ImageWindow, type RowSink } from './resize.ts';
 
 export const SCALE_CROP_SIZE = 80;
 
@@ -59,16 +59,23 @@ export function scaleCropImage(image: RgbImage, box: { x: number; y: number; w: 
   return resizeLinear(scaleCropWindow(image, box, scale), SCALE_CROP_SIZE, SCALE_CROP_SIZE);
 }
 
+/** Crop rows into the model input: BGR planes, raw 0..255. */
+class ScaleCropRows implements RowSink {
+  data = new Float32Array(3 * SCALE_CROP_SIZE * SCALE_CROP_SIZE);
+  row(values: Uint8Array, y: number): void {
+    const data = this.data;
+    const n = SCALE_CROP_SIZE * SCALE_CROP_SIZE;
+    for (let x = 0, o = y * SCALE_CROP_SIZE; x < SCALE_CROP_SIZE; x++, o++) {
+      data[o] = values[3 * x + 2];
+      data[n + o] = values[3 * x + 1];
+      data[2 * n + o] = values[3 * x];
+    }
+  }
+}
+
 /** Model input [1,3,80,80]: BGR planes, raw 0..255 (the upstream ToTensor does not divide), written row by row from the resize. */
 export function scaleCropInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }, scale: number): ModelInput {
-  const n = SCALE_CROP_SIZE * SCALE_CROP_SIZE;
-  const data = new Float32Array(3 * n);
-  resizeLinearRows(scaleCropWindow(image, box, scale), SCALE_CROP_SIZE, SCALE_CROP_SIZE, (row, y) => {
-    for (let x = 0, o = y * SCALE_CROP_SIZE; x < SCALE_CROP_SIZE; x++, o++) {
-      data[o] = row[3 * x + 2];
-      data[n + o] = row[3 * x + 1];
-      data[2 * n + o] = row[3 * x];
-    }
-  });
-  return { data, dims: [1, 3, SCALE_CROP_SIZE, SCALE_CROP_SIZE] };
+  const rows = new ScaleCropRows();
+  resizeLinearRows(scaleCropWindow(image, box, scale), SCALE_CROP_SIZE, SCALE_CROP_SIZE, rows);
+  return { data: rows.data, dims: [1, 3, SCALE_CROP_SIZE, SCALE_CROP_SIZE] };
 }
