@@ -38,14 +38,18 @@ export function boxShrink(image: RgbImage, k: number): RgbImage {
 /** k = 2, a 640×480 camera frame's factor, unrolled: 0.5 ms of CPU instead of 2.6 ms for the
  *  general loop on this machine; the same values ((a + b + c + d + 2) >> 2 = ⌊mean + ½⌋). */
 function shrinkByTwo(src: Uint8Array, rowIn: number, out: Uint8Array, width: number, height: number): RgbImage {
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0, p = 2 * y * rowIn; x < width; x++, p += 6) {
-      const q = p + rowIn;
-      out[o++] = (src[p] + src[p + 3] + src[q] + src[q + 3] + 2) >> 2;
-      out[o++] = (src[p + 1] + src[p + 4] + src[q + 1] + src[q + 4] + 2) >> 2;
-      out[o++] = (src[p + 2] + src[p + 5] + src[q + 2] + src[q + 5] + 2) >> 2;
-    }
-  }
+  for (let y = 0; y < height; y++) shrinkRowByTwo(src, 2 * y * rowIn, rowIn, out, 3 * y * width, width);
   return { data: out, width, height };
+}
+
+/** One output row. Its own function: shrinkByTwo runs once per frame, and V8's on-stack
+ *  replacement of an inner loop deoptimised it at every row's end (156 times in 3 iterations of
+ *  bench/faceStages.ts, --trace-deopt). */
+function shrinkRowByTwo(src: Uint8Array, p: number, rowIn: number, out: Uint8Array, o: number, width: number): void {
+  for (let x = 0; x < width; x++, p += 6) {
+    const q = p + rowIn;
+    out[o++] = (src[p] + src[p + 3] + src[q] + src[q + 3] + 2) >> 2;
+    out[o++] = (src[p + 1] + src[p + 4] + src[q + 1] + src[q + 4] + 2) >> 2;
+    out[o++] = (src[p + 2] + src[p + 5] + src[q + 2] + src[q + 5] + 2) >> 2;
+  }
 }

@@ -55,26 +55,34 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 /** (v − mean[c]) / std[c] for every byte value v and RGB channel c, computed once per recognizer. */
-function normalisationTable(input: RecognizerInput): Float32Array {
+export function normalisationTable(input: RecognizerInput): Float32Array {
   const table = new Float32Array(3 * 256);
   for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) table[c * 256 + v] = (v - input.mean[c]) / input.std[c];
   return table;
 }
 
-function toTensor(face: RgbImage, input: RecognizerInput, table: Float32Array, mirrored: boolean): ort.Tensor {
-  const { width: w, height: h } = face;
+/**
+ * The recognizer's NCHW float input from an RGB face, or from its mirror image. One pass over the
+ * face writes all three planes (it was read once per plane, with the mirror test per pixel): the
+ * same table values in the same places (test/face/fastCrops.test.ts compares them).
+ */
+export function faceTensorData(face: RgbImage, input: RecognizerInput, table: Float32Array, mirrored: boolean): Float32Array {
+  const { width: w, height: h, data: src } = face;
   const plane = w * h;
   const data = new Float32Array(3 * plane);
-  const order = input.color === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  for (let c = 0; c < 3; c++) {
-    const rgb = order[c];
-    const out = data.subarray(c * plane, (c + 1) * plane);
-    const lut = table.subarray(rgb * 256, rgb * 256 + 256);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) out[y * w + x] = lut[face.data[3 * (y * w + (mirrored ? w - 1 - x : x)) + rgb]];
+  // The RGB channel that goes to each plane, and its table offset.
+  const [c0, c1, c2] = input.color === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const [t0, t1, t2] = [c0 * 256, c1 * 256, c2 * 256];
+  // Source step per output column: forward, or backward from the row's last pixel.
+  const step = mirrored ? -3 : 3;
+  for (let y = 0, o = 0; y < h; y++) {
+    for (let x = 0, s = 3 * (y * w + (mirrored ? w - 1 : 0)); x < w; x++, o++, s += step) {
+      data[o] = table[t0 + src[s + c0]];
+      data[plane + o] = table[t1 + src[s + c1]];
+      data[2 * plane + o] = table[t2 + src[s + c2]];
     }
   }
-  return new ort.Tensor('float32', data, [1, 3, h, w]);
+  return data;
 }
 
 export async function createRecognizer(options: RecognizerOptions = {}): Promise<Recognizer> {
@@ -83,7 +91,7 @@ export async function createRecognizer(options: RecognizerOptions = {}): Promise
   const session = await openModelSession(name, options);
   const table = normalisationTable(input);
   const run = async (face: RgbImage, mirrored: boolean) => {
-    const tensor = toTensor(face, input, table, mirrored);
+    const tensor = new ort.Tensor('float32', faceTensorData(face, input, table, mirrored), [1, 3, face.height, face.width]);
     const out = await session.run({ [session.inputNames[0]]: tensor });
     const result = out[session.outputNames[0]];
     const v = Float32Array.from(result.data as Float32Array);

@@ -5,7 +5,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { resizeArea, resizeLanczos4, type ImageWindow } from './resize.ts';
+import { resizeAreaRows, resizeLanczos4Rows, resizeArea, resizeLanczos4, type ImageWindow, type RowSink } from './resize.ts';
 
 export const FACENOX_SIZE = 128;
 
@@ -30,35 +30,48 @@ export function facenoxSquare(box: { x: number; y: number; w: number; h: number 
   return { x: Math.trunc(cx - 0.75 * m), y: Math.trunc(cy - 0.75 * m), side: Math.floor(1.5 * m) };
 }
 
-/** The 128×128 crop itself (RGB). */
-export function facenoxCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
+/** The square as a window that reads through reflected indices (a view, never copied out). */
+function facenoxWindow(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ImageWindow {
   const sq = facenoxSquare(box);
-  // The mirrored square is only a view: the resize reads through the reflected indices.
   const columns = new Int32Array(sq.side);
   const rows = new Int32Array(sq.side);
   for (let i = 0; i < sq.side; i++) {
     columns[i] = reflect101(sq.x + i, image.width);
     rows[i] = reflect101(sq.y + i, image.height);
   }
-  const square: ImageWindow = { image, columns, rows };
-  // ⌊1.5m⌋ is never exactly 128 for an integer m, so there is always a resize.
-  return sq.side > FACENOX_SIZE
-    ? resizeArea(square, FACENOX_SIZE, FACENOX_SIZE)
-    : resizeLanczos4(square, FACENOX_SIZE, FACENOX_SIZE);
+  return { image, columns, rows };
+}
+
+// ⌊1.5m⌋ is never exactly 128 for an integer m, so there is always a resize: area when shrinking, Lanczos-4 when enlarging.
+
+/** The 128×128 crop itself (RGB). */
+export function facenoxCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
+  const square = facenoxWindow(image, box);
+  return square.columns.length > FACENOX_SIZE ? resizeArea(square, FACENOX_SIZE, FACENOX_SIZE) : resizeLanczos4(square, FACENOX_SIZE, FACENOX_SIZE);
 }
 
 /** v / 255 for every byte value, computed once: the same numbers without a division per value. */
 const unit = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
-/** Model input [1,3,128,128]: RGB planes scaled to 0..1. */
-export function facenoxInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ModelInput {
-  const crop = facenoxCropImage(image, box);
-  const n = FACENOX_SIZE * FACENOX_SIZE;
-  const data = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    data[i] = unit[crop.data[i * 3]];
-    data[n + i] = unit[crop.data[i * 3 + 1]];
-    data[2 * n + i] = unit[crop.data[i * 3 + 2]];
+/** Crop rows into the model input: RGB planes scaled to 0..1. */
+class FacenoxRows implements RowSink {
+  data = new Float32Array(3 * FACENOX_SIZE * FACENOX_SIZE);
+  row(values: Uint8Array, y: number): void {
+    const data = this.data;
+    const n = FACENOX_SIZE * FACENOX_SIZE;
+    for (let x = 0, o = y * FACENOX_SIZE; x < FACENOX_SIZE; x++, o++) {
+      data[o] = unit[values[3 * x]];
+      data[n + o] = unit[values[3 * x + 1]];
+      data[2 * n + o] = unit[values[3 * x + 2]];
+    }
   }
-  return { data, dims: [1, 3, FACENOX_SIZE, FACENOX_SIZE] };
+}
+
+/** Model input [1,3,128,128]: RGB planes scaled to 0..1, written row by row as the resize makes the rows of the crop. */
+export function facenoxInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ModelInput {
+  const square = facenoxWindow(image, box);
+  const rows = new FacenoxRows();
+  if (square.columns.length > FACENOX_SIZE) resizeAreaRows(square, FACENOX_SIZE, FACENOX_SIZE, rows);
+  else resizeLanczos4Rows(square, FACENOX_SIZE, FACENOX_SIZE, rows);
+  return { data: rows.data, dims: [1, 3, FACENOX_SIZE, FACENOX_SIZE] };
 }

@@ -4,7 +4,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { rectWindow, resizeLinear } from './resize.ts';
+import { rectWindow, resizeLinear, resizeLinearRows, type ImageWindow, type RowSink } from './resize.ts';
 
 export const HYPERFAS_SIZE = 224;
 
@@ -29,25 +29,37 @@ export function hyperfasRect(
   };
 }
 
-/** The 224×224 crop itself (RGB). */
-export function hyperfasCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
+/** The clipped rectangle as a window to resize. */
+function hyperfasWindow(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ImageWindow {
   const r = hyperfasRect(image.width, image.height, box);
   if (r.x2 <= r.x1 || r.y2 <= r.y1) throw new RangeError('face box lies outside the image');
-  return resizeLinear(rectWindow(image, r.x1, r.y1, r.x2 - r.x1, r.y2 - r.y1), HYPERFAS_SIZE, HYPERFAS_SIZE);
+  return rectWindow(image, r.x1, r.y1, r.x2 - r.x1, r.y2 - r.y1);
+}
+
+/** The 224×224 crop itself (RGB). */
+export function hyperfasCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }): RgbImage {
+  return resizeLinear(hyperfasWindow(image, box), HYPERFAS_SIZE, HYPERFAS_SIZE);
 }
 
 /** (v − 127.5) / 127.5 for every byte value, computed once: the same numbers without a division per value. */
 const scaled = Float32Array.from({ length: 256 }, (_, v) => (v - 127.5) / 127.5);
 
-/** Model input [1,224,224,3]: BGR, scaled to −1..1. */
-export function hyperfasInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ModelInput {
-  const crop = hyperfasCropImage(image, box);
-  const n = HYPERFAS_SIZE * HYPERFAS_SIZE;
-  const data = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    data[i * 3] = scaled[crop.data[i * 3 + 2]];
-    data[i * 3 + 1] = scaled[crop.data[i * 3 + 1]];
-    data[i * 3 + 2] = scaled[crop.data[i * 3]];
+/** Crop rows into the model input: BGR, scaled to −1..1, NHWC. */
+class HyperfasRows implements RowSink {
+  data = new Float32Array(3 * HYPERFAS_SIZE * HYPERFAS_SIZE);
+  row(values: Uint8Array, y: number): void {
+    const data = this.data;
+    for (let i = 0, o = y * HYPERFAS_SIZE * 3; i < HYPERFAS_SIZE * 3; i += 3, o += 3) {
+      data[o] = scaled[values[i + 2]];
+      data[o + 1] = scaled[values[i + 1]];
+      data[o + 2] = scaled[values[i]];
+    }
   }
-  return { data, dims: [1, HYPERFAS_SIZE, HYPERFAS_SIZE, 3] };
+}
+
+/** Model input [1,224,224,3]: BGR, scaled to −1..1, written row by row as the resize makes the rows of the crop. */
+export function hyperfasInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }): ModelInput {
+  const rows = new HyperfasRows();
+  resizeLinearRows(hyperfasWindow(image, box), HYPERFAS_SIZE, HYPERFAS_SIZE, rows);
+  return { data: rows.data, dims: [1, HYPERFAS_SIZE, HYPERFAS_SIZE, 3] };
 }

@@ -5,7 +5,7 @@
  */
 import type { RgbImage } from '../types.ts';
 import { truncateBox, type ModelInput } from './modelInput.ts';
-import { rectWindow, resizeLinear } from './resize.ts';
+import { rectWindow, resizeLinear, resizeLinearRows, type ImageWindow, type RowSink } from './resize.ts';
 
 export const SCALE_CROP_SIZE = 80;
 
@@ -46,23 +46,36 @@ export function scaleCropBox(
   return [Math.trunc(x1), Math.trunc(y1), Math.trunc(x2), Math.trunc(y2)];
 }
 
-/** The 80×80 crop itself (RGB), for inspection and tests. */
-export function scaleCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }, scale: number): RgbImage {
+/** The crop box as a window to resize. */
+function scaleCropWindow(image: RgbImage, box: { x: number; y: number; w: number; h: number }, scale: number): ImageWindow {
   const [x1, y1, x2, y2] = scaleCropBox(image.width, image.height, box, scale);
   const x = Math.max(0, x1);
   const y = Math.max(0, y1);
-  return resizeLinear(rectWindow(image, x, y, x2 - x + 1, y2 - y + 1), SCALE_CROP_SIZE, SCALE_CROP_SIZE);
+  return rectWindow(image, x, y, x2 - x + 1, y2 - y + 1);
 }
 
-/** Model input [1,3,80,80]: BGR planes, raw 0..255 (the upstream ToTensor does not divide). */
-export function scaleCropInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }, scale: number): ModelInput {
-  const crop = scaleCropImage(image, box, scale);
-  const n = SCALE_CROP_SIZE * SCALE_CROP_SIZE;
-  const data = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    data[i] = crop.data[i * 3 + 2];
-    data[n + i] = crop.data[i * 3 + 1];
-    data[2 * n + i] = crop.data[i * 3];
+/** The 80×80 crop itself (RGB), for inspection and tests. */
+export function scaleCropImage(image: RgbImage, box: { x: number; y: number; w: number; h: number }, scale: number): RgbImage {
+  return resizeLinear(scaleCropWindow(image, box, scale), SCALE_CROP_SIZE, SCALE_CROP_SIZE);
+}
+
+/** Crop rows into the model input: BGR planes, raw 0..255. */
+class ScaleCropRows implements RowSink {
+  data = new Float32Array(3 * SCALE_CROP_SIZE * SCALE_CROP_SIZE);
+  row(values: Uint8Array, y: number): void {
+    const data = this.data;
+    const n = SCALE_CROP_SIZE * SCALE_CROP_SIZE;
+    for (let x = 0, o = y * SCALE_CROP_SIZE; x < SCALE_CROP_SIZE; x++, o++) {
+      data[o] = values[3 * x + 2];
+      data[n + o] = values[3 * x + 1];
+      data[2 * n + o] = values[3 * x];
+    }
   }
-  return { data, dims: [1, 3, SCALE_CROP_SIZE, SCALE_CROP_SIZE] };
+}
+
+/** Model input [1,3,80,80]: BGR planes, raw 0..255 (the upstream ToTensor does not divide), written row by row from the resize. */
+export function scaleCropInput(image: RgbImage, box: { x: number; y: number; w: number; h: number }, scale: number): ModelInput {
+  const rows = new ScaleCropRows();
+  resizeLinearRows(scaleCropWindow(image, box, scale), SCALE_CROP_SIZE, SCALE_CROP_SIZE, rows);
+  return { data: rows.data, dims: [1, 3, SCALE_CROP_SIZE, SCALE_CROP_SIZE] };
 }
