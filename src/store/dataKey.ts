@@ -11,6 +11,7 @@
  * current key only, so rotating invalidates outstanding tokens and sessions (users sign in again).
  */
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { publicRandomBytes } from '../publicRandom.ts';
 import path from 'node:path';
 import { ConfigError, FacegateError } from '../errors.ts';
 import { readOrCreateLocalSecret } from './localSecret.ts';
@@ -51,7 +52,7 @@ export function createDataKey(roots: RootKey[]): DataKey {
   return {
     currentId: current.id,
     seal(plaintext, context) {
-      const iv = randomBytes(IV);
+      const iv = publicRandomBytes(IV);
       const cipher = createCipheriv('aes-256-gcm', byId.get(current.id)!.seal, iv, { authTagLength: TAG });
       cipher.setAAD(Buffer.from(`${current.id}\n${context}`));
       const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
