@@ -66,3 +66,17 @@ export function backendCpuSecondsSince(before: Map<number, number>, pids: number
 }
 /** The provider: the process we started and, in cluster mode, its workers. */
 export const providerCpuSeconds = (root: number) => cpuOf((pid, _comm, ppid) => pid === root || ppid === root);
+
+/**
+ * The same processes' main threads alone (the thread whose id is the process id): the JavaScript
+ * that serves requests, without libuv's pool (RS256 signatures) or V8's helper threads. One busy
+ * main thread is what limits a process's throughput.
+ */
+export const providerMainThreadCpuSeconds = (root: number) => {
+  let total = 0;
+  cpuOf((pid, _comm, ppid) => {
+    if (pid === root || ppid === root) total += cpuSeconds(`${pid}/task/${pid}`);
+    return false;
+  });
+  return total;
+};

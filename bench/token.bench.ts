@@ -26,7 +26,7 @@ import { freePort } from '../test/support/server.ts';
 import { freshDatabase } from '../test/support/services.ts';
 import { createDataKey } from '../src/store/dataKey.ts';
 import pg from 'pg';
-import { backendCpuSecondsSince, postgresCpuByPid, postgresCpuSeconds, providerCpuSeconds, round, type BenchPart } from './harness.ts';
+import { backendCpuSecondsSince, postgresCpuByPid, postgresCpuSeconds, providerCpuSeconds, providerMainThreadCpuSeconds, round, type BenchPart } from './harness.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -36,10 +36,12 @@ const CODES = Number(process.env.TOKEN_BENCH_CODES ?? 3000);
 const CONNECTIONS = 16;
 const REFRESH_SECONDS = 15;
 
-type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; pgCpu: number; dbCpuSeconds?: number; seconds: number };
+type Load = { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; serverCpu: number; mainThreadCpu: number; pgCpu: number; dbCpuSeconds?: number; seconds: number };
 
 /** Provider CPU per request: unlike req/s, barely moved by other work on a shared machine. */
 const cpuMsPerRequest = (l: Load) => (l.serverCpu * l.seconds * 1000) / l.total;
+/** Of that, its main thread's (providerMainThreadCpuSeconds): the part one process cannot spread over cores. */
+const mainThreadCpuMsPerRequest = (l: Load) => (l.mainThreadCpu * l.seconds * 1000) / l.total;
 /** CPU per request of the provider's database connections (their Postgres backends) alone. */
 const pgCpuMsPerRequest = (l: Load) => ((l.dbCpuSeconds ?? 0) * 1000) / l.total;
 
@@ -64,6 +66,7 @@ async function loadOnDatabase(serverPid: number, dbUrl: string, opts: autocannon
 
 async function load(serverPid: number, opts: autocannon.Options): Promise<Load> {
   const cpu0 = providerCpuSeconds(serverPid);
+  const main0 = providerMainThreadCpuSeconds(serverPid);
   const pg0 = postgresCpuSeconds();
   const t0 = performance.now();
   const r = await autocannon(opts);
@@ -76,13 +79,14 @@ async function load(serverPid: number, opts: autocannon.Options): Promise<Load> 
     errors: r.errors,
     total: r.requests.total,
     serverCpu: (providerCpuSeconds(serverPid) - cpu0) / seconds,
+    mainThreadCpu: (providerMainThreadCpuSeconds(serverPid) - main0) / seconds,
     pgCpu: (postgresCpuSeconds() - pg0) / seconds,
     seconds,
   };
 }
 
 /** Written from the provider profiles (PROVIDER_NODE_OPTIONS=--cpu-prof) and the CPU columns. */
-const WHERE_TIME_GOES = `Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator, Postgres and Redis use the rest; Postgres CPU counts every database on the server, other work included); the last column counts only the backends of the provider's own database (\`pg_stat_activity\`), so other work on the server does not. A code exchange reads the client from process memory (clientCache.ts), the code, its consumed marker and its grant's revocation marker from Redis, then the session, grant and user from Postgres (three simple statements sent together: one round trip), consumes the code in Redis (one atomic SET-if-absent), writes the access token to Redis, and signs one RS256 ID token. A refresh reads the refresh token from Postgres, then its grant and user together, and writes the access token to Redis: 3 statements in 2 round trips, no database write (a public client's rotation adds one statement that consumes the old token and inserts the new). Statements queued while two batches are in flight go to Postgres as one script and one transaction (\`Database.statement\`), so under load a round trip carries several requests' statements. In the provider profile (\`PROVIDER_NODE_OPTIONS=--cpu-prof\`) the largest items are oidc-provider's own request handling (the bare provider's CPU per request is the floor), socket writes (HTTP replies, pg and Redis requests), the HMAC and AES-GCM of hashed ids and sealed payloads, and the RS256 signature (on libuv's thread pool).`;
+const WHERE_TIME_GOES = `Where the time goes: the CPU columns are cores busy on average during the run (2 in all; the load generator, Postgres and Redis use the rest; Postgres CPU counts every database on the server, other work included); the main-thread column is the part of the provider's CPU on its JavaScript thread (without libuv's pool, where RS256 signs, and V8's helper threads): one process serves at most about 1000 / that many requests per second; the last column counts only the backends of the provider's own database (\`pg_stat_activity\`), so other work on the server does not. A code exchange reads the client from process memory (clientCache.ts), the code and its consumed marker from Redis (one MGET), then the session, grant and user from Postgres (three simple statements sent together: one round trip), consumes the code in Redis unless its grant was revoked (one atomic script), writes the access token to Redis, and signs one RS256 ID token. A refresh reads the refresh token from Postgres, then its grant and user together, and writes the access token to Redis: 3 statements in 2 round trips, no database write (a public client's rotation adds one statement that consumes the old token and inserts the new). Statements queued while two batches are in flight go to Postgres as one script and one transaction (\`Database.statement\`), so under load a round trip carries several requests' statements. In the provider profile (\`PROVIDER_NODE_OPTIONS=--cpu-prof\`) the largest items are oidc-provider's own request handling (the bare provider's CPU per request is the floor), socket writes (HTTP replies, pg and Redis requests), the HMAC and AES-GCM of hashed ids and sealed payloads, and the RS256 signature (on libuv's thread pool).`;
 
 type Scenario = { exchange: Load; refresh: Load; mintRps: number };
 
@@ -218,7 +222,7 @@ export default async function run(): Promise<BenchPart> {
   const [exWorkers, exBest] = best((s) => s.exchange);
   const [rfWorkers, rfBest] = best((s) => s.refresh);
   const row = (name: string, workers: number, l: Load) =>
-    `| ${name} | ${workers} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} | ${round(cpuMsPerRequest(l), 2)} | ${round(pgCpuMsPerRequest(l), 2)} |`;
+    `| ${name} | ${workers} | ${l.total} | ${round(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors} | ${round(l.serverCpu, 2)} | ${round(l.pgCpu, 2)} | ${round(cpuMsPerRequest(l), 2)} | ${round(mainThreadCpuMsPerRequest(l), 2)} | ${round(pgCpuMsPerRequest(l), 2)} |`;
   const rows = [
     ...runs.flatMap(([w, s]) => [row('authorization_code', w, s.exchange), row('refresh_token', w, s.refresh)]),
     row('refresh_token, bare oidc-provider', 1, bare),
@@ -239,6 +243,8 @@ export default async function run(): Promise<BenchPart> {
       'token.bare_oidc_provider_refresh_cpu_ms': { value: round(cpuMsPerRequest(bare), 2), unit: 'ms' },
       'token.code_exchange_cpu_ms': { value: round(cpuMsPerRequest(exBest.exchange), 2), unit: 'ms' },
       'token.refresh_cpu_ms': { value: round(cpuMsPerRequest(rfBest.refresh), 2), unit: 'ms' },
+      'token.code_exchange_main_thread_cpu_ms': { value: round(mainThreadCpuMsPerRequest(exBest.exchange), 2), unit: 'ms' },
+      'token.refresh_main_thread_cpu_ms': { value: round(mainThreadCpuMsPerRequest(rfBest.refresh), 2), unit: 'ms' },
       'token.code_exchange_pg_cpu_ms': { value: round(pgCpuMsPerRequest(exBest.exchange), 2), unit: 'ms' },
       'token.refresh_pg_cpu_ms': { value: round(pgCpuMsPerRequest(rfBest.refresh), 2), unit: 'ms' },
       'token.refresh_ratio_to_bare': { value: ratio(rfBest.refresh), unit: '×' },
@@ -248,8 +254,8 @@ export default async function run(): Promise<BenchPart> {
 
 Yardstick, same run, same load generator and connections: bare oidc-provider (same version, in-memory adapter, one process, confidential client, RS256 ID token; \`bench/bareProvider.ts\`) answered **${round(bare.rps, 0)} refreshes/s**. Facegate: refresh **${ratio(rfBest.refresh)}×** of it, code exchange **${ratio(exBest.exchange)}×** of it. The ratio is the figure to compare across runs on a shared machine: load from other work lowers both sides.
 
-| grant | processes | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) | provider CPU ms / request | its database's Postgres backends, CPU ms / request |
-|---|---|---|---|---|---|---|---|---|---|---|
+| grant | processes | requests | req/s | p50 ms | p99 ms | failed | provider CPU (cores) | Postgres CPU (cores) | provider CPU ms / request | of which main thread | its database's Postgres backends, CPU ms / request |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
 ${WHERE_TIME_GOES}`,

@@ -3,14 +3,14 @@
  * shown in the 500 body: a user's report leads an operator to the one log line. It is kept beside
  * the raw request because each tenant's oidc-provider builds its own Koa context from it.
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { publicRandomBytes } from './publicRandom.ts';
 
 const ids = new WeakMap<IncomingMessage, string>();
 
 export function assignRequestId(req: IncomingMessage): string {
-  const id = randomBytes(12).toString('base64url');
+  const id = publicRandomBytes(12).toString('base64url');
   ids.set(req, id);
   return id;
 }

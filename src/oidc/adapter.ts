@@ -17,7 +17,12 @@
  * the database (so revoking a grant there ends them at once). The same protections hold there:
  * the key is the keyed hash, the value sealed, and consuming is one atomic SET-if-absent of a
  * marker, so of parallel uses exactly one wins. Revoking a grant through the adapter leaves a
- * marker under the grant's hash that the model's entries are checked against.
+ * marker under the grant's hash that the model's entries are checked against: when read, or, for a
+ * code found unconsumed in a token request, when consumed, in the same atomic step (one Redis
+ * request fewer per code exchange; a code of a revoked grant is still never exchanged, since every
+ * exchange consumes it before issuing anything). A code exchange thus makes two Redis requests
+ * (read the code and its consumed marker; consume it unless its grant is revoked) and writes its
+ * access token.
  * Refresh tokens, grants and sessions stay in the database: durable, and revoked at once.
  *
  * A token request reads its refresh token (or code), then the grant, the session and the user it
@@ -85,6 +90,12 @@ const ON_CONFLICT_REPLACE = `ON CONFLICT (tenant_id, model, id) DO UPDATE
  * consumed nothing and issued nothing.
  */
 const rotationKey = (tenantId: string) => `Rotation:${tenantId}`;
+
+/**
+ * Where the grant of a code found unconsumed in a request waits for the code's consumption, which
+ * checks that grant's revoked marker (null: the code names no grant).
+ */
+const codeGrantKey = (tenantId: string, key: string) => `CodeGrant:${tenantId}:${key}`;
 
 /** Where a row read ahead is kept for the request (requestReads.ts). */
 const readKey = (tenantId: string, model: string, column: 'id' | 'uid' | 'user_code', key: string) => `${model}:${tenantId}:${column}:${key}`;
@@ -218,12 +229,30 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string,
 
     private async findInStore(store: KeyValueStore, key: string | null): Promise<AdapterPayload | undefined> {
       if (key === null) return undefined;
-      const [sealed, consumed] = await Promise.all([store.get(this.storeKey(key)), store.get(`${this.storeKey(key)}:consumed`)]);
+      const [sealed, consumed] = await store.getMany([this.storeKey(key), `${this.storeKey(key)}:consumed`]);
       if (sealed === null) return undefined;
       const payload: AdapterPayload = JSON.parse(dataKey.open(sealed, payloadContext(tenantId, this.model, key)).toString('utf8'));
+      if (this.model === 'AuthorizationCode' && consumed === null && inRequest()) {
+        // Its grant's revoked marker is checked when it is consumed (consume), atomically with that.
+        keepForRequest(codeGrantKey(tenantId, key), payload.grantId ?? null);
+        this.readAhead(payload);
+        return payload;
+      }
       if (payload.grantId && (await store.get(this.revokedGrantKey(payload.grantId))) !== null) return undefined;
-      if (this.model === 'AuthorizationCode' && consumed === null) this.readAhead(payload);
       return consumed === null ? payload : { ...payload, consumed: Number(consumed) };
+    }
+
+    /**
+     * The revoked markers that forbid consuming entry `key`: its grant's, as found in this request
+     * (findInStore), or else as its entry names it.
+     */
+    private async revokedMarkersOf(store: KeyValueStore, key: string): Promise<string[]> {
+      let grantId = takeFromRequest<string>(codeGrantKey(tenantId, key));
+      if (grantId === undefined) {
+        const sealed = await store.get(this.storeKey(key));
+        grantId = sealed === null ? null : (JSON.parse(dataKey.open(sealed, payloadContext(tenantId, this.model, key)).toString('utf8')) as AdapterPayload).grantId ?? null;
+      }
+      return grantId ? [this.revokedGrantKey(grantId)] : [];
     }
 
     private async findBy(column: 'id' | 'uid' | 'user_code', key: string | null): Promise<AdapterPayload | undefined> {
@@ -283,9 +312,12 @@ export function adapterFactory(db: Database, dataKey: DataKey, tenantId: string,
       }
       const store = this.store;
       if (store) {
+        if (key === null) throw alreadyConsumed(this.model);
         // Kept as long as the value may live, so a replay always finds it.
-        const first = key !== null && (await store.setIfAbsent(`${this.storeKey(key)}:consumed`, String(Math.floor(Date.now() / 1000)), this.storeMaxTtlS * 1000));
-        if (!first) throw alreadyConsumed(this.model);
+        const marker = `${this.storeKey(key)}:consumed`;
+        const revoked = await this.revokedMarkersOf(store, key);
+        const first = await store.setIfAbsentUnless(marker, String(Math.floor(Date.now() / 1000)), this.storeMaxTtlS * 1000, revoked);
+        if (!first) throw revoked.length ? new errors.InvalidGrant(`${this.model} already consumed, or its grant revoked`) : alreadyConsumed(this.model);
         return;
       }
       const { rowCount } = key === null ? { rowCount: 0 } : await db.statement(

@@ -11,6 +11,14 @@ export type KeyValueStore = {
   /** Stores `value` under `key` for `ttlMs`, replacing any value. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   get(key: string): Promise<string | null>;
+  /** The values under `keys`, in order (null where absent), in one request. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  /**
+   * Stores `value` under `key` for `ttlMs` only if the key is absent and none of `blockers`
+   * exists, in one atomic step; true when stored. Consumes a single-use value and checks the
+   * markers that revoke it together, so neither a parallel use nor a revocation slips in between.
+   */
+  setIfAbsentUnless(key: string, value: string, ttlMs: number, blockers: string[]): Promise<boolean>;
   /** Atomically reads and deletes: a one-time value can be taken once. */
   take(key: string): Promise<string | null>;
   /** Adds 1 and returns the new count; the TTL is set when the key is created. */
@@ -46,12 +54,25 @@ else
 end
 return 1`;
 
-type CompareAndSet = { compareAndSet(key: string, ...args: string[]): Promise<number> };
+// KEYS[1]: the key to set, KEYS[2..]: blockers. ARGV: value, ttl ms.
+const SET_IF_ABSENT_UNLESS = `
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0`;
+
+type Scripts = {
+  compareAndSet(key: string, ...args: string[]): Promise<number>;
+  setIfAbsentUnless(keyCount: number, ...keysAndArgs: string[]): Promise<number>;
+};
 
 export function redisStore(url: string, prefix = 'facegate:'): KeyValueStore {
   const redis = new Redis(url, { keyPrefix: prefix, maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', () => {});
   redis.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+  redis.defineCommand('setIfAbsentUnless', { lua: SET_IF_ABSENT_UNLESS });
+  const scripts = redis as unknown as Scripts;
   return {
     async setIfAbsent(key, value, ttlMs) {
       return (await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK';
@@ -60,6 +81,10 @@ export function redisStore(url: string, prefix = 'facegate:'): KeyValueStore {
       await redis.set(key, value, 'PX', ttlMs);
     },
     get: (key) => redis.get(key),
+    getMany: (keys) => (keys.length === 0 ? Promise.resolve([]) : redis.mget(keys)),
+    async setIfAbsentUnless(key, value, ttlMs, blockers) {
+      return (await scripts.setIfAbsentUnless(1 + blockers.length, key, ...blockers, value, String(Math.max(1, Math.ceil(ttlMs))))) === 1;
+    },
     take: (key) => redis.getdel(key),
     async increment(key, ttlMs) {
       const [[, count]] = (await redis.multi().incr(key).pexpire(key, ttlMs, 'NX').exec()) as [[null, number]];
@@ -68,7 +93,7 @@ export function redisStore(url: string, prefix = 'facegate:'): KeyValueStore {
     async compareAndSet(key, expected, value, ttlMs) {
       const ttl = Number.isFinite(ttlMs) ? String(Math.max(1, Math.ceil(ttlMs))) : '0';
       const args = [expected === null ? '0' : '1', expected ?? '', value === null ? '0' : '1', value ?? '', ttl];
-      return (await (redis as unknown as CompareAndSet).compareAndSet(key, ...args)) === 1;
+      return (await scripts.compareAndSet(key, ...args)) === 1;
     },
     async ttl(key) {
       const ms = await redis.pttl(key);
@@ -122,6 +147,14 @@ export function memoryStore(now: () => number = Date.now): KeyValueStore {
     },
     async get(key) {
       return live(key)?.value ?? null;
+    },
+    async getMany(keys) {
+      return keys.map((key) => live(key)?.value ?? null);
+    },
+    async setIfAbsentUnless(key, value, ttlMs, blockers) {
+      if (live(key) || blockers.some((b) => live(b))) return false;
+      map.set(key, { value, expires: now() + ttlMs });
+      return true;
     },
     async take(key) {
       const e = live(key);

@@ -28,12 +28,13 @@ const locked = (e: unknown) => e instanceof RateLimitError && e.code === 'factor
 const throttled = (seconds: number) => (e: unknown) => e instanceof RateLimitError && e.code === 'factor.throttled' && e.retryAfterSeconds === seconds;
 const disabled = (e: unknown) => e instanceof AuthError && e.code === 'factor.disabled' && e.status === 403;
 
-/** A KeyValueStore that remembers every key it was asked about. */
+/** A KeyValueStore that remembers every key it was asked about (each of a list of keys). */
 function recordingKeys(kv: KeyValueStore): { kv: KeyValueStore; keys: Set<string> } {
   const keys = new Set<string>();
+  const record = (key: string | string[]) => (Array.isArray(key) ? key : [key]).forEach((k) => keys.add(k));
   const recorded = Object.fromEntries(
-    Object.entries(kv).map(([name, fn]) => [name, (key: string, ...rest: unknown[]) => (keys.add(key), (fn as (...a: unknown[]) => unknown)(key, ...rest))]),
-  ) as KeyValueStore;
+    Object.entries(kv).map(([name, fn]) => [name, (key: string | string[], ...rest: unknown[]) => (record(key), (fn as (...a: unknown[]) => unknown)(key, ...rest))]),
+  ) as unknown as KeyValueStore;
   return { kv: recorded, keys };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Authorization codes live in the key-value store (adapter.ts), not the database. There too a
  * reader of the store finds neither a code nor its payload in clear, and revoking the grant
- * (here: the RP revokes an access token of it) revokes its codes still outstanding.
+ * (here: the RP revokes an access token of it) revokes its codes still outstanding: in a token
+ * request that is checked when the code is consumed, elsewhere also when it is read.
  * Parallel single use is tested in singleUse.test.ts.
  */
 import { after, before, test } from 'node:test';
@@ -9,6 +10,8 @@ import assert from 'node:assert/strict';
 import { createUser } from '../../src/account/users.ts';
 import { setPin } from '../../src/account/pin.ts';
 import type { RunningServer } from '../../src/main.ts';
+import type { AdapterPayload } from 'oidc-provider';
+import { adapterFactory } from '../../src/oidc/adapter.ts';
 import { startTestServer } from '../support/server.ts';
 import { freshKeyValueStore } from '../support/services.ts';
 import { recordingStore } from '../support/storeDump.ts';
@@ -61,4 +64,18 @@ test("revoking an access token revokes its grant's outstanding codes", async () 
   const late = await exchangeCode(rp, outstanding);
   assert.equal(late.status, 400, JSON.stringify(late.body));
   assert.equal(late.body.error, 'invalid_grant');
+});
+
+test('outside a token request a code of a revoked grant is neither found nor consumed, and a code is consumed once', async () => {
+  const Adapter = adapterFactory(server.db, server.dataKey, TENANT, { kv });
+  const codes = new Adapter('AuthorizationCode');
+  const payload = (grantId: string): AdapterPayload => ({ kind: 'AuthorizationCode', grantId, clientId: rp.clientId });
+  await codes.upsert('code-of-revoked-grant', payload('grant-revoked'), 60);
+  await codes.upsert('code-of-live-grant', payload('grant-live'), 60);
+  await codes.revokeByGrantId('grant-revoked');
+  assert.equal(await codes.find('code-of-revoked-grant'), undefined, 'not found once its grant is revoked');
+  await assert.rejects(codes.consume('code-of-revoked-grant'), { error: 'invalid_grant' }, 'nor consumed');
+  await codes.consume('code-of-live-grant');
+  await assert.rejects(codes.consume('code-of-live-grant'), { error: 'invalid_grant' }, 'consumed once');
+  assert.ok(Number((await codes.find('code-of-live-grant'))?.consumed) > 0, 'found as consumed');
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { createDataKey, parseRootKeys, resolveDataKey, SEALED_LIKE } from '../../src/store/dataKey.ts';
 
 const root = (id: string) => ({ id, key: randomBytes(32) });
@@ -17,6 +17,21 @@ describe('data key', () => {
     assert.equal(k.open(sealed, 'totp:acme:u1').toString(), 'JBSWY3DPEHPK3PXP');
     assert.throws(() => k.open(sealed, 'totp:acme:u2'), { code: 'data_key.unseal_failed' });
     assert.throws(() => createDataKey([root('a')]).open(sealed, 'totp:acme:u1'), { code: 'data_key.unseal_failed' });
+  });
+
+  it('keeps the sealed format: opens a value sealed by an earlier version, and its seals open with the plain AES-256-GCM recipe', () => {
+    const k = createDataKey([{ id: 'fixed', key: Buffer.alloc(32, 7) }]);
+    const plaintext = '{"accountId":"u1","kind":"AuthorizationCode"}';
+    const context = 'oidc:default:AuthorizationCode:abc';
+    // Sealed by the version that keyed AES-GCM with the raw subkey bytes instead of a KeyObject.
+    const earlier = 'dk1:fixed:4ISVuEYpDsxXSy7BpoYK8osfpb9vRdJHvIFUuSZqhqnQ0aEYLdjst5DDn1CiVn9Shuv437R_QUriewGRWUGhtpN9XEg5YAYIkQ';
+    assert.equal(k.open(earlier, context).toString(), plaintext);
+    const bytes = Buffer.from(k.seal(plaintext, context).split(':')[2], 'base64url');
+    const key = Buffer.from(hkdfSync('sha256', Buffer.alloc(32, 7), Buffer.alloc(0), 'facegate-data-key:seal', 32));
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12), { authTagLength: 16 });
+    decipher.setAAD(Buffer.from(`fixed\n${context}`));
+    decipher.setAuthTag(bytes.subarray(12, 28));
+    assert.equal(Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString(), plaintext);
   });
 
   it('refuses a truncated tag or a tampered body', () => {

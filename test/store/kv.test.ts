@@ -41,3 +41,22 @@ test('key-value store: compare-and-set replaces only the expected value, one wri
     await kv.close();
   }
 });
+
+test('key-value store: several values in one read; set-if-absent unless a blocker exists, one concurrent writer wins', async () => {
+  const kv = freshKeyValueStore();
+  try {
+    await kv.set('a', '1', 10_000);
+    await kv.set('b', '2', 10_000);
+    assert.deepEqual(await kv.getMany(['a', 'missing', 'b']), ['1', null, '2']);
+    assert.deepEqual(await kv.getMany([]), []);
+    assert.equal(await kv.setIfAbsentUnless('claim', 'x', 10_000, ['a']), false, 'a blocker exists');
+    assert.equal(await kv.get('claim'), null, 'nothing stored when blocked');
+    const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => kv.setIfAbsentUnless('claim', `v${i}`, 150, ['missing', 'also-missing'])));
+    assert.equal(wins.filter(Boolean).length, 1, 'one concurrent writer wins');
+    assert.equal(await kv.setIfAbsentUnless('claim', 'again', 150, []), false, 'present: not replaced');
+    const ttl = await kv.ttl('claim');
+    assert.ok(ttl !== null && ttl <= 150 && ttl > 0);
+  } finally {
+    await kv.close();
+  }
+});

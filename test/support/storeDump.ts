@@ -81,6 +81,10 @@ export function recordingStore(kv: KeyValueStore): KeyValueStore & { written: Ha
       record(key, value);
       return kv.setIfAbsent(key, value, ttlMs);
     },
+    setIfAbsentUnless(key, value, ttlMs, blockers) {
+      record(key, value);
+      return kv.setIfAbsentUnless(key, value, ttlMs, blockers);
+    },
     set(key, value, ttlMs) {
       record(key, value);
       return kv.set(key, value, ttlMs);
