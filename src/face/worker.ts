@@ -2,9 +2,9 @@
  * Piscina worker: one frame processor per worker thread, its ONNX sessions loaded once when the
  * worker starts. A frame drawn for liveness is scored in the task that analyses it, on the pixels
  * this thread decoded: a decoded frame (0.9 MB at 640×480) never crosses threads — copying it
- * into shared memory cost ≈ 3 ms a frame on this machine (fresh pages), more than the crops it
- * fed. Typed errors cross the thread boundary as plain data, because structured clone keeps
- * neither the class nor the `code` of an Error.
+ * into shared memory cost ≈ 3 ms a frame on this machine (a fresh SharedArrayBuffer and its
+ * copy), more than the crops it fed. Typed errors cross the thread boundary as plain data, because
+ * structured clone keeps neither the class nor the `code` of an Error.
  */
 import sharp from 'sharp';
 import { workerData } from 'piscina';
