@@ -136,11 +136,14 @@ export function memoryStore(now: () => number = Date.now): KeyValueStore {
     for (const [k, e] of map) if (e.expires <= now()) map.delete(k);
   }, 60_000);
   sweep.unref();
+  const setIfAbsentUnless = (key: string, value: string, ttlMs: number, blockers: string[]) => {
+    if (live(key) || blockers.some((b) => live(b))) return false;
+    map.set(key, { value, expires: now() + ttlMs });
+    return true;
+  };
   return {
     async setIfAbsent(key, value, ttlMs) {
-      if (live(key)) return false;
-      map.set(key, { value, expires: now() + ttlMs });
-      return true;
+      return setIfAbsentUnless(key, value, ttlMs, []);
     },
     async set(key, value, ttlMs) {
       map.set(key, { value, expires: now() + ttlMs });
@@ -152,9 +155,7 @@ export function memoryStore(now: () => number = Date.now): KeyValueStore {
       return keys.map((key) => live(key)?.value ?? null);
     },
     async setIfAbsentUnless(key, value, ttlMs, blockers) {
-      if (live(key) || blockers.some((b) => live(b))) return false;
-      map.set(key, { value, expires: now() + ttlMs });
-      return true;
+      return setIfAbsentUnless(key, value, ttlMs, blockers);
     },
     async take(key) {
       const e = live(key);

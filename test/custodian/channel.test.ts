@@ -26,6 +26,7 @@ import { bfv } from '../../src/template/bfv.ts';
 import { enrollAndDecide, TEST_RP } from '../support/liveAttempt.ts';
 import { freshDatabase, freshKeyValueStore } from '../support/services.ts';
 import { seedTenant, testKekRing } from '../template/fixtures.ts';
+import { withCustodianService } from '../support/custodianService.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'facegate-channel-'));
 // Three independent CAs: the deployment's, another one, and one whose custodian certificate names
@@ -217,29 +218,20 @@ test('production refuses to listen in plain HTTP off loopback: TLS, a socket or 
 test('`npm run custodian` with CUSTODIAN_TLS_* serves mutual TLS; the provider matches through it', async (t) => {
   if (!db.url) return t.skip('needs DATABASE_URL: the separate custodian shares Postgres with the provider');
   const kek = { id: 'svc', key: randomBytes(32) };
-  const child = spawn(process.execPath, ['src/custodian/server.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      CUSTODIAN_DATABASE_URL: db.custodianUrl,
-      PUBLIC_URL: TEST_RP.origin,
-      CUSTODIAN_TOKEN: token,
-      CUSTODIAN_PORT: '0',
-      CUSTODIAN_TLS_CERT: ours.serverCert,
-      CUSTODIAN_TLS_KEY: ours.serverKey,
-      CUSTODIAN_TLS_CA: ours.ca,
-      FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
-      CUSTODIAN_KEY_DIR: path.join(dir, 'service-keys'),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    const serviceUrl = /https:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
+  const env = {
+    CUSTODIAN_DATABASE_URL: db.custodianUrl!,
+    PUBLIC_URL: TEST_RP.origin,
+    CUSTODIAN_TOKEN: token,
+    CUSTODIAN_PORT: '0',
+    CUSTODIAN_TLS_CERT: ours.serverCert,
+    CUSTODIAN_TLS_KEY: ours.serverKey,
+    CUSTODIAN_TLS_CA: ours.ca,
+    FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
+    CUSTODIAN_KEY_DIR: path.join(dir, 'service-keys'),
+  };
+  await withCustodianService(env, 'https', async (serviceUrl) => {
     // The service's first call loads SEAL's WASM and makes a key pair: seconds on a busy machine.
     await enrollAndDecide(db, createRemoteCustodian({ endpoint: { url: serviceUrl, tls: clientTls(ours) }, token, timeoutMs: 30_000 }));
     assert.equal(await rawPost(serviceUrl, { ca: pem(ours.ca) }), 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
-  } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
+  });
 });

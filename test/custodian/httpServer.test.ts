@@ -22,6 +22,7 @@ import { makeBlinder } from '../../src/template/blinder.ts';
 import { decisionMatch, encryptTemplate } from '../../src/template/matcher.ts';
 import { quantize } from '../../src/template/quantize.ts';
 import { dot, randomUnit } from '../template/vectors.ts';
+import { withCustodianService } from '../support/custodianService.ts';
 
 const db = await freshDatabase();
 const kv = freshKeyValueStore();
@@ -110,22 +111,16 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
   const kek = newKek('svc');
   const keyDir = mkdtempSync(path.join(tmpdir(), 'facegate-service-keys-'));
   t.after(() => rmSync(keyDir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, ['src/custodian/server.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      CUSTODIAN_DATABASE_URL: db.custodianUrl,
-      PUBLIC_URL: TEST_RP.origin,
-      CUSTODIAN_TOKEN: token,
-      CUSTODIAN_PORT: '0',
-      FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
-      CUSTODIAN_KEY_DIR: keyDir,
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    const serviceUrl = /http:\/\/127\.0\.0\.1:\d+/.exec(line.toString())![0];
+  const env = {
+    CUSTODIAN_DATABASE_URL: db.custodianUrl!,
+    PUBLIC_URL: TEST_RP.origin,
+    CUSTODIAN_TOKEN: token,
+    CUSTODIAN_PORT: '0',
+    FACEGATE_KEK: `${kek.id}:${kek.key.toString('base64')}`,
+    CUSTODIAN_KEY_DIR: keyDir,
+    LOG_LEVEL: 'silent',
+  };
+  await withCustodianService(env, 'http', async (serviceUrl) => {
     // This process never sees the service's KEK: enrollment and matching still work.
     // The service's first call loads SEAL's WASM and makes a key pair: seconds on a busy machine.
     const service = createRemoteCustodian({ endpoint: { url: serviceUrl }, token, timeoutMs: 30_000 });
@@ -141,10 +136,7 @@ test('`npm run custodian` runs as its own process holding the KEK; the provider 
     assert.equal(rows[0].kek_id, openKekStore(keyDir, [kek]).read().epochs[0].id);
     const res = await fetch(`${serviceUrl}/v1/shred`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 401);
-  } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
+  });
 });
 
 test('the custodian service refuses to start without its database URL', async () => {
