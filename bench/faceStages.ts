@@ -13,7 +13,7 @@ import { alignFace } from '../src/face/align.ts';
 import { decodeImage } from '../src/face/decode.ts';
 import { detectFaces, dominantFace } from '../src/face/detect.ts';
 import { createRecognizer } from '../src/face/embed.ts';
-import { firstLookSize, type Stage } from '../src/face/frame.ts';
+import { firstLookSize, stages, type Stage } from '../src/face/frame.ts';
 import { createLivenessEnsemble } from '../src/face/liveness/ensemble.ts';
 import { assessQuality, qualityPresets } from '../src/face/quality.ts';
 import { percentile, round } from './harness.ts';
@@ -32,11 +32,9 @@ const bursts = (
 );
 const recognizer = await createRecognizer();
 const ensemble = await createLivenessEnsemble();
-type Row = Stage;
-const rows: Row[] = ['decode', 'detect', 'align', 'quality', 'liveness', 'embed'];
-const wall: Record<string, number[]> = Object.fromEntries(rows.map((s) => [s, []]));
-const cpu: Record<string, number> = Object.fromEntries(rows.map((s) => [s, 0]));
-async function timed<T>(stage: Row, f: () => T | Promise<T>): Promise<T> {
+const wall: Record<string, number[]> = Object.fromEntries(stages.map((s) => [s, []]));
+const cpu: Record<string, number> = Object.fromEntries(stages.map((s) => [s, 0]));
+async function timed<T>(stage: Stage, f: () => T | Promise<T>): Promise<T> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await f();
@@ -46,7 +44,7 @@ async function timed<T>(stage: Row, f: () => T | Promise<T>): Promise<T> {
   return r;
 }
 for (let i = 0; i < iterations + 1; i++) {
-  if (i === 1) for (const s of rows) (wall[s] = []), (cpu[s] = 0); // the first round warms up
+  if (i === 1) for (const s of stages) (wall[s] = []), (cpu[s] = 0); // the first round warms up
   for (const burst of bursts) {
     for (const [k, f] of burst.entries()) {
       const scored = k === 0;
@@ -61,7 +59,7 @@ for (let i = 0; i < iterations + 1; i++) {
 }
 const steps = iterations * bursts.length;
 let sumCpu = 0;
-for (const s of rows) {
+for (const s of stages) {
   sumCpu += cpu[s] / steps;
   const runs = wall[s].length;
   console.log(`${s.padEnd(10)} cpu ${round(cpu[s] / runs, 2).toString().padStart(6)} ms per run, ${round(cpu[s] / steps, 2).toString().padStart(6)} per step   wall min ${round(Math.min(...wall[s]), 2)} p50 ${round(percentile(wall[s], 50), 2)} ms per run`);
