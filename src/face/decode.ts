@@ -1,10 +1,12 @@
 /**
  * Image bytes → RgbImage. Only JPEG, PNG and WebP (sniffed from the magic bytes, never trusted
  * from a name or a header), bounded in bytes and pixels before any pixel is decoded, EXIF
- * orientation applied. Every failure is an InputError with a stable code, never a crash.
+ * orientation applied. Every failure is an InputError with a stable code, never a crash. Plain
+ * JPEGs are decoded by libjpeg-turbo (turboJpeg.ts), to the pixels sharp would give.
  */
 import sharp from 'sharp';
 import { InputError } from '../errors.ts';
+import { turboJpeg } from './turboJpeg.ts';
 import type { RgbImage } from './types.ts';
 
 export type DecodeLimits = {
@@ -92,6 +94,9 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = defa
     throw new InputError('image.too_large', `the image has more than ${limits.maxPixels} pixels`, 413);
   }
 
+  // A plain JPEG (a browser's frame) through libjpeg-turbo: the same pixels, a quarter of the CPU.
+  const plain = format === 'jpeg' ? turboJpeg?.decodePlain(bytes, limits.maxPixels) : undefined;
+  if (plain) return plain;
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning' })
       .rotate()

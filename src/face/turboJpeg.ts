@@ -1,0 +1,120 @@
+/**
+ * Plain JPEG → RGB through libjpeg-turbo's TurboJPEG 3 API, called on the calling thread through
+ * koffi. Why: sharp (libvips and the mozjpeg it bundles) spends ≈ 4.3 ms of CPU on a 640×480
+ * frame on this project's 2-core machine, libjpeg-turbo's SIMD decoder ≈ 0.7 ms — ≈ 10 ms less a
+ * 3-frame burst. The pixels are sharp's, byte for byte: both use libjpeg's accurate integer IDCT
+ * and its smooth chroma upsampling, TurboJPEG's defaults (test/face/turboJpeg.test.ts compares
+ * them on every JPEG this path takes).
+ *
+ * Only plain JPEGs take this path: 8-bit, lossy, YCbCr, and no APP1–APP15 segment before the
+ * first scan — what a browser's canvas encodes. Anything else (EXIF orientation, an ICC profile,
+ * an Adobe transform, greyscale, CMYK, 12-bit) is left to sharp, which rotates and converts it.
+ * So is any JPEG TurboJPEG fails on, with warnings treated as errors as sharp's `failOn:
+ * 'warning'` does: sharp then decides, and its refusal is the one the caller sees.
+ *
+ * The library is the libturbojpeg shared object in @julusian/jpeg-turbo's Linux prebuilds
+ * (libjpeg-turbo 3.1); that package's own binding is not used because it forces the fast IDCT,
+ * which changes pixels (up to 6 levels on a 640×480 frame). Where the package has no shared
+ * object (macOS and Windows link it statically), `turboJpeg` is null and every image goes to
+ * sharp. The call is synchronous: it runs in the face pool's worker threads, one frame at a time.
+ * A TurboJPEG handle is not thread-safe; each thread has its own module instance and handle.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import koffi, { type LibraryHandle } from 'koffi';
+import type { RgbImage } from './types.ts';
+
+export type TurboJpeg = {
+  /** The frame's pixels, or undefined when this is not a plain JPEG or TurboJPEG fails on it.
+   *  `maxPixels` is checked on the header TurboJPEG read, before any pixel is allocated. */
+  decodePlain(bytes: Uint8Array, maxPixels: number): RgbImage | undefined;
+};
+
+// turbojpeg.h (libjpeg-turbo 3): tj3Init's TJINIT_DECOMPRESS, TJPARAM_* and TJPF_RGB.
+const TJINIT_DECOMPRESS = 1;
+const TJPARAM_STOPONWARNING = 0;
+const TJPARAM_JPEGWIDTH = 5;
+const TJPARAM_JPEGHEIGHT = 6;
+const TJPARAM_PRECISION = 7;
+const TJPARAM_COLORSPACE = 8;
+const TJPARAM_FASTUPSAMPLE = 9;
+const TJPARAM_FASTDCT = 10;
+const TJPARAM_LOSSLESS = 15;
+const TJCS_YCbCr = 1;
+const TJPF_RGB = 0;
+
+/**
+ * True when no segment before the first scan can make sharp render the pixels differently from
+ * a bare decode: no APPn other than APP0 (JFIF). APP1 carries EXIF orientation, APP2 an ICC
+ * profile, APP14 Adobe's colour transform. False for anything that is not a well-formed walk to
+ * a scan.
+ */
+export function plainJpegMarkers(bytes: Uint8Array): boolean {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return false;
+  let i = 2;
+  while (i + 3 < bytes.length) {
+    if (bytes[i] !== 0xff) return false;
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if (marker === 0xda) return true; // start of scan: the header is over
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8) || marker === 0xd9) return false;
+    if (marker >= 0xe1 && marker <= 0xef) return false;
+    const length = (bytes[i + 2] << 8) | bytes[i + 3];
+    if (length < 2) return false;
+    i += 2 + length;
+  }
+  return false;
+}
+
+/** The shared object of @julusian/jpeg-turbo's prebuild for this platform, if it ships one. */
+function libraryPath(): string | undefined {
+  let root: string;
+  try {
+    root = path.dirname(createRequire(import.meta.url).resolve('@julusian/jpeg-turbo/package.json'));
+  } catch {
+    return undefined;
+  }
+  const file = path.join(root, 'prebuilds', `jpeg-turbo-${process.platform}-${process.arch}`, 'libturbojpeg.so.0');
+  return existsSync(file) ? file : undefined;
+}
+
+function load(): TurboJpeg | null {
+  const file = libraryPath();
+  if (!file) return null;
+  let lib: LibraryHandle;
+  try {
+    lib = koffi.load(file);
+  } catch {
+    return null; // a shared object this system cannot load (another C library): sharp decodes
+  }
+  const tj3Init = lib.func('void *tj3Init(int initType)');
+  const tj3Set = lib.func('int tj3Set(void *handle, int param, int value)');
+  const tj3Get = lib.func('int tj3Get(void *handle, int param)');
+  const tj3DecompressHeader = lib.func('int tj3DecompressHeader(void *handle, const uint8_t *jpegBuf, size_t jpegSize)');
+  const tj3Decompress8 = lib.func('int tj3Decompress8(void *handle, const uint8_t *jpegBuf, size_t jpegSize, uint8_t *dstBuf, int pitch, int pixelFormat)');
+  const handle = tj3Init(TJINIT_DECOMPRESS);
+  if (!handle) return null;
+  // Warnings (a truncated scan, extraneous bytes) stop the decode, as sharp's failOn: 'warning'.
+  // The IDCT and upsampling are set to their accurate defaults explicitly: they make the pixels sharp's.
+  if (tj3Set(handle, TJPARAM_STOPONWARNING, 1) || tj3Set(handle, TJPARAM_FASTDCT, 0) || tj3Set(handle, TJPARAM_FASTUPSAMPLE, 0)) return null;
+  return {
+    decodePlain(bytes, maxPixels) {
+      if (!plainJpegMarkers(bytes)) return undefined;
+      if (tj3DecompressHeader(handle, bytes, bytes.length) !== 0) return undefined;
+      const width = tj3Get(handle, TJPARAM_JPEGWIDTH);
+      const height = tj3Get(handle, TJPARAM_JPEGHEIGHT);
+      if (tj3Get(handle, TJPARAM_COLORSPACE) !== TJCS_YCbCr || tj3Get(handle, TJPARAM_PRECISION) !== 8 || tj3Get(handle, TJPARAM_LOSSLESS) !== 0) return undefined;
+      if (!(width > 0 && height > 0) || width * height > maxPixels) return undefined;
+      const data = new Uint8Array(width * height * 3);
+      if (tj3Decompress8(handle, bytes, bytes.length, data, 0, TJPF_RGB) !== 0) return undefined;
+      return { data, width, height };
+    },
+  };
+}
+
+/** This thread's decoder, or null where no libturbojpeg shared object is shipped. */
+export const turboJpeg: TurboJpeg | null = load();
