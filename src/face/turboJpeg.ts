@@ -4,11 +4,12 @@
  * frame on this project's 2-core machine, libjpeg-turbo's SIMD decoder ≈ 0.7 ms — ≈ 10 ms less a
  * 3-frame burst. The pixels are sharp's, byte for byte: both use libjpeg's accurate integer IDCT
  * and its smooth chroma upsampling, TurboJPEG's defaults (test/face/turboJpeg.test.ts compares
- * them on every JPEG this path takes).
+ * them on every JPEG this path takes) — save for the one-level rounding of srgbProfiles below.
  *
  * Only plain JPEGs take this path: 8-bit, lossy, YCbCr, and no APP1–APP15 segment before the
- * first scan — what a browser's canvas encodes. Anything else (EXIF orientation, an ICC profile,
- * an Adobe transform, greyscale, CMYK, 12-bit) is left to sharp, which rotates and converts it.
+ * first scan but a known sRGB profile — what a browser's canvas encodes. Anything else (EXIF
+ * orientation, another ICC profile, an Adobe transform, greyscale, CMYK, 12-bit) is left to
+ * sharp, which rotates and converts it.
  * So is any JPEG TurboJPEG fails on, with warnings treated as errors as sharp's `failOn:
  * 'warning'` does: sharp then decides, and its refusal is the one the caller sees.
  *
@@ -19,6 +20,7 @@
  * sharp. The call is synchronous: it runs in the face pool's worker threads, one frame at a time.
  * A TurboJPEG handle is not thread-safe; each thread has its own module instance and handle.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -45,10 +47,29 @@ const TJCS_YCbCr = 1;
 const TJPF_RGB = 0;
 
 /**
+ * ICC profiles a plain JPEG may carry, by SHA-256: sRGB profiles whose transform to sRGB under
+ * sharp moves no sample by more than one level. Chromium tags every canvas JPEG with Skia's
+ * 456-byte sRGB profile, so a browser's frame carries one. Over all 16.7 M colours, sharp's
+ * transform from it changes 0.28 % of samples, each by exactly 1 (lcms rounding; the profile
+ * describes the sRGB sharp converts to). Decoding such a frame without the transform is the
+ * one place this path's pixels may differ from sharp's, by that much; test/browser/
+ * chromiumFrames.test.ts measures it on every listed profile and on a frame Chromium encodes.
+ */
+export const srgbProfiles: ReadonlyMap<string, string> = new Map([['12afb4d9953adee0607d347daee5b78b18d6b3cab2d572b88970703f5edb37bc', "Chromium's canvas sRGB (Skia)"]]);
+
+const ICC_SIGNATURE = Buffer.from('ICC_PROFILE\0', 'latin1');
+
+/** An APP2 payload that is a whole ICC profile in one chunk (sequence 1 of 1) listed in srgbProfiles. */
+function listedProfile(payload: Uint8Array): boolean {
+  if (payload.length < 14 || Buffer.compare(payload.subarray(0, 12), ICC_SIGNATURE) !== 0 || payload[12] !== 1 || payload[13] !== 1) return false;
+  return srgbProfiles.has(createHash('sha256').update(payload.subarray(14)).digest('hex'));
+}
+
+/**
  * True when no segment before the first scan can make sharp render the pixels differently from
- * a bare decode: no APPn other than APP0 (JFIF). APP1 carries EXIF orientation, APP2 an ICC
- * profile, APP14 Adobe's colour transform. False for anything that is not a well-formed walk to
- * a scan.
+ * a bare decode (beyond srgbProfiles' one level): no APPn other than APP0 (JFIF) and an APP2
+ * with a listed sRGB profile. APP1 carries EXIF orientation, APP2 other ICC profiles, APP14
+ * Adobe's colour transform. False for anything that is not a well-formed walk to a scan.
  */
 export function plainJpegMarkers(bytes: Uint8Array): boolean {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return false;
@@ -62,9 +83,9 @@ export function plainJpegMarkers(bytes: Uint8Array): boolean {
     }
     if (marker === 0xda) return true; // start of scan: the header is over
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8) || marker === 0xd9) return false;
-    if (marker >= 0xe1 && marker <= 0xef) return false;
     const length = (bytes[i + 2] << 8) | bytes[i + 3];
-    if (length < 2) return false;
+    if (length < 2 || i + 2 + length > bytes.length) return false;
+    if (marker === 0xe2 ? !listedProfile(bytes.subarray(i + 4, i + 2 + length)) : marker >= 0xe1 && marker <= 0xef) return false;
     i += 2 + length;
   }
   return false;

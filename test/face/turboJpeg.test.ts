@@ -129,6 +129,9 @@ describe('turboJpeg', () => {
     assert.equal(plainJpegMarkers(Buffer.from([...soi, ...app0, ...sos])), true);
     assert.equal(plainJpegMarkers(Buffer.from([...soi, ...app0, ...app1, ...sos])), false);
     assert.equal(plainJpegMarkers(Buffer.from([...soi, ...app14, ...sos])), false);
+    const icc = (profile: number[]) => [0xff, 0xe2, 0x00, 2 + 14 + profile.length, ...Buffer.from('ICC_PROFILE\0', 'latin1'), 1, 1, ...profile];
+    assert.equal(plainJpegMarkers(Buffer.from([...soi, ...app0, ...icc([1, 2, 3, 4]), ...sos])), false, 'a profile not listed');
+    assert.equal(plainJpegMarkers(Buffer.from([...soi, ...app0.slice(0, 4)])), false, 'a segment running past the end');
     assert.equal(plainJpegMarkers(Buffer.from([...soi, ...app0])), false, 'no scan');
     assert.equal(plainJpegMarkers(Buffer.from([...soi, 0x12, 0x34, ...sos])), false, 'not a marker');
     assert.equal(plainJpegMarkers(Buffer.from([0x89, 0x50, ...sos])), false);
