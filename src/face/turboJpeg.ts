@@ -99,7 +99,9 @@ function libraryPath(): string | undefined {
   } catch {
     return undefined;
   }
-  const file = path.join(root, 'prebuilds', `jpeg-turbo-${process.platform}-${process.arch}`, 'libturbojpeg.so.0');
+  // The package builds Linux for glibc and for musl (Alpine) apart; a report names glibc's version only under glibc.
+  const musl = process.platform === 'linux' && !(process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  const file = path.join(root, 'prebuilds', `jpeg-turbo-${process.platform}-${process.arch}${musl ? '-musl' : ''}`, 'libturbojpeg.so.0');
   return existsSync(file) ? file : undefined;
 }
 
