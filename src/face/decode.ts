@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp';
 import { InputError } from '../errors.ts';
+import { isFrameHeader, jpegSegments, SOS } from './jpegSegments.ts';
 import { turboJpeg } from './turboJpeg.ts';
 import type { RgbImage } from './types.ts';
 
@@ -37,32 +38,17 @@ function pngHeaderSize(bytes: Uint8Array): { width: number; height: number } | u
 }
 
 /**
- * Width and height from a JPEG's frame header (the first SOFn marker), walking the marker
- * segments from the start; undefined when the walk does not reach one (sharp then decides).
- * Saves the separate header read through sharp, ≈ 0.4 ms of a 5 ms frame decode.
+ * Width and height from a JPEG's frame header (the first SOFn segment, jpegSegments.ts);
+ * undefined when the walk does not reach one (sharp then decides). Saves the separate header
+ * read through sharp, ≈ 0.4 ms of a 5 ms frame decode.
  */
 export function jpegHeaderSize(bytes: Uint8Array): { width: number; height: number } | undefined {
-  let i = 2;
-  while (i + 9 < bytes.length) {
-    if (bytes[i] !== 0xff) return undefined;
-    const marker = bytes[i + 1];
-    if (marker === 0xff) {
-      i++; // fill byte
-      continue;
+  for (const segment of jpegSegments(bytes)) {
+    if (segment === 'broken' || segment.marker === SOS) return undefined;
+    if (isFrameHeader(segment.marker)) {
+      const p = segment.payload;
+      return p.length < 5 ? undefined : { height: (p[1] << 8) | p[2], width: (p[3] << 8) | p[4] };
     }
-    // Markers without a length: TEM and RSTn; SOS or EOI before a frame header: none to find.
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += 2;
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) return undefined;
-    const length = (bytes[i + 2] << 8) | bytes[i + 3];
-    if (length < 2) return undefined;
-    // SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC).
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { height: (bytes[i + 5] << 8) | bytes[i + 6], width: (bytes[i + 7] << 8) | bytes[i + 8] };
-    }
-    i += 2 + length;
   }
   return undefined;
 }

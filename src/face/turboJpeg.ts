@@ -25,6 +25,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
+import { jpegSegments, SOS } from './jpegSegments.ts';
 import type { RgbImage } from './types.ts';
 
 export type TurboJpeg = {
@@ -69,24 +70,14 @@ function listedProfile(payload: Uint8Array): boolean {
  * True when no segment before the first scan can make sharp render the pixels differently from
  * a bare decode (beyond srgbProfiles' one level): no APPn other than APP0 (JFIF) and an APP2
  * with a listed sRGB profile. APP1 carries EXIF orientation, APP2 other ICC profiles, APP14
- * Adobe's colour transform. False for anything that is not a well-formed walk to a scan.
+ * Adobe's colour transform. False when the walk does not reach a scan.
  */
 export function plainJpegMarkers(bytes: Uint8Array): boolean {
-  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return false;
-  let i = 2;
-  while (i + 3 < bytes.length) {
-    if (bytes[i] !== 0xff) return false;
-    const marker = bytes[i + 1];
-    if (marker === 0xff) {
-      i++; // fill byte
-      continue;
-    }
-    if (marker === 0xda) return true; // start of scan: the header is over
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8) || marker === 0xd9) return false;
-    const length = (bytes[i + 2] << 8) | bytes[i + 3];
-    if (length < 2 || i + 2 + length > bytes.length) return false;
-    if (marker === 0xe2 ? !listedProfile(bytes.subarray(i + 4, i + 2 + length)) : marker >= 0xe1 && marker <= 0xef) return false;
-    i += 2 + length;
+  for (const segment of jpegSegments(bytes)) {
+    if (segment === 'broken') return false;
+    const { marker, payload } = segment;
+    if (marker === SOS) return true;
+    if (marker === 0xe2 ? !listedProfile(payload) : marker >= 0xe1 && marker <= 0xef) return false;
   }
   return false;
 }

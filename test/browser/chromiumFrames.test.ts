@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { alignFace } from '../../src/face/align.ts';
@@ -18,6 +18,7 @@ import { createLivenessEnsemble } from '../../src/face/liveness/ensemble.ts';
 import { plainJpegMarkers, srgbProfiles, turboJpeg } from '../../src/face/turboJpeg.ts';
 import type { RgbImage } from '../../src/face/types.ts';
 import { chromiumMissing, launchBrowser, type BrowserSession } from '../support/browser.ts';
+import { pngChunk } from '../support/pngChunk.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const skip = chromiumMissing();
@@ -49,15 +50,6 @@ function compare(a: Uint8Array, b: Uint8Array): { differ: number; max: number } 
     if (d > max) max = d;
   }
   return { differ, max };
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
 }
 
 describe('frames Chromium encodes', { skip }, () => {

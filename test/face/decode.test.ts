@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { InputError } from '../../src/errors.ts';
 import { readdirSync } from 'node:fs';
 import { decodeImage, jpegHeaderSize, sniffImageFormat } from '../../src/face/decode.ts';
+import { pngChunk } from '../support/pngChunk.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 const faces = FACES_DIR;
 
 function rejects(p: Promise<unknown>, code: string) {
   return assert.rejects(p, (e: unknown) => e instanceof InputError && e.code === code);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
 }
 
 /** A PNG whose header claims width × height, with no (or a token of) pixel data. */
