@@ -18,7 +18,7 @@
  * which changes pixels (up to 6 levels on a 640×480 frame). Where the package has no shared
  * object (macOS and Windows link it statically), `turboJpeg` is null and every image goes to
  * sharp. The call is synchronous: it runs in the face pool's worker threads, one frame at a time.
- * A TurboJPEG handle is not thread-safe; each thread has its own module instance and handle.
+ * Each frame gets a fresh TurboJPEG handle, so nothing of one frame reaches the next.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -106,18 +106,25 @@ function load(): TurboJpeg | null {
     return null; // a shared object this system cannot load (another C library): sharp decodes
   }
   const tj3Init = lib.func('void *tj3Init(int initType)');
+  const tj3Destroy = lib.func('void tj3Destroy(void *handle)');
   const tj3Set = lib.func('int tj3Set(void *handle, int param, int value)');
   const tj3Get = lib.func('int tj3Get(void *handle, int param)');
   const tj3DecompressHeader = lib.func('int tj3DecompressHeader(void *handle, const uint8_t *jpegBuf, size_t jpegSize)');
   const tj3Decompress8 = lib.func('int tj3Decompress8(void *handle, const uint8_t *jpegBuf, size_t jpegSize, uint8_t *dstBuf, int pitch, int pixelFormat)');
-  const handle = tj3Init(TJINIT_DECOMPRESS);
-  if (!handle) return null;
-  // Warnings (a truncated scan, extraneous bytes) stop the decode, as sharp's failOn: 'warning'.
-  // The IDCT and upsampling are set to their accurate defaults explicitly: they make the pixels sharp's.
-  if (tj3Set(handle, TJPARAM_STOPONWARNING, 1) || tj3Set(handle, TJPARAM_FASTDCT, 0) || tj3Set(handle, TJPARAM_FASTUPSAMPLE, 0)) return null;
-  return {
-    decodePlain(bytes, maxPixels) {
-      if (!plainJpegMarkers(bytes)) return undefined;
+
+  /**
+   * One frame on a handle of its own (≈ 3 µs to make and free). A reused handle carries state from
+   * frame to frame: after a header TurboJPEG refused ("Bogus Huffman table definition") every
+   * later header failed too, and libjpeg keeps the tables of the last image, which a frame without
+   * its own would silently decode with where sharp refuses it. A fresh decompressor, as sharp uses.
+   */
+  function decodeFresh(bytes: Uint8Array, maxPixels: number): RgbImage | undefined {
+    const handle = tj3Init(TJINIT_DECOMPRESS);
+    if (!handle) return undefined;
+    try {
+      // Warnings (a truncated scan, extraneous bytes) stop the decode, as sharp's failOn: 'warning'.
+      // The IDCT and upsampling are set to their accurate defaults explicitly: they make the pixels sharp's.
+      if (tj3Set(handle, TJPARAM_STOPONWARNING, 1) || tj3Set(handle, TJPARAM_FASTDCT, 0) || tj3Set(handle, TJPARAM_FASTUPSAMPLE, 0)) return undefined;
       if (tj3DecompressHeader(handle, bytes, bytes.length) !== 0) return undefined;
       const width = tj3Get(handle, TJPARAM_JPEGWIDTH);
       const height = tj3Get(handle, TJPARAM_JPEGHEIGHT);
@@ -126,8 +133,11 @@ function load(): TurboJpeg | null {
       const data = new Uint8Array(width * height * 3);
       if (tj3Decompress8(handle, bytes, bytes.length, data, 0, TJPF_RGB) !== 0) return undefined;
       return { data, width, height };
-    },
-  };
+    } finally {
+      tj3Destroy(handle);
+    }
+  }
+  return { decodePlain: (bytes, maxPixels) => (plainJpegMarkers(bytes) ? decodeFresh(bytes, maxPixels) : undefined) };
 }
 
 /** This thread's decoder, or null where no libturbojpeg shared object is shipped. */

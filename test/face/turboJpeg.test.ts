@@ -54,6 +54,24 @@ async function frames(file: string): Promise<Buffer[]> {
   ]);
 }
 
+/** Offset of the first segment with this marker (its 0xFF). */
+function segmentAt(jpeg: Buffer, marker: number): number {
+  for (let i = 2; i + 3 < jpeg.length; i += 2 + jpeg.readUInt16BE(i + 2)) if (jpeg[i + 1] === marker) return i;
+  throw new Error(`no marker ${marker.toString(16)}`);
+}
+
+/** The JPEG with every header segment of this marker cut out. */
+function withoutSegments(jpeg: Buffer, marker: number): Buffer {
+  const kept: Buffer[] = [jpeg.subarray(0, 2)];
+  let i = 2;
+  while (jpeg[i + 1] !== 0xda) {
+    const end = i + 2 + jpeg.readUInt16BE(i + 2);
+    if (jpeg[i + 1] !== marker) kept.push(jpeg.subarray(i, end));
+    i = end;
+  }
+  return Buffer.concat([...kept, jpeg.subarray(i)]);
+}
+
 describe('turboJpeg', () => {
   it('is available on Linux x64 and arm64, where the package ships libturbojpeg', { skip: process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch) }, () => {
     assert.ok(turboJpeg, 'the fast path is active: the comparisons below test it, not sharp against itself');
@@ -118,6 +136,22 @@ describe('turboJpeg', () => {
       }
     }
     assert.ok(refused >= 4, `sharp refused only ${refused} of the damaged frames`);
+  });
+
+  it('carries nothing from one frame to the next: a refused header, or the tables of the frame before', async () => {
+    assert.ok(turboJpeg);
+    const photo = readFileSync(`${FACES_DIR}/openface/amy_adams_1.jpg`);
+    const [good, low] = await Promise.all([92, 40].map((quality) => sharp(photo).rotate().resize(640, 480, { fit: 'cover' }).jpeg({ quality }).toBuffer()));
+    // A Huffman table whose 16 code counts add up to more than 256 codes: TurboJPEG refuses the header.
+    const bogus = Buffer.from(good);
+    bogus.fill(0xff, segmentAt(bogus, 0xc4) + 5, segmentAt(bogus, 0xc4) + 21);
+    assert.equal(turboJpeg.decodePlain(bogus, 25_000_000), undefined);
+    assert.ok(turboJpeg.decodePlain(good, 25_000_000), 'a good frame after a refused header still takes the fast path');
+    // A frame without its quantization tables, right after one with tables: a fresh decoder (sharp) refuses it.
+    const noTables = withoutSegments(good, 0xdb);
+    assert.ok(turboJpeg.decodePlain(low, 25_000_000));
+    assert.equal(turboJpeg.decodePlain(noTables, 25_000_000), undefined, "not decoded with the last frame's tables");
+    assert.equal(await sharpDecode(noTables), 'corrupt');
   });
 
   it('takes only a walk of plain segments to the first scan', () => {
