@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { InputError } from '../../src/errors.ts';
 import { decodeImage } from '../../src/face/decode.ts';
 import { plainJpegMarkers, turboJpeg } from '../../src/face/turboJpeg.ts';
+import type { RgbImage } from '../../src/face/types.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
 /** decode.ts's sharp call, as it was before the turbo path: the reference. */
@@ -136,6 +137,39 @@ describe('turboJpeg', () => {
       }
     }
     assert.ok(refused >= 4, `sharp refused only ${refused} of the damaged frames`);
+  });
+
+  it('on 2,000 seeded mutations of small frames (header and scan bytes, truncations), decodes only what sharp decodes, to its bytes', async () => {
+    assert.ok(turboJpeg);
+    const photo = await sharp(readFileSync(`${FACES_DIR}/pad/vietmoney/live_1.jpg`)).rotate().resize(160, 120, { fit: 'cover' }).toBuffer();
+    const bases = await Promise.all([sharp(photo).jpeg({ quality: 90 }).toBuffer(), sharp(photo).jpeg({ quality: 80, progressive: true }).toBuffer(), sharp(photo).jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer()]);
+    let seed = 0x9e3779b9;
+    const random = (n: number) => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return (((t ^ (t >>> 14)) >>> 0) % n);
+    };
+    let fast = 0;
+    for (let k = 0; k < 2000; k++) {
+      const base = bases[random(bases.length)];
+      const scan = base.indexOf(Buffer.from([0xff, 0xda]));
+      const bytes = Buffer.from(base);
+      const kind = random(4);
+      for (let m = 0, n = kind === 1 ? 1 : 1 + random(3); m < n; m++) {
+        const at = kind === 0 ? random(scan) : scan + random(bytes.length - scan);
+        bytes[at] = random(3) === 0 ? bytes[at] ^ (1 << random(8)) : random(256);
+      }
+      const input = kind === 3 ? bytes.subarray(0, random(bytes.length)) : bytes;
+      const got: RgbImage | undefined = turboJpeg.decodePlain(input, 25_000_000);
+      if (!got) continue;
+      fast++;
+      const reference = await sharpDecode(input);
+      assert.ok(reference !== 'corrupt', `mutation ${k}: sharp refuses what TurboJPEG decoded`);
+      assert.ok(Buffer.compare(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.length), reference) === 0, `mutation ${k}: pixels differ`);
+    }
+    assert.ok(fast >= 500, `only ${fast} mutated frames decoded: the comparison tested too little`);
   });
 
   it('carries nothing from one frame to the next: a refused header, or the tables of the frame before', async () => {
