@@ -63,7 +63,7 @@ describe('photo → Y4M clip for the fake camera', () => {
     assert.deepEqual([frame[0], frame[W * H], frame[W * H + (W * H) / 4]], [81, 90, 240]);
   });
 
-  test('consecutive frames move a little, never leave the photo', async () => {
+  test('consecutive frames move a little, are never the same, never leave the photo', async () => {
     const clip = parseY4m(await photoToY4m(photo, { frames: 6, focus }));
     for (let k = 1; k < clip.frames.length; k++) {
       let diff = 0;
@@ -71,6 +71,12 @@ describe('photo → Y4M clip for the fake camera', () => {
       const mean = diff / (W * H);
       assert.ok(mean > 0.5 && mean < 25, `frame ${k} vs ${k - 1}: mean luma change ${mean.toFixed(2)}`);
     }
+    // The camera test's 15-frame clip: no frame is the one before it, round the loop too (a back-and-forth
+    // zoom made frames 7 and 8 equal once the photo's edge clamped the shift, and a capture saw one picture twice).
+    const crops = motionCrops(910, 1137, { focus });
+    const key = (c: { left: number; top: number; width: number }) => `${c.left},${c.top},${c.width}`;
+    crops.forEach((c, i) => assert.notEqual(key(c), key(crops[(i + crops.length - 1) % crops.length]), `frame ${i}`));
+    assert.throws(() => motionCrops(40, 30, { frames: 15 }), RangeError, 'a photo too small to move in every frame is refused');
     for (const focusAt of [{ x: 0, y: 0 }, { x: 1, y: 1 }]) {
       for (const c of motionCrops(910, 1137, { frames: 8, focus: focusAt })) {
         assert.ok(c.left >= 0 && c.top >= 0 && c.left + c.width <= 910 && c.top + c.height <= 1137, JSON.stringify(c));

@@ -22,15 +22,18 @@ export type ClipOptions = {
   focus?: { x: number; y: number };
 };
 
-/** The 4:3 crop of the photo for each frame: the largest one around `focus`, zoomed in by up
- *  to 4 % and shifted by up to 2 % of its width, moving smoothly over the clip. */
+/** The 4:3 crop of the photo for each frame: the largest one around `focus`, zoomed in a little
+ *  more each frame (up to 4 %, then back to the start as the clip loops) and shifted by up to 2 %
+ *  of its width. The zoom only grows within the loop, so no frame is the one before it, even where
+ *  the photo's edge clamps the shift away: a smooth back-and-forth zoom once gave two equal frames
+ *  at its turning point, and a capture that landed on both saw one picture twice. */
 export function motionCrops(photoWidth: number, photoHeight: number, { frames = 15, focus = { x: 0.5, y: 0.5 } }: ClipOptions = {}): Crop[] {
   const aspect = Y4M_WIDTH / Y4M_HEIGHT;
   const baseW = Math.min(photoWidth, photoHeight * aspect);
   const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
-  return Array.from({ length: frames }, (_, i) => {
+  const crops = Array.from({ length: frames }, (_, i) => {
     const phase = (2 * Math.PI * i) / frames;
-    const zoom = 1 + 0.02 * (1 - Math.cos(phase));
+    const zoom = 1 + (0.04 * i) / frames;
     const width = Math.floor(baseW / zoom);
     const height = Math.floor(width / aspect);
     const dx = 0.02 * width * Math.sin(phase);
@@ -39,6 +42,13 @@ export function motionCrops(photoWidth: number, photoHeight: number, { frames = 
     const top = Math.round(clamp(focus.y * photoHeight - height / 2 + dy, photoHeight - height));
     return { left, top, width, height };
   });
+  crops.forEach((c, i) => {
+    const before = crops[(i + frames - 1) % frames];
+    if (frames > 1 && c.width === before.width && c.left === before.left && c.top === before.top) {
+      throw new RangeError(`frames ${i} and the one before it would be the same: a photo too small for ${frames} frames`);
+    }
+  });
+  return crops;
 }
 
 /** The photo's pixels for one frame: auto-oriented, cropped, resized to 640×480, 8-bit RGB. */
