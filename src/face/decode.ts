@@ -82,9 +82,17 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = defa
 
   // A plain JPEG (a browser's frame) through libjpeg-turbo: the same pixels, a quarter of the CPU.
   const plain = format === 'jpeg' ? turboJpeg?.decodePlain(bytes, limits.maxPixels) : undefined;
-  if (plain) return plain;
+  return plain ?? decodeWithSharp(bytes, limits.maxPixels);
+}
+
+/**
+ * The decode through sharp: EXIF orientation and any embedded ICC profile applied, warnings
+ * refused; any failure is `image.corrupt`. decodeImage's size checks come before it. Exported as
+ * the reference the libjpeg-turbo path is tested against (test/face/turboJpeg.test.ts).
+ */
+export async function decodeWithSharp(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning' })
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')

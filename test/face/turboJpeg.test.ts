@@ -9,17 +9,19 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { InputError } from '../../src/errors.ts';
-import { decodeImage } from '../../src/face/decode.ts';
+import { decodeImage, decodeWithSharp } from '../../src/face/decode.ts';
 import { plainJpegMarkers, turboJpeg } from '../../src/face/turboJpeg.ts';
 import type { RgbImage } from '../../src/face/types.ts';
 import { FACES_DIR } from '../support/shared.ts';
 
-/** decode.ts's sharp call, as it was before the turbo path: the reference. */
+/** decode.ts's sharp path, the decoder the turbo path stands in for: its bytes, or 'corrupt'. */
 async function sharpDecode(bytes: Uint8Array): Promise<Buffer | 'corrupt'> {
   try {
-    return await sharp(bytes, { limitInputPixels: 25_000_000, failOn: 'warning' }).rotate().removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer();
-  } catch {
-    return 'corrupt';
+    const { data } = await decodeWithSharp(bytes, 25_000_000);
+    return Buffer.from(data.buffer, data.byteOffset, data.length);
+  } catch (e) {
+    if (e instanceof InputError && e.code === 'image.corrupt') return 'corrupt';
+    throw e;
   }
 }
 
