@@ -2,9 +2,10 @@
  * Plain JPEG → RGB through libjpeg-turbo's TurboJPEG 3 API, called on the calling thread through
  * koffi. Why: sharp (libvips and the mozjpeg it bundles) spends 3.7–4.3 ms of CPU on a 640×480
  * frame on this project's 2-core machine, libjpeg-turbo's SIMD decoder 0.7 ms (1.2 ms with the
- * page faults of its fresh output buffer) — ≈ 8 ms less a 3-frame burst. The pixels are sharp's, byte for byte: both use libjpeg's accurate integer IDCT
- * and its smooth chroma upsampling, TurboJPEG's defaults (test/face/turboJpeg.test.ts compares
- * them on every JPEG this path takes) — save for the one-level rounding of srgbProfiles below.
+ * page faults of its fresh output buffer) — ≈ 8 ms less a 3-frame burst. The pixels are sharp's,
+ * byte for byte: both use libjpeg's accurate integer IDCT and its smooth chroma upsampling,
+ * TurboJPEG's defaults (test/face/turboJpeg.test.ts compares them with decode.ts's sharp path on
+ * every JPEG this path takes) — save for the one-level rounding of srgbProfiles below.
  *
  * Only plain JPEGs take this path: 8-bit, lossy, YCbCr, and no APP1–APP15 segment before the
  * first scan but a known sRGB profile — what a browser's canvas encodes. Anything else (EXIF
